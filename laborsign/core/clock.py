@@ -1,0 +1,43 @@
+"""Time is injected so that rules about expiry and intervals are tested by moving a clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Protocol
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC datetime."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self._now += delta if delta is not None else timedelta(**kwargs)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
+
+def china_time(when: datetime) -> datetime:
+    return when.astimezone(CHINA_TZ)
+
+
+def iso(when: datetime | None) -> str | None:
+    """ISO 8601 with the China offset, as the API shows times."""
+    return None if when is None else china_time(when).isoformat(timespec="seconds")
