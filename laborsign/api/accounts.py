@@ -1,0 +1,287 @@
+"""Accounts part of the JSON API: SMS codes, login, enterprises, members, API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..core.accounts import ApiKey, Enterprise, Member, User
+from ..core.clock import iso
+from ..core.services import accounts as svc
+from ..core.services.accounts import Actor, LoginResult
+from ..core.values import mask_phone
+from .http import (
+    DEPS,
+    SESSION_COOKIE,
+    ApiRoutes,
+    body,
+    client_ip,
+    json_response,
+    page_json,
+    paging,
+    require_actor,
+    require_user,
+)
+
+routes = ApiRoutes("账号与企业")
+
+
+class SmsCodeIn(BaseModel):
+    phone: str
+    purpose: str
+
+
+class EnterpriseIn(BaseModel):
+    name: Any = None
+    credit_code: Any = None
+    org_type: Any = None
+    admin_name: Any = None
+    admin_phone: Any = None
+    code: Any = None
+    agree_terms: Any = None
+
+
+class LoginIn(BaseModel):
+    side: Any = None
+    phone: Any = None
+    code: Any = None
+    password: Any = None
+    agree_terms: Any = None
+
+
+class ChooseEnterpriseIn(BaseModel):
+    enterprise_id: str
+
+
+class PasswordIn(BaseModel):
+    password: Any = None
+    code: Any = None
+
+
+class MemberIn(BaseModel):
+    name: Any = None
+    phone: Any = None
+    permissions: Any = None
+
+
+class TransferIn(BaseModel):
+    member_id: str
+
+
+class ApiKeyIn(BaseModel):
+    name: str | None = None
+
+
+def user_json(user: User, *, own: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": user.id,
+        "phone_masked": mask_phone(user.phone),
+        "name": user.name,
+        "verified": user.verified,
+    }
+    if own:
+        out["phone"] = user.phone
+        out["has_password"] = bool(user.password_hash)
+    return out
+
+
+def enterprise_json(enterprise: Enterprise) -> dict[str, Any]:
+    return {
+        "id": enterprise.id,
+        "name": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "org_type": enterprise.org_type,
+        "verification_status": enterprise.verification_status,
+    }
+
+
+def membership_json(member: Member, enterprise: Enterprise) -> dict[str, Any]:
+    return {"id": enterprise.id, "name": enterprise.name, "role": member.role, "member_id": member.id}
+
+
+def member_json(member: Member, user: User) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "phone_masked": mask_phone(user.phone),
+        "role": member.role,
+        "permissions": member.permissions,
+        "status": member.status,
+        "created_at": iso(member.created_at),
+    }
+
+
+def _session_days(request: web.Request) -> int:
+    return int(request.app[DEPS].config.server.session_days)
+
+
+def _start_session(request: web.Request, response: web.Response, result: LoginResult) -> None:
+    config = request.app[DEPS].config
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=config.server.session_days * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=config.server.secure_cookies,
+        path="/",
+    )
+
+
+def _login_answer(result: LoginResult, status: int = 200, **extra: Any) -> dict[str, Any]:
+    return {
+        **extra,
+        "user": user_json(result.user, own=True),
+        "enterprises": [membership_json(m, e) for m, e in result.memberships],
+        "enterprise_id": result.session.enterprise_id,
+        "csrf": result.session.csrf,
+    }
+
+
+@routes.post("/api/v1/sms/codes", "发送短信验证码", body=SmsCodeIn, status=202, auth="public")
+async def send_code(request: web.Request) -> web.Response:
+    data = await body(request, SmsCodeIn)
+    expires_in, resend_after = await svc.request_sms_code(request.app[DEPS], data.phone, data.purpose)
+    return json_response({"expires_in": expires_in, "resend_after": resend_after}, 202)
+
+
+@routes.post(
+    "/api/v1/enterprises", "创建企业（管理员随即登录）", body=EnterpriseIn, status=201, auth="public"
+)
+async def create_enterprise(request: web.Request) -> web.Response:
+    data = await body(request, EnterpriseIn)
+    enterprise, result = await svc.create_enterprise(
+        request.app[DEPS],
+        **data.model_dump(),
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        session_days=_session_days(request),
+    )
+    response = json_response(_login_answer(result, enterprise=enterprise_json(enterprise)), 201)
+    _start_session(request, response, result)
+    return response
+
+
+@routes.post("/api/v1/auth/login", "登录（验证码或密码）", body=LoginIn, auth="public")
+async def login(request: web.Request) -> web.Response:
+    data = await body(request, LoginIn)
+    result = await svc.login(
+        request.app[DEPS],
+        **data.model_dump(),
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        session_days=_session_days(request),
+    )
+    response = json_response(_login_answer(result))
+    _start_session(request, response, result)
+    return response
+
+
+@routes.post("/api/v1/auth/logout", "退出登录", status=204)
+async def logout(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    if actor.session is not None:
+        await svc.logout(request.app[DEPS], actor.session.id)
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def _me_answer(request: web.Request, actor: Actor) -> dict[str, Any]:
+    memberships = await svc.memberships(request.app[DEPS], actor.user.id) if actor.user else []
+    return {
+        "user": user_json(actor.user, own=True) if actor.user else None,
+        "side": actor.session.side if actor.session else "integrator",
+        "enterprise": enterprise_json(actor.enterprise) if actor.enterprise else None,
+        "member": {
+            "id": actor.member.id,
+            "role": actor.member.role,
+            "permissions": actor.member.permissions,
+        }
+        if actor.member
+        else None,
+        "enterprises": [membership_json(m, e) for m, e in memberships],
+        "csrf": actor.session.csrf if actor.session else None,
+    }
+
+
+@routes.get("/api/v1/me", "当前用户、所办理的企业与 CSRF 令牌")
+async def me(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    return json_response(await _me_answer(request, actor))
+
+
+@routes.post("/api/v1/session/enterprise", "选择或切换办理企业", body=ChooseEnterpriseIn)
+async def choose_enterprise(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, ChooseEnterpriseIn)
+    chosen = await svc.choose_enterprise(request.app[DEPS], actor, data.enterprise_id)
+    return json_response(await _me_answer(request, chosen))
+
+
+@routes.put("/api/v1/me/password", "设置或修改登录密码", body=PasswordIn, status=204)
+async def set_password(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, PasswordIn)
+    await svc.set_password(request.app[DEPS], actor.require_user(), data.password, data.code)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/members", "企业成员列表", auth="enterprise")
+async def list_members(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    items, total = await svc.list_members(request.app[DEPS], actor, page, per_page)
+    return json_response(page_json([member_json(m, u) for m, u in items], total, page, per_page))
+
+
+@routes.post("/api/v1/members", "添加成员（仅管理员）", body=MemberIn, status=201, auth="enterprise")
+async def add_member(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, MemberIn)
+    member, user = await svc.add_member(request.app[DEPS], actor, data.name, data.phone, data.permissions)
+    return json_response(member_json(member, user), 201)
+
+
+@routes.post("/api/v1/enterprise/admin-transfer", "管理员权限转授", body=TransferIn, auth="enterprise")
+async def admin_transfer(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, TransferIn)
+    successor = await svc.transfer_admin(request.app[DEPS], actor, data.member_id)
+    return json_response({"admin_member_id": successor.id, "name": successor.name})
+
+
+def api_key_json(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "created_at": iso(key.created_at),
+        "revoked_at": iso(key.revoked_at),
+    }
+
+
+@routes.get("/api/v1/api-keys", "API 密钥列表（仅管理员）", auth="enterprise")
+async def list_api_keys(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    keys = await svc.list_api_keys(request.app[DEPS], actor)
+    return json_response({"items": [api_key_json(k) for k in keys], "total": len(keys)})
+
+
+@routes.post(
+    "/api/v1/api-keys", "创建 API 密钥（密钥只显示一次）", body=ApiKeyIn, status=201, auth="enterprise"
+)
+async def create_api_key(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, ApiKeyIn)
+    key, secret = await svc.create_api_key(request.app[DEPS], actor, data.name)
+    return json_response({**api_key_json(key), "secret": secret}, 201)
+
+
+@routes.delete("/api/v1/api-keys/{id}", "吊销 API 密钥", auth="enterprise")
+async def revoke_api_key(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    await svc.revoke_api_key(request.app[DEPS], actor, request.match_info["id"])
+    return web.Response(status=204)

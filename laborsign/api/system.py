@@ -1,0 +1,157 @@
+"""Health, metrics, the OpenAPI document and the development inbox for the SMS outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ..core.clock import iso
+from ..core.errors import NotFound
+from ..core.values import Phone
+from .http import DEPS, METRICS, ApiRoutes, RouteDoc, is_loopback, json_response
+
+routes = ApiRoutes("系统")
+dev_routes = ApiRoutes("开发")
+OPENAPI_DOCS = web.AppKey("openapi_docs", list)
+
+
+@routes.get("/healthz", "健康检查（数据库可用时 200）", auth="public")
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await request.app[DEPS].db.ping()
+    except Exception:
+        return json_response({"status": "unavailable", "message": "数据库不可用"}, 503)
+    return json_response({"status": "ok"})
+
+
+@routes.get("/metrics", "Prometheus 指标", auth="public", produces="text/plain")
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@routes.get("/api/v1/openapi.json", "本文档", auth="public")
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(build_openapi(request.app[OPENAPI_DOCS]))
+
+
+@dev_routes.get(
+    "/api/v1/dev/sms",
+    "开发用：查看已存储的短信（仅 outbox 短信通道、仅本机访问）",
+    auth="public",
+    query={"phone": "手机号"},
+)
+async def dev_sms(request: web.Request) -> web.Response:
+    if not is_loopback(request):
+        raise NotFound("请求的资源不存在")
+    phone = Phone.parse(request.query.get("phone", "")).value
+    async with request.app[DEPS].uow() as uow:
+        messages = await uow.outbox.for_recipient("sms", phone)
+    items = [
+        {
+            "phone": m.recipient,
+            "purpose": m.payload.get("purpose", m.kind),
+            "code": m.payload.get("code"),
+            "text": m.text,
+            "sent_at": iso(m.created_at),
+        }
+        for m in messages
+    ]
+    return json_response({"items": items})
+
+
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "retry_after": {"type": "integer"},
+    },
+    "required": ["error", "message"],
+}
+
+
+def _operation(doc: RouteDoc) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": doc.summary, "tags": [doc.tag]}
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_params(doc.path)
+    ]
+    params += [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        for name, text in (doc.query or {}).items()
+    ]
+    if params:
+        op["parameters"] = params
+    if doc.body is not None:
+        schema = doc.body.model_json_schema(ref_template="#/components/schemas/{model}")
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    elif doc.multipart:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            k: {
+                                "type": "string",
+                                "description": v,
+                                **({"format": "binary"} if "文件" in v else {}),
+                            }
+                            for k, v in doc.multipart.items()
+                        },
+                    }
+                }
+            },
+        }
+    ok: dict[str, Any] = {"description": "成功"}
+    if doc.status != 204:
+        ok["content"] = {
+            doc.produces: {"schema": {"type": "object"} if doc.produces.endswith("json") else {}}
+        }
+    responses: dict[str, Any] = {str(doc.status): ok}
+    err = {
+        "description": "错误",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status in ("400", "422") if doc.body or doc.multipart else ("400",):
+        responses[status] = err
+    if doc.auth != "public":
+        responses["401"] = err
+        responses["403"] = err
+        op["security"] = [{"session": []}, {"apiKey": []}] if doc.auth != "worker" else [{"session": []}]
+    if _path_params(doc.path):
+        responses["404"] = err
+    op["responses"] = responses
+    return op
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+
+
+def build_openapi(docs: list[RouteDoc]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        path = "/".join(p.split(":")[0] + ("}" if ":" in p else "") for p in doc.path.split("/"))
+        paths.setdefault(path, {})[doc.method.lower()] = _operation(doc)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "LaborSign 电子劳动合同平台 API",
+            "version": "1",
+            "description": "状态变更请求使用会话 Cookie 时须带 X-CSRF-Token；集成方使用 Authorization: Bearer <API 密钥>。",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": {"Error": _ERROR},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "laborsign_session"},
+                "apiKey": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }

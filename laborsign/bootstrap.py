@@ -1,0 +1,85 @@
+"""The composition root: the one place that knows every part and wires them from config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from .api import accounts as accounts_api
+from .api import system as system_api
+from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
+from .config import Config
+from .core.clock import Clock, SystemClock
+from .storage.db import Database, UnitOfWork
+
+
+def load_secret(config: Config) -> bytes:
+    """The key behind code hashes, tokens and field encryption. Embedded default: generated
+    once into the data folder, readable by the owner only."""
+    if config.security.secret_key:
+        return config.security.secret_key.encode()
+    path = config.data_dir / "secret.key"
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(value)
+    return value
+
+
+@dataclass
+class AppDeps:
+    """What the doors hand to services (satisfies `core.ports.Deps`)."""
+
+    config: Config
+    db: Database
+    clock: Clock
+    secret: bytes
+    data_dir: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.config.data_dir
+
+    def uow(self) -> UnitOfWork:
+        return self.db.uow()
+
+
+def api_route_tables(config: Config) -> list[ApiRoutes]:
+    tables = [system_api.routes, accounts_api.routes]
+    if config.sms.provider == "outbox":
+        tables.append(system_api.dev_routes)
+    return tables
+
+
+def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
+    db = Database(config.database_url, config.database.pool_size, config.database.echo)
+    app[DEPS] = AppDeps(config=config, db=db, clock=clock or SystemClock(), secret=load_secret(config))
+    app[METRICS] = Metrics()
+    tables = api_route_tables(config)
+    app[system_api.OPENAPI_DOCS] = [doc for table in tables for doc in table.docs]
+    for table in tables:
+        app.add_routes(table.table)
+
+    from .dashboard import pages as dashboard_pages
+    from .h5 import pages as h5_pages
+
+    dashboard_pages.setup(app)
+    h5_pages.setup(app)
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            await db.migrate()
+        yield
+        await db.dispose()
+
+    app.cleanup_ctx.append(database)
+    return app

@@ -1,0 +1,172 @@
+"""Configuration: `config.toml` (see config.example.toml) with every key overridable by an
+environment variable `LABORSIGN_SECTION__KEY`. A bad value stops start-up naming the key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "LABORSIGN_"
+
+
+class ConfigError(Exception):
+    """Raised with a message that names the offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = ""  # base of links sent to people; empty = http://host:port
+    session_days: int = Field(7, ge=1, le=90)
+    secure_cookies: bool = False  # set true behind HTTPS
+    trusted_proxies: list[str] = []  # peers allowed to set X-Forwarded-For
+
+
+class DatabaseConfig(_Section):
+    url: str = ""  # empty = sqlite file in storage.data_dir
+    pool_size: int = Field(10, ge=1, le=200)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, v: str) -> str:
+        if v and not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+
+class StorageConfig(_Section):
+    data_dir: str = "./data"
+
+
+class SecurityConfig(_Section):
+    # Empty = a random key generated once into data_dir/secret.key (embedded default).
+    secret_key: str = ""
+
+
+class SmsConfig(_Section):
+    provider: Literal["outbox"] = "outbox"
+    signature: str = "劳动合同签"
+
+
+class IdentityConfig(_Section):
+    provider: Literal["sandbox"] = "sandbox"
+
+
+class PkiConfig(_Section):
+    tsa_url: str = ""  # empty = the platform's own timestamping unit
+    workers: int = Field(0, ge=0, le=64)  # PDF process pool size; 0 = CPU count
+
+
+class WechatConfig(_Section):
+    enabled: bool = False
+    app_id: str = ""
+    app_secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+
+
+class WecomConfig(_Section):
+    enabled: bool = False
+    corp_id: str = ""
+    agent_id: str = ""
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+
+
+class DingtalkConfig(_Section):
+    enabled: bool = False
+    client_id: str = ""
+    client_secret: str = ""
+    robot_code: str = ""
+    mode: Literal["stream", "http"] = "stream"
+    api_base_url: str = "https://api.dingtalk.com"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    storage: StorageConfig = StorageConfig()
+    security: SecurityConfig = SecurityConfig()
+    sms: SmsConfig = SmsConfig()
+    identity: IdentityConfig = IdentityConfig()
+    pki: PkiConfig = PkiConfig()
+    wechat: WechatConfig = WechatConfig()
+    wecom: WecomConfig = WecomConfig()
+    dingtalk: DingtalkConfig = DingtalkConfig()
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'laborsign.db'}"
+
+    @property
+    def public_url(self) -> str:
+        base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+        return base.rstrip("/")
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].partition("__")
+        out.setdefault(section.lower(), {})[key.lower()] = value
+    return out
+
+
+def _coerce_env(section_model: type[BaseModel], key: str, raw: str) -> Any:
+    """Environment values are strings; lists are written as comma-separated text."""
+    field = section_model.model_fields.get(key)
+    if field is not None and getattr(field.annotation, "__origin__", None) is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is None and Path("config.toml").is_file():
+        path = "config.toml"
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    for section, values in _env_overrides(environ).items():
+        model = Config.model_fields.get(section)
+        if model is None:
+            raise ConfigError(f"unknown config section in environment: {section}")
+        section_type = model.annotation
+        assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
+        target = data.setdefault(section, {})
+        for key, raw in values.items():
+            target[key] = _coerce_env(section_type, key, raw)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{key}: {err['msg']}")
+        raise ConfigError("invalid configuration — " + "; ".join(problems)) from exc

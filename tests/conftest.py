@@ -1,0 +1,237 @@
+"""Shared fixtures: the app on SQLite and on PostgreSQL, a movable clock, an API client that
+speaks the cookie + CSRF protocol the way the pages do."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from laborsign.bootstrap import create_app
+from laborsign.config import load_config
+from laborsign.core.clock import FakeClock
+from laborsign.storage.db import Database
+from laborsign.storage.schema import metadata
+
+PG_ADMIN_URL = os.environ.get("LABORSIGN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("LABORSIGN_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def _pg_create(name: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+
+
+async def _pg_drop(name: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    name = f"laborsign_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        asyncio.run(_pg_create(name))
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    url = _pg_url(name)
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(_pg_drop(name))
+
+
+async def _pg_truncate(url: str) -> None:
+    engine = create_async_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "laborsign.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url: str = request.getfixturevalue("pg_database")
+        asyncio.run(_pg_truncate(url))
+        yield url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "LABORSIGN_DATABASE__URL": database_url,
+        "LABORSIGN_STORAGE__DATA_DIR": str(tmp_path / "data"),
+        "LABORSIGN_SECURITY__SECRET_KEY": "test-secret-key-0123456789abcdef",
+    }
+
+
+@pytest.fixture
+def config(config_env: dict[str, str]) -> Any:
+    return load_config(environ=config_env)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, config: Any, clock: FakeClock) -> TestClient:
+    app = create_app(config, clock=clock, migrate=False)
+    return await aiohttp_client(app)
+
+
+class Api:
+    """Drives the JSON API like the pages do: cookie session plus X-CSRF-Token."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.csrf: str | None = None
+        self.bearer: str | None = None
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self.csrf:
+            headers.setdefault("X-CSRF-Token", self.csrf)
+        if self.bearer:
+            headers["Authorization"] = f"Bearer {self.bearer}"
+        return headers
+
+    async def call(
+        self, method: str, path: str, json: Any = None, expect: int | None = None, **kw: Any
+    ) -> Any:
+        resp = await self.client.request(
+            method, path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+        data: Any = None
+        if resp.content_type == "application/json":
+            data = await resp.json()
+        else:
+            data = await resp.read()
+        if expect is not None:
+            assert resp.status == expect, f"{method} {path} → {resp.status} {data!r}"
+        self.last_status = resp.status
+        self.last_response = resp
+        if isinstance(data, dict) and data.get("csrf"):
+            self.csrf = data["csrf"]
+        return data
+
+    async def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
+        return await self.call("GET", path, expect=expect, **kw)
+
+    async def post(self, path: str, json: Any = None, expect: int | None = None, **kw: Any) -> Any:
+        return await self.call("POST", path, json=json, expect=expect, **kw)
+
+    async def sms_code(self, phone: str, purpose: str) -> str:
+        await self.post("/api/v1/sms/codes", {"phone": phone, "purpose": purpose}, expect=202)
+        inbox = await self.get(f"/api/v1/dev/sms?phone={phone}")
+        latest = inbox["items"][0]
+        assert latest["purpose"] == purpose
+        return str(latest["code"])
+
+    async def register_enterprise(
+        self,
+        clock: FakeClock,
+        *,
+        phone: str = "13800138000",
+        name: str = "广州测试科技有限公司",
+        credit_code: str = "91350100M000100Y43",
+        admin_name: str = "张管理",
+    ) -> dict[str, Any]:
+        code = await self.sms_code(phone, "register")
+        data = await self.post(
+            "/api/v1/enterprises",
+            {
+                "name": name,
+                "credit_code": credit_code,
+                "org_type": "enterprise",
+                "admin_name": admin_name,
+                "admin_phone": phone,
+                "code": code,
+                "agree_terms": True,
+            },
+            expect=201,
+        )
+        clock.advance(seconds=61)
+        return data
+
+    async def login(self, clock: FakeClock, phone: str, side: str = "employer") -> dict[str, Any]:
+        code = await self.sms_code(phone, "login")
+        clock.advance(seconds=61)
+        return await self.post(
+            "/api/v1/auth/login",
+            {"side": side, "phone": phone, "code": code, "agree_terms": True},
+            expect=200,
+        )
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+async def make_api(client: TestClient) -> AsyncIterator[Any]:
+    """Another browser (own cookie jar) against the same server."""
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def make() -> Api:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        sessions.append(session)
+        return Api(_Browser(client, session))
+
+    yield make
+    for s in sessions:
+        await s.close()
+
+
+class _Browser:
+    """A second cookie jar against the test server."""
+
+    def __init__(self, client: TestClient, session: aiohttp.ClientSession) -> None:
+        self.server_client = client
+        self.session = session
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.session.request(method, self.server_client.make_url(path), **kw)

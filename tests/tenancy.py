@@ -1,0 +1,28 @@
+"""Factories that create, as enterprise B, the object behind each enterprise-scoped route with
+an id in its path. The isolation test calls every such route as enterprise A with B's ids and
+expects 404. A new enterprise-scoped route with a path id must register a factory here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from laborsign.core.clock import FakeClock
+from tests.conftest import Api
+
+Factory = Callable[[Api, FakeClock], Awaitable[dict[str, str]]]
+FOREIGN: dict[str, Factory] = {}
+
+
+def foreign(*paths: str) -> Callable[[Factory], Factory]:
+    def register(fn: Factory) -> Factory:
+        for path in paths:
+            FOREIGN[path] = fn
+        return fn
+
+    return register
+
+
+@foreign("/api/v1/api-keys/{id}")
+async def api_key(b: Api, clock: FakeClock) -> dict[str, str]:
+    key = await b.post("/api/v1/api-keys", {"name": "B的密钥"}, expect=201)
+    return {"id": key["id"]}

@@ -1,0 +1,54 @@
+"""Configuration loading and the migrations matching the table declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from laborsign.config import ConfigError, load_config
+from laborsign.storage import mappings
+from laborsign.storage.schema import metadata
+
+
+def test_example_config_is_complete_and_valid() -> None:
+    example = Path(__file__).parents[1] / "config.example.toml"
+    config = load_config(example, environ={})
+    assert config.server.port == 8080 and config.sms.provider == "outbox"
+    # Every key the code knows is documented in the example.
+    text = example.read_text(encoding="utf-8")
+    for section, model in config:
+        assert f"[{section}]" in text
+        for key in type(model).model_fields:
+            assert f"\n{key} = " in text, f"{section}.{key} missing from config.example.toml"
+
+
+def test_environment_overrides_and_errors(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[server]\nport = 9000\n[database]\nurl = ""\n', encoding="utf-8")
+    config = load_config(
+        cfg,
+        environ={"LABORSIGN_SERVER__PORT": "9100", "LABORSIGN_SERVER__TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2"},
+    )
+    assert config.server.port == 9100 and config.server.trusted_proxies == ["10.0.0.1", "10.0.0.2"]
+    with pytest.raises(ConfigError, match=r"server\.port"):
+        load_config(cfg, environ={"LABORSIGN_SERVER__PORT": "eighty"})
+    with pytest.raises(ConfigError, match=r"database\.url"):
+        load_config(cfg, environ={"LABORSIGN_DATABASE__URL": "mysql://x"})
+    with pytest.raises(ConfigError, match=r"server\.colour"):
+        load_config(cfg, environ={"LABORSIGN_SERVER__COLOUR": "red"})
+    cfg.write_text("[server\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(cfg, environ={})
+
+
+async def test_migrations_match_tables(database_url: str, client) -> None:  # type: ignore[no-untyped-def]
+    mappings.map_all()
+    engine = create_async_engine(database_url)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    await engine.dispose()
+    assert diff == [], f"tables and migrations disagree: {diff}"
