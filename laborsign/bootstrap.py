@@ -15,6 +15,7 @@ from .api import system as system_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config
 from .core.clock import Clock, SystemClock
+from .core.crypto import FieldCipher
 from .storage.db import Database, UnitOfWork
 
 
@@ -43,9 +44,15 @@ class AppDeps:
     clock: Clock
     secret: bytes
     data_dir: Path = field(init=False)
+    cipher: FieldCipher = field(init=False)
 
     def __post_init__(self) -> None:
         self.data_dir = self.config.data_dir
+        self.cipher = FieldCipher(self.secret)
+
+    @property
+    def public_url(self) -> str:
+        return self.config.public_url
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()

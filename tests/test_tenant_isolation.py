@@ -25,7 +25,7 @@ async def test_foreign_ids_are_404_everywhere(api: Api, make_api: Any, client: A
 
     for doc in routes:
         params = await FOREIGN[doc.path](b, clock)
-        path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: params[m.group(1)], doc.path)
+        path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m, p=params: p[m.group(1)], doc.path)
         body: Any = {} if doc.method in ("POST", "PUT", "PATCH") else None
         answer = await api.call(doc.method, path, json=body)
         assert api.last_status == 404, (

@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 
 from .accounts import ApiKey, Enterprise, Member, Session, SmsCode, User
 from .clock import Clock
+from .crypto import FieldCipher
 from .outbox import OutboxMessage
 
 T = TypeVar("T")
@@ -67,5 +68,9 @@ class Deps(Protocol):
 
     clock: Clock
     secret: bytes
+    cipher: FieldCipher
+
+    @property
+    def public_url(self) -> str: ...
 
     def uow(self) -> UnitOfWork: ...

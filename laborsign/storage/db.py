@@ -120,7 +120,7 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 
 def _upgrade_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
 
 
 def migrate_sync(url: str) -> None:
