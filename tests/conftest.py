@@ -235,3 +235,61 @@ class _Browser:
 
     def request(self, method: str, path: str, **kw: Any) -> Any:
         return self.session.request(method, self.server_client.make_url(path), **kw)
+
+
+CHROMIUM = os.environ.get("LABORSIGN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (never Playwright's own browser download)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required in CI: {CHROMIUM} missing")
+        pytest.skip("Chromium not installed")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def desktop(browser: Any, client: TestClient) -> AsyncIterator[Any]:
+    context = await browser.new_context(
+        base_url=str(client.make_url("")), locale="zh-CN", viewport={"width": 1280, "height": 800}
+    )
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+@pytest.fixture
+async def phone(browser: Any, client: TestClient) -> AsyncIterator[Any]:
+    context = await browser.new_context(
+        base_url=str(client.make_url("")),
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47",
+    )
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def latest_code(client: TestClient, phone: str) -> str:
+    resp = await client.get(f"/api/v1/dev/sms?phone={phone}")
+    return str((await resp.json())["items"][0]["code"])
