@@ -16,6 +16,7 @@ from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 
 
@@ -45,10 +46,12 @@ class AppDeps:
     secret: bytes
     data_dir: Path = field(init=False)
     cipher: FieldCipher = field(init=False)
+    blobs: LocalBlobStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
+        self.blobs = LocalBlobStore(self.data_dir / "files")
 
     @property
     def public_url(self) -> str:

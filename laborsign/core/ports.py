@@ -63,12 +63,21 @@ class PasswordHasher(Protocol):
     def verify(self, hashed: str, password: str) -> bool: ...
 
 
+class BlobStore(Protocol):
+    """Content-addressed files: the key is the SHA-256 of the bytes."""
+
+    async def put(self, data: bytes) -> str: ...
+    async def get(self, key: str) -> bytes: ...
+    async def exists(self, key: str) -> bool: ...
+
+
 class Deps(Protocol):
     """What every service is handed by the composition root."""
 
     clock: Clock
     secret: bytes
     cipher: FieldCipher
+    blobs: BlobStore
 
     @property
     def public_url(self) -> str: ...
