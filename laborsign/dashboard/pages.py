@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ..web import HomeEntry, home_entries, register_home_entry, render, setup_pages
@@ -13,7 +15,7 @@ register_home_entry(
 )
 
 
-def dashboard(request: web.Request, template: str, **context: object) -> web.Response:
+def dashboard(request: web.Request, template: str, **context: Any) -> web.Response:
     nav = [{"title": e.title, "href": e.href} for e in home_entries("employer")]
     return render(request, template, nav=nav, entries=home_entries("employer"), **context)
 
