@@ -68,11 +68,17 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     return tables
 
 
-def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
+def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
     db = Database(config.database_url, config.database.pool_size, config.database.echo)
-    app[DEPS] = AppDeps(config=config, db=db, clock=clock or SystemClock(), secret=load_secret(config))
+    return AppDeps(config=config, db=db, clock=clock or SystemClock(), secret=load_secret(config))
+
+
+def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
+    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
+    deps = build_deps(config, clock)
+    db = deps.db
+    app[DEPS] = deps
     app[METRICS] = Metrics()
     tables = api_route_tables(config)
     app[system_api.OPENAPI_DOCS] = [doc for table in tables for doc in table.docs]

@@ -36,6 +36,29 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_staff(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .bootstrap import build_deps
+    from .core.errors import DomainError
+    from .core.services.accounts import create_platform_staff
+
+    async def run() -> int:
+        deps = build_deps(load_config(args.config))
+        try:
+            await deps.db.migrate()
+            user = await create_platform_staff(deps, args.phone, args.name, args.role, args.password)
+        except DomainError as exc:
+            print(f"失败：{exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await deps.db.dispose()
+        print(f"已设置 {user.name}（{args.phone}）为 {args.role}；请在 /console/login 用短信验证码或密码登录")
+        return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--config")
     migrate.set_defaults(func=_migrate)
+    staff = sub.add_parser(
+        "create-staff", help="create a platform account: regulator (public templates) or reviewer"
+    )
+    staff.add_argument("--config")
+    staff.add_argument("--role", required=True, choices=["regulator", "reviewer"])
+    staff.add_argument("--phone", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--password", help="optional; otherwise log in with an SMS code")
+    staff.set_defaults(func=_create_staff)
     return parser
 
 

@@ -284,3 +284,25 @@ async def test_health_metrics_openapi(api: Api) -> None:
         "/api/v1/auth/logout",
     ):
         assert path in doc["paths"], path
+
+
+async def test_platform_staff_login(api: Api, client, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    from laborsign.api.http import DEPS
+    from laborsign.core.services.accounts import create_platform_staff
+
+    await create_platform_staff(client.app[DEPS], "13500135000", "监管员", "regulator", "regul8tor")
+    code = await api.sms_code(PHONE, "login")
+    refused = await api.post(
+        "/api/v1/auth/login",
+        {"side": "platform", "phone": PHONE, "code": code, "agree_terms": True},
+        expect=403,
+    )
+    assert refused["error"] == "not_platform_staff"
+    ok = await api.post(
+        "/api/v1/auth/login",
+        {"side": "platform", "phone": "13500135000", "password": "regul8tor", "agree_terms": True},
+        expect=200,
+    )
+    assert ok["user"]["name"] == "监管员"
+    me = await api.get("/api/v1/me")
+    assert me["side"] == "platform" and me["user"]["platform_role"] == "regulator"

@@ -84,6 +84,7 @@ def user_json(user: User, *, own: bool = False) -> dict[str, Any]:
     if own:
         out["phone"] = user.phone
         out["has_password"] = bool(user.password_hash)
+        out["platform_role"] = user.platform_role
     return out
 
 

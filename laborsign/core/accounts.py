@@ -67,6 +67,14 @@ PERMISSION_LABELS = {
 }
 
 
+class PlatformRole(enum.StrEnum):
+    REGULATOR = "regulator"
+    REVIEWER = "reviewer"
+
+
+PLATFORM_ROLE_LABELS = {PlatformRole.REGULATOR: "监管端模板管理员", PlatformRole.REVIEWER: "平台审核员"}
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
@@ -140,6 +148,8 @@ class User:
     verified: bool = False
     failed_logins: int = 0
     locked_until: datetime | None = None
+    # Platform staff: "regulator" (public templates) or "reviewer" (authorization letters).
+    platform_role: str | None = None
     id: str = field(default_factory=new_id)
 
     MAX_FAILED_PASSWORDS = 5

@@ -40,8 +40,11 @@ class OutboxRepo(Protocol):
 
 
 class UnitOfWork(Protocol):
-    accounts: AccountRepo
-    outbox: OutboxRepo
+    # Read-only properties so that implementations may narrow the types.
+    @property
+    def accounts(self) -> AccountRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -74,10 +77,14 @@ class BlobStore(Protocol):
 class Deps(Protocol):
     """What every service is handed by the composition root."""
 
-    clock: Clock
-    secret: bytes
-    cipher: FieldCipher
-    blobs: BlobStore
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def secret(self) -> bytes: ...
+    @property
+    def cipher(self) -> FieldCipher: ...
+    @property
+    def blobs(self) -> BlobStore: ...
 
     @property
     def public_url(self) -> str: ...

@@ -32,6 +32,7 @@ users = Table(
     Column("verified", Boolean, nullable=False, default=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime()),
+    Column("platform_role", String(20)),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .. import outbox
 from ..accounts import (
     PLATFORM_AGREEMENT_VERSION,
+    PLATFORM_ROLE_LABELS,
     SMS_CODE_TTL,
     SMS_PURPOSE_LABELS,
     AgreementAcceptance,
@@ -23,6 +24,7 @@ from ..accounts import (
     MemberStatus,
     OrgType,
     Permission,
+    PlatformRole,
     Role,
     Session,
     SmsCode,
@@ -39,7 +41,7 @@ from ..ports import Deps, UnitOfWork
 from ..values import CreditCode, Phone
 
 _hasher = PasswordHasher()
-SIDES = ("employer", "worker")
+SIDES = ("employer", "worker", "platform")
 AGREEMENT_REQUIRED = "请阅读并勾选同意《平台用户使用协议》"
 
 
@@ -73,6 +75,19 @@ class Actor:
     def require_user(self) -> User:
         if self.user is None:
             raise Forbidden("此操作需要以个人身份登录", "user_required")
+        return self.user
+
+    def require_platform(self, role: str) -> User:
+        """Platform staff acting through the console session (regulator, reviewer)."""
+        if (
+            self.user is None
+            or self.session is None
+            or self.session.side != "platform"
+            or self.user.platform_role != role
+        ):
+            raise Forbidden(
+                f"仅{PLATFORM_ROLE_LABELS.get(PlatformRole(role), role)}可以进行此操作", "platform_only"
+            )
         return self.user
 
 
@@ -214,7 +229,7 @@ async def login(
     session_days: int = 7,
 ) -> LoginResult:
     if side not in SIDES:
-        raise Invalid.field("side", "请选择登录端（用人单位或劳动者）")
+        raise Invalid.field("side", "请选择登录端（用人单位、劳动者或平台管理）")
     parsed = Phone.parse(phone)
     _require_agreement(agree_terms)
     if not code and not password:
@@ -233,6 +248,8 @@ async def login(
                 user.record_password_failure(now)
                 await uow.commit()
                 raise Unauthorized("手机号或密码错误", "bad_credentials")
+        if side == "platform" and (user is None or not user.platform_role):
+            raise Forbidden("该手机号不是平台管理账号", "not_platform_staff")
         if user is None:
             user = User(phone=parsed.value, created_at=now)
             uow.add(user)
@@ -546,3 +563,28 @@ async def resolve_api_key(deps: Deps, raw: str) -> Actor | None:
             return None
         enterprise = await uow.get(Enterprise, key.enterprise_id)
         return Actor(user=None, enterprise=enterprise, member=None, api_key=key)
+
+
+async def create_platform_staff(
+    deps: Deps, phone: object, name: object, role: object, password: object = None
+) -> User:
+    """For the CLI: make a person a regulator or reviewer (created if new)."""
+    parsed = Phone.parse(phone)
+    person = validate_person_name(name)
+    try:
+        staff_role = PlatformRole(str(role))
+    except ValueError:
+        raise Invalid.field("role", "角色应为 regulator 或 reviewer") from None
+    hashed = await hash_password(validate_password(password)) if password else None  # type: ignore[arg-type]
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        user = await uow.accounts.user_by_phone(parsed.value)
+        if user is None:
+            user = User(phone=parsed.value, created_at=now, name=person)
+            uow.add(user)
+        user.name = user.name or person
+        user.platform_role = staff_role
+        if hashed:
+            user.password_hash = hashed
+        await uow.commit()
+    return user

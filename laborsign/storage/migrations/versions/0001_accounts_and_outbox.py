@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", laborsign.storage.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("platform_role", sa.String(length=20), nullable=True),
         sa.Column("created_at", laborsign.storage.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("phone", name=op.f("uq_users_phone")),
