@@ -12,10 +12,12 @@ from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import system as system_api
+from .api import templates as templates_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .core.pdf.tools import PoolPdfTools
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 
@@ -47,11 +49,13 @@ class AppDeps:
     data_dir: Path = field(init=False)
     cipher: FieldCipher = field(init=False)
     blobs: LocalBlobStore = field(init=False)
+    pdf: PoolPdfTools = field(init=False)
 
     def __post_init__(self) -> None:
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")
+        self.pdf = PoolPdfTools(self.config.pki.workers or None)
 
     @property
     def public_url(self) -> str:
@@ -62,7 +66,7 @@ class AppDeps:
 
 
 def api_route_tables(config: Config) -> list[ApiRoutes]:
-    tables = [system_api.routes, accounts_api.routes]
+    tables = [system_api.routes, accounts_api.routes, templates_api.routes]
     if config.sms.provider == "outbox":
         tables.append(system_api.dev_routes)
     return tables
@@ -86,9 +90,11 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
         app.add_routes(table.table)
 
     from .dashboard import pages as dashboard_pages
+    from .dashboard import templates_pages
     from .h5 import pages as h5_pages
 
     dashboard_pages.setup(app)
+    templates_pages.setup(app)
     h5_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:

@@ -26,3 +26,18 @@ def foreign(*paths: str) -> Callable[[Factory], Factory]:
 async def api_key(b: Api, clock: FakeClock) -> dict[str, str]:
     key = await b.post("/api/v1/api-keys", {"name": "B的密钥"}, expect=201)
     return {"id": key["id"]}
+
+
+@foreign(
+    "/api/v1/templates/{id}",
+    "/api/v1/templates/{id}/controls",
+    "/api/v1/templates/{id}/enable",
+    "/api/v1/templates/{id}/disable",
+    "/api/v1/templates/{id}/files/{file}.pdf",
+    "/api/v1/templates/{id}/files/{file}/pages/{page}.png",
+)
+async def template(b: Api, clock: FakeClock) -> dict[str, str]:
+    from tests.test_templates import upload
+
+    created = await upload(b, name="B的模板")
+    return {"id": created["id"], "file": "0", "page": "1"}

@@ -5,6 +5,7 @@ and providers. Services depend only on these shapes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -13,6 +14,7 @@ from .accounts import ApiKey, Enterprise, Member, Session, SmsCode, User
 from .clock import Clock
 from .crypto import FieldCipher
 from .outbox import OutboxMessage
+from .templates import Template
 
 T = TypeVar("T")
 
@@ -39,12 +41,29 @@ class OutboxRepo(Protocol):
     async def for_recipient(self, channel: str, recipient: str, limit: int = 50) -> list[OutboxMessage]: ...
 
 
+class TemplateRepo(Protocol):
+    async def visible(
+        self,
+        *,
+        enterprise_id: str | None,
+        scope: str,
+        status: str | None,
+        include_closed_public: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Template], int]: ...
+    async def by_ids(self, ids: list[str]) -> list[Template]: ...
+    async def delete(self, template: Template) -> None: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only properties so that implementations may narrow the types.
     @property
     def accounts(self) -> AccountRepo: ...
     @property
     def outbox(self) -> OutboxRepo: ...
+    @property
+    def templates(self) -> TemplateRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -74,6 +93,25 @@ class BlobStore(Protocol):
     async def exists(self, key: str) -> bool: ...
 
 
+class PageBox(Protocol):
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+
+
+class PdfFacts(Protocol):
+    @property
+    def pages(self) -> Sequence[PageBox]: ...
+
+
+class PdfTools(Protocol):
+    """CPU-heavy PDF work, run off the event loop (a process pool)."""
+
+    async def inspect(self, data: bytes) -> PdfFacts: ...
+    async def render(self, data: bytes, page: int, scale: float = 1.0) -> bytes: ...
+
+
 class Deps(Protocol):
     """What every service is handed by the composition root."""
 
@@ -85,6 +123,8 @@ class Deps(Protocol):
     def cipher(self) -> FieldCipher: ...
     @property
     def blobs(self) -> BlobStore: ...
+    @property
+    def pdf(self) -> PdfTools: ...
 
     @property
     def public_url(self) -> str: ...

@@ -17,6 +17,7 @@ from ..core.errors import NotFound
 from . import mappings
 from .accounts import AccountRepository
 from .outbox import OutboxRepository
+from .templates import TemplateRepository
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -51,6 +52,7 @@ class UnitOfWork:
 
     accounts: AccountRepository
     outbox: OutboxRepository
+    templates: TemplateRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.session = self._sessionmaker()
         self.accounts = AccountRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.templates = TemplateRepository(self.session)
         return self
 
     async def __aexit__(

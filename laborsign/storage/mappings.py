@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import map_accounts
 from .outbox import map_outbox
+from .templates import map_templates
 
 _done = False
 
@@ -15,3 +16,4 @@ def map_all() -> None:
     _done = True
     map_accounts()
     map_outbox()
+    map_templates()

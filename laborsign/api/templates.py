@@ -1,0 +1,197 @@
+"""Templates part of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..core.clock import iso
+from ..core.errors import Invalid
+from ..core.services import templates as svc
+from ..core.templates import TEMPLATE_TYPES, Template
+from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
+from .uploads import read_multipart
+
+routes = ApiRoutes("合同模板")
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class TemplatePatch(BaseModel):
+    name: str | None = None
+    type: str | None = None
+
+
+class ControlsIn(BaseModel):
+    controls: Any = None
+
+
+def template_json(t: Template, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": t.id,
+        "name": t.name,
+        "type": t.type,
+        "type_label": TEMPLATE_TYPES.get(t.type, t.type),
+        "scope": t.scope,
+        "status": t.status,
+        "files": [{"index": f["index"], "name": f["name"], "pages": len(f["pages"])} for f in t.files],
+        "control_count": len(t.controls),
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
+    }
+    if full:
+        out["files"] = [
+            {"index": f["index"], "name": f["name"], "pages": len(f["pages"]), "page_sizes": f["pages"]}
+            for f in t.files
+        ]
+        out["controls"] = t.controls
+    return out
+
+
+@routes.get(
+    "/api/v1/templates",
+    "模板列表（公共模板与本企业模板）",
+    auth="enterprise",
+    query={
+        "scope": "all | public | enterprise",
+        "status": "closed | enabled",
+        "page": "页码",
+        "per_page": "每页条数",
+    },
+)
+async def list_templates(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    items, total = await svc.list_templates(
+        request.app[DEPS],
+        actor,
+        request.query.get("scope", "all"),
+        request.query.get("status"),
+        page,
+        per_page,
+    )
+    return json_response(page_json([template_json(t) for t in items], total, page, per_page))
+
+
+@routes.post(
+    "/api/v1/templates",
+    "新建模板（上传一个或多个 PDF；新模板为关闭状态）",
+    status=201,
+    auth="enterprise",
+    multipart={"name": "模板名称", "type": "模板类型", "files": "PDF 文件（可多个）"},
+)
+async def create_template(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    upload = await read_multipart(
+        request, max_file_bytes=MAX_PDF_BYTES, too_large_message="PDF文件不能超过20MB"
+    )
+    files = upload.files.get("files", []) + upload.files.get("file", [])
+    template = await svc.create_template(
+        request.app[DEPS], actor, upload.fields.get("name"), upload.fields.get("type"), files
+    )
+    return json_response(template_json(template, full=True), 201)
+
+
+@routes.get("/api/v1/templates/{id}", "模板详情（含控件）", auth="enterprise")
+async def get_template(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template = await svc.get_template(request.app[DEPS], actor, request.match_info["id"])
+    return json_response(template_json(template, full=True))
+
+
+@routes.patch("/api/v1/templates/{id}", "修改模板名称或类型", body=TemplatePatch, auth="enterprise")
+async def patch_template(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, TemplatePatch)
+    template = await svc.update_template(
+        request.app[DEPS], actor, request.match_info["id"], data.name, data.type
+    )
+    return json_response(template_json(template, full=True))
+
+
+@routes.put("/api/v1/templates/{id}/controls", "设置模板控件（整体替换）", body=ControlsIn, auth="enterprise")
+async def put_controls(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, ControlsIn)
+    template = await svc.set_controls(request.app[DEPS], actor, request.match_info["id"], data.controls)
+    return json_response(template_json(template, full=True))
+
+
+@routes.post("/api/v1/templates/{id}/enable", "开启模板", auth="enterprise")
+async def enable(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template = await svc.enable_template(request.app[DEPS], actor, request.match_info["id"], True)
+    return json_response(template_json(template))
+
+
+@routes.post("/api/v1/templates/{id}/disable", "关闭模板", auth="enterprise")
+async def disable(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template = await svc.enable_template(request.app[DEPS], actor, request.match_info["id"], False)
+    return json_response(template_json(template))
+
+
+@routes.delete("/api/v1/templates/{id}", "删除模板", auth="enterprise")
+async def delete(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    await svc.delete_template(request.app[DEPS], actor, request.match_info["id"])
+    return web.Response(status=204)
+
+
+def _int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise Invalid.field(name, "应为整数") from None
+
+
+@routes.get(
+    "/api/v1/templates/{id}/files/{file}.pdf",
+    "下载模板底稿 PDF",
+    auth="enterprise",
+    produces="application/pdf",
+)
+async def file_pdf(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template, data = await svc.template_file(
+        request.app[DEPS], actor, request.match_info["id"], _int(request, "file")
+    )
+    name = template.files[_int(request, "file")]["name"]
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}"},
+    )
+
+
+@routes.get(
+    "/api/v1/templates/{id}/files/{file}/pages/{page}.png",
+    "模板页面预览图",
+    auth="enterprise",
+    produces="image/png",
+    query={"scale": "缩放（0.5-3，默认1.5）"},
+)
+async def page_png(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    try:
+        scale = float(request.query.get("scale", "1.5"))
+    except ValueError:
+        raise Invalid.field("scale", "缩放应为数字") from None
+    if not 0.5 <= scale <= 3:
+        raise Invalid.field("scale", "缩放应在0.5到3之间")
+    png = await svc.page_preview(
+        request.app[DEPS],
+        actor,
+        request.match_info["id"],
+        _int(request, "file"),
+        _int(request, "page"),
+        scale,
+    )
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")

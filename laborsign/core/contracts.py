@@ -1,0 +1,308 @@
+"""Contracts, their parties and the hash-chained audit trail.
+
+State machine (SPEC §2.6–2.8):
+    draft → signing (launch) → completed (all parties signed)
+                             → withdrawn (enterprise withdraws; may be re-initiated)
+                             → rejected (the worker declines)
+                             → expired (past the signing deadline)
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import Invalid, WrongState, not_before
+from .ids import new_id
+
+REMIND_AFTER_LAUNCH = timedelta(hours=6)
+REMIND_INTERVAL = timedelta(minutes=30)
+MAX_NAME = 50
+
+
+class ContractStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SIGNING = "signing"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+CONTRACT_STATUS_LABELS = {
+    ContractStatus.DRAFT: "草稿",
+    ContractStatus.SIGNING: "签署中",
+    ContractStatus.COMPLETED: "已完成",
+    ContractStatus.WITHDRAWN: "已撤回",
+    ContractStatus.REJECTED: "已拒签",
+    ContractStatus.EXPIRED: "已过期",
+}
+
+
+class PartyRole(enum.StrEnum):
+    WORKER = "worker"
+    ENTERPRISE = "enterprise"
+
+
+class PartyStatus(enum.StrEnum):
+    PENDING = "pending"
+    SIGNED = "signed"
+    DECLINED = "declined"
+
+
+PARTY_STATUS_LABELS = {
+    PartyStatus.PENDING: "待签署",
+    PartyStatus.SIGNED: "已签署",
+    PartyStatus.DECLINED: "已拒签",
+}
+
+
+class SealType(enum.StrEnum):
+    OFFICIAL = "official"
+    CONTRACT = "contract"
+    HR = "hr"
+
+
+SEAL_TYPE_LABELS = {SealType.OFFICIAL: "公章", SealType.CONTRACT: "合同专用章", SealType.HR: "人事专用章"}
+
+
+def validate_contract_name(raw: object) -> str:
+    name = str(raw or "").strip()
+    if not name:
+        raise Invalid.field("name", "请填写合同名称")
+    if len(name) > MAX_NAME:
+        raise Invalid.field("name", f"合同名称最长{MAX_NAME}个字符")
+    return name
+
+
+@dataclass(eq=False)
+class Party:
+    contract_id: str
+    role: str
+    name: str
+    status: str = PartyStatus.PENDING
+    user_id: str | None = None  # the worker's account, or the enterprise operator who signed
+    signed_at: datetime | None = None
+    verification_method: str | None = None
+    decline_reason: str | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class Contract:
+    enterprise_id: str
+    batch_id: str
+    name: str
+    employee_id: str
+    created_by: str
+    created_at: datetime
+    source: str  # template | upload
+    document_blob: str  # the current PDF (grows by one incremental update per signature)
+    original_blob: str
+    original_sha256: str
+    files: list[dict[str, Any]] = field(default_factory=list)  # [{index, name, first_page, pages}]
+    controls: list[dict[str, Any]] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    enterprise_party: dict[str, Any] = field(default_factory=dict)
+    template_ids: list[str] = field(default_factory=list)
+    worker_user_id: str | None = None
+    worker_name: str = ""
+    worker_phone: str = ""
+    status: str = ContractStatus.DRAFT
+    launched_at: datetime | None = None
+    last_reminded_at: datetime | None = None
+    sign_deadline: datetime | None = None
+    completed_at: datetime | None = None
+    ended_reason: str | None = None
+    reinitiated_from: str | None = None
+    document_sha256: str = ""
+    version: int = 0
+    id: str = field(default_factory=new_id)
+
+    # -- transitions -------------------------------------------------------------------
+
+    def launch(self, now: datetime) -> None:
+        if self.status != ContractStatus.DRAFT:
+            raise WrongState("只有草稿状态的合同可以发起", "not_draft")
+        if self.sign_deadline is not None and self.sign_deadline <= now:
+            raise Invalid.field("sign_deadline", "签署截止时间应晚于当前时间")
+        self.status = ContractStatus.SIGNING
+        self.launched_at = now
+
+    def check_remind(self, now: datetime) -> None:
+        """催签: only while signing, ≥ 6 h after launch and ≥ 30 min after the last reminder."""
+        if self.status != ContractStatus.SIGNING:
+            raise WrongState("只有签署中的合同可以催签", "not_signing")
+        assert self.launched_at is not None
+        earliest = self.launched_at + REMIND_AFTER_LAUNCH
+        if now < earliest:
+            raise not_before(
+                f"发起签署6小时后才能催签，请于{_local(earliest)}后再试", "remind_too_early", earliest
+            )
+        if self.last_reminded_at is not None and now < self.last_reminded_at + REMIND_INTERVAL:
+            at = self.last_reminded_at + REMIND_INTERVAL
+            raise not_before(f"两次催签间隔不得少于30分钟，请于{_local(at)}后再试", "remind_too_frequent", at)
+
+    def remind(self, now: datetime) -> None:
+        self.check_remind(now)
+        self.last_reminded_at = now
+
+    def withdraw(self, reason: str, now: datetime) -> None:
+        if self.status != ContractStatus.SIGNING:
+            raise WrongState("只有签署中的合同可以撤回", "not_signing")
+        self.status = ContractStatus.WITHDRAWN
+        self.ended_reason = reason
+        self.completed_at = now
+
+    def require_withdrawn(self) -> None:
+        if self.status != ContractStatus.WITHDRAWN:
+            raise WrongState("只有已撤回的合同可以重新发起", "not_withdrawn")
+
+    def decline(self, party: Party, reason: str, now: datetime) -> None:
+        self.require_signing()
+        if party.status != PartyStatus.PENDING:
+            raise WrongState("您已处理过该合同", "already_acted")
+        party.status = PartyStatus.DECLINED
+        party.decline_reason = reason
+        self.status = ContractStatus.REJECTED
+        self.ended_reason = reason
+        self.completed_at = now
+
+    def expire(self, now: datetime) -> bool:
+        if (
+            self.status == ContractStatus.SIGNING
+            and self.sign_deadline is not None
+            and now >= self.sign_deadline
+        ):
+            self.status = ContractStatus.EXPIRED
+            self.completed_at = now
+            return True
+        return False
+
+    def require_signing(self) -> None:
+        if self.status != ContractStatus.SIGNING:
+            label = CONTRACT_STATUS_LABELS.get(ContractStatus(self.status), self.status)
+            raise WrongState(f"合同当前状态为“{label}”，不能签署", "not_signing")
+
+    def record_signature(
+        self,
+        party: Party,
+        parties: list[Party],
+        *,
+        user_id: str,
+        method: str,
+        new_blob: str,
+        new_sha256: str,
+        now: datetime,
+    ) -> bool:
+        """Applies one party's signature; returns True when that completes the contract."""
+        self.require_signing()
+        if party.status != PartyStatus.PENDING:
+            raise WrongState("该签署方已签署", "already_signed")
+        party.status = PartyStatus.SIGNED
+        party.signed_at = now
+        party.user_id = user_id
+        party.verification_method = method
+        self.document_blob = new_blob
+        self.document_sha256 = new_sha256
+        self.version += 1
+        if all(p.status == PartyStatus.SIGNED for p in parties):
+            self.status = ContractStatus.COMPLETED
+            self.completed_at = now
+            return True
+        return False
+
+
+def _local(when: datetime) -> str:
+    from .clock import china_time
+
+    return china_time(when).strftime("%Y-%m-%d %H:%M")
+
+
+# -- audit trail --------------------------------------------------------------------------------
+
+EVENT_LABELS = {
+    "created": "创建合同",
+    "launched": "发起签署",
+    "viewed": "查看合同",
+    "filled": "填写合同内容",
+    "intent_requested": "发起意愿认证",
+    "intent_verified": "意愿认证通过",
+    "signed": "签署",
+    "reminded": "催签",
+    "withdrawn": "撤回",
+    "declined": "拒签",
+    "expired": "超过签署截止时间",
+    "completed": "签署完成",
+    "reinitiated": "重新发起",
+    "downloaded": "下载合同",
+}
+
+
+@dataclass(eq=False)
+class ContractEvent:
+    contract_id: str
+    seq: int
+    kind: str
+    at: datetime
+    actor_type: str  # worker | enterprise | system | platform
+    actor_id: str | None
+    actor_name: str
+    ip: str
+    user_agent: str
+    method: str | None
+    document_sha256: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str = ""
+    id: str = field(default_factory=new_id)
+
+    def canonical(self) -> bytes:
+        body = {
+            "contract_id": self.contract_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "actor_type": self.actor_type,
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "method": self.method,
+            "document_sha256": self.document_sha256,
+            "details": self.details,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+    def seal(self) -> None:
+        self.hash = hashlib.sha256(self.canonical()).hexdigest()
+
+
+GENESIS = "0" * 64
+
+
+def chain_event(previous: ContractEvent | None, **values: Any) -> ContractEvent:
+    event = ContractEvent(
+        seq=(previous.seq + 1) if previous else 1,
+        prev_hash=previous.hash if previous else GENESIS,
+        **values,
+    )
+    event.seal()
+    return event
+
+
+def verify_chain(events: list[ContractEvent]) -> tuple[bool, int | None]:
+    """(intact, first bad seq). A removed, reordered or altered event breaks the chain."""
+    prev = GENESIS
+    for expected_seq, event in enumerate(sorted(events, key=lambda e: e.seq), start=1):
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return False, expected_seq
+        if hashlib.sha256(event.canonical()).hexdigest() != event.hash:
+            return False, event.seq
+        prev = event.hash
+    return True, None

@@ -1,0 +1,193 @@
+"""Template use cases: create from PDFs, place controls, enable/disable, previews.
+
+Enterprise templates belong to one enterprise and need the template permission to change;
+public templates are the regulator's and are offered, once enabled, to every enterprise."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..accounts import Permission, PlatformRole
+from ..errors import Invalid, NotFound
+from ..ports import Deps, UnitOfWork
+from ..templates import (
+    Template,
+    TemplateScope,
+    TemplateStatus,
+    validate_template_name,
+    validate_template_type,
+)
+from .accounts import Actor
+
+MAX_FILES = 10
+NOT_FOUND = "模板不存在"
+
+
+def _is_regulator(actor: Actor) -> bool:
+    return (
+        actor.session is not None
+        and actor.session.side == "platform"
+        and actor.user is not None
+        and actor.user.platform_role == PlatformRole.REGULATOR
+    )
+
+
+async def _readable(uow: UnitOfWork, actor: Actor, template_id: str) -> Template:
+    template = await uow.get(Template, template_id)
+    if template is None:
+        raise NotFound(NOT_FOUND, "template_not_found")
+    if template.scope == TemplateScope.PUBLIC:
+        if _is_regulator(actor):
+            return template
+        actor.require_enterprise()
+        if template.status == TemplateStatus.ENABLED:
+            return template
+        raise NotFound(NOT_FOUND, "template_not_found")
+    if actor.enterprise is None or template.enterprise_id != actor.enterprise.id:
+        raise NotFound(NOT_FOUND, "template_not_found")
+    return template
+
+
+async def _writable(uow: UnitOfWork, actor: Actor, template_id: str) -> Template:
+    template = await _readable(uow, actor, template_id)
+    if template.scope == TemplateScope.PUBLIC:
+        actor.require_platform(PlatformRole.REGULATOR)
+    else:
+        actor.require(Permission.TEMPLATES)
+    return template
+
+
+async def create_template(
+    deps: Deps, actor: Actor, name: object, type_: object, files: list[tuple[str, bytes]]
+) -> Template:
+    errors: dict[str, str] = {}
+    for _key, check in (
+        ("name", lambda: validate_template_name(name)),
+        ("type", lambda: validate_template_type(type_)),
+    ):
+        try:
+            check()
+        except Invalid as exc:
+            errors.update(exc.fields)
+    if not files:
+        errors["files"] = "请上传至少一个PDF模板文件"
+    elif len(files) > MAX_FILES:
+        errors["files"] = f"一个模板最多{MAX_FILES}个文件"
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    if _is_regulator(actor):
+        scope, enterprise_id = TemplateScope.PUBLIC, None
+    else:
+        enterprise_id = actor.require(Permission.TEMPLATES).id
+        scope = TemplateScope.ENTERPRISE
+    described: list[dict[str, Any]] = []
+    for index, (filename, data) in enumerate(files):
+        facts = await deps.pdf.inspect(data)  # refuses non-PDF, encrypted, too large, too many pages
+        blob = await deps.blobs.put(data)
+        described.append(
+            {
+                "index": index,
+                "name": (filename or f"文件{index + 1}.pdf")[:100],
+                "blob": blob,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "pages": [{"width": round(p.width, 2), "height": round(p.height, 2)} for p in facts.pages],
+            }
+        )
+    now = deps.clock.now()
+    creator = actor.require_user()
+    template = Template(
+        name=validate_template_name(name),
+        type=validate_template_type(type_),
+        scope=scope,
+        enterprise_id=enterprise_id,
+        files=described,
+        created_by=creator.id,
+        created_at=now,
+        updated_at=now,
+    )
+    async with deps.uow() as uow:
+        uow.add(template)
+        await uow.commit()
+    return template
+
+
+async def list_templates(
+    deps: Deps, actor: Actor, scope: str, status: str | None, page: int, per_page: int
+) -> tuple[list[Template], int]:
+    if scope not in ("all", "public", "enterprise"):
+        raise Invalid.field("scope", "范围应为 all、public 或 enterprise")
+    if status not in (None, "", "closed", "enabled"):
+        raise Invalid.field("status", "状态应为 closed 或 enabled")
+    regulator = _is_regulator(actor)
+    enterprise_id = None if regulator else actor.require_enterprise()[0].id
+    async with deps.uow() as uow:
+        return await uow.templates.visible(
+            enterprise_id=enterprise_id,
+            scope=scope,
+            status=status or None,
+            include_closed_public=regulator,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+
+
+async def get_template(deps: Deps, actor: Actor, template_id: str) -> Template:
+    async with deps.uow() as uow:
+        return await _readable(uow, actor, template_id)
+
+
+async def update_template(
+    deps: Deps, actor: Actor, template_id: str, name: object, type_: object
+) -> Template:
+    async with deps.uow() as uow:
+        template = await _writable(uow, actor, template_id)
+        template.rename(name, type_, deps.clock.now())
+        await uow.commit()
+    return template
+
+
+async def set_controls(deps: Deps, actor: Actor, template_id: str, controls: object) -> Template:
+    async with deps.uow() as uow:
+        template = await _writable(uow, actor, template_id)
+        template.set_controls(controls, deps.clock.now())
+        await uow.commit()
+    return template
+
+
+async def enable_template(deps: Deps, actor: Actor, template_id: str, enable: bool) -> Template:
+    async with deps.uow() as uow:
+        template = await _writable(uow, actor, template_id)
+        if enable:
+            template.enable(deps.clock.now())
+        else:
+            template.disable(deps.clock.now())
+        await uow.commit()
+    return template
+
+
+async def delete_template(deps: Deps, actor: Actor, template_id: str) -> None:
+    """Contracts keep their own copy of the template's files and controls, so deleting a
+    template never changes a contract made from it."""
+    async with deps.uow() as uow:
+        template = await _writable(uow, actor, template_id)
+        await uow.templates.delete(template)
+        await uow.commit()
+
+
+async def template_file(
+    deps: Deps, actor: Actor, template_id: str, file_index: int
+) -> tuple[Template, bytes]:
+    template = await get_template(deps, actor, template_id)
+    if not 0 <= file_index < len(template.files):
+        raise NotFound("模板文件不存在", "file_not_found")
+    return template, await deps.blobs.get(template.files[file_index]["blob"])
+
+
+async def page_preview(
+    deps: Deps, actor: Actor, template_id: str, file_index: int, page: int, scale: float
+) -> bytes:
+    template, data = await template_file(deps, actor, template_id, file_index)
+    if not 1 <= page <= len(template.files[file_index]["pages"]):
+        raise NotFound("页面不存在", "page_not_found")
+    return await deps.pdf.render(data, page, scale)
