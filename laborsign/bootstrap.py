@@ -17,6 +17,7 @@ from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PoolPdfTools
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
@@ -55,7 +56,15 @@ class AppDeps:
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")
-        self.pdf = PoolPdfTools(self.config.pki.workers or None)
+        self.pdf = PoolPdfTools(
+            self.config.pki.workers or None,
+            PkiSettings(
+                directory=str(self.data_dir / "pki"),
+                secret=self.secret,
+                base_url=self.config.public_url,
+                tsa_url=self.config.pki.tsa_url,
+            ),
+        )
 
     @property
     def public_url(self) -> str:

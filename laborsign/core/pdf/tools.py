@@ -10,9 +10,14 @@ import io
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import Invalid, TooLarge, UnsupportedType
+from .pades import PkiSettings, SignSpec, sign_document
+from .pki import PlatformCA
+from .stamps import Stamp, add_stamps, flatten_stamps
+from .verify import VerifyReport, verify_pdf
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
@@ -122,8 +127,12 @@ def _shared_pool(processes: int) -> Executor:
 class PoolPdfTools:
     """Runs the PDF functions in worker processes (`processes=0`: threads)."""
 
-    def __init__(self, processes: int | None = None) -> None:
+    def __init__(self, processes: int | None = None, pki: PkiSettings | None = None) -> None:
         self._processes = processes if processes is not None else (os.cpu_count() or 1)
+        self.pki = pki
+        if pki is not None:
+            # Create the CA here, once, before worker processes race to do it.
+            PlatformCA.load_or_create(Path(pki.directory), pki.secret, pki.base_url)
 
     @property
     def executor(self) -> Executor:
@@ -144,3 +153,26 @@ class PoolPdfTools:
     async def render(self, data: bytes, page: int, scale: float = 1.0) -> bytes:
         result: bytes = await self.run(render_page_png, data, page, scale)
         return result
+
+    async def stamp(self, data: bytes, stamps: list[Stamp], flatten: bool = False) -> bytes:
+        result: bytes = await self.run(flatten_stamps if flatten else add_stamps, data, stamps)
+        return result
+
+    async def sign(self, data: bytes, spec: SignSpec) -> bytes:
+        if self.pki is None:
+            raise RuntimeError("PKI settings missing")
+        result: bytes = await self.run(sign_document, data, spec, self.pki)
+        return result
+
+    async def verify(self, data: bytes) -> VerifyReport:
+        roots = [self.root_der()] if self.pki else []
+        result: VerifyReport = await self.run(verify_pdf, data, roots)
+        return result
+
+    def root_der(self) -> bytes:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        assert self.pki is not None
+        pem = (Path(self.pki.directory) / "root.pem").read_bytes()
+        return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
