@@ -11,6 +11,8 @@ from pathlib import Path
 from aiohttp import web
 
 from .api import accounts as accounts_api
+from .api import contracts as contracts_api
+from .api import roster as roster_api
 from .api import system as system_api
 from .api import templates as templates_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
@@ -75,7 +77,13 @@ class AppDeps:
 
 
 def api_route_tables(config: Config) -> list[ApiRoutes]:
-    tables = [system_api.routes, accounts_api.routes, templates_api.routes]
+    tables = [
+        system_api.routes,
+        accounts_api.routes,
+        templates_api.routes,
+        roster_api.routes,
+        contracts_api.routes,
+    ]
     if config.sms.provider == "outbox":
         tables.append(system_api.dev_routes)
     return tables

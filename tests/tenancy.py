@@ -14,9 +14,17 @@ FOREIGN: dict[str, Factory] = {}
 
 
 def foreign(*paths: str) -> Callable[[Factory], Factory]:
+    """Registers a factory for these routes; it runs once per test (results are reused)."""
+
     def register(fn: Factory) -> Factory:
+        async def once(b: Api, clock: FakeClock) -> dict[str, str]:
+            cache: dict[str, dict[str, str]] = b.__dict__.setdefault("_foreign", {})
+            if fn.__name__ not in cache:
+                cache[fn.__name__] = await fn(b, clock)
+            return cache[fn.__name__]
+
         for path in paths:
-            FOREIGN[path] = fn
+            FOREIGN[path] = once
         return fn
 
     return register
@@ -41,3 +49,94 @@ async def template(b: Api, clock: FakeClock) -> dict[str, str]:
 
     created = await upload(b, name="B的模板")
     return {"id": created["id"], "file": "0", "page": "1"}
+
+
+async def _employee(b: Api, clock: FakeClock) -> str:
+    from tests.test_onboarding import FORM
+
+    link = await b.get("/api/v1/invite-link")
+    phone = f"137{abs(hash(b)) % 100_000_000:08d}"
+    from tests.conftest import Api as _Api
+
+    worker = _Api(b.client)  # same cookie jar as B: log in as the worker, then B again
+    worker.csrf = b.csrf
+    await worker.login(clock, phone, side="worker")
+    record = await worker.post(
+        f"/api/v1/join/{link['token']}/onboarding", {**FORM, "phone": phone}, expect=201
+    )
+    # `worker` shares B's cookie jar: log B back in as admin.
+    b.csrf = worker.csrf  # the jar now holds the worker's session
+    await b.login(clock, "13900139000")
+    approved = await b.post(f"/api/v1/onboarding/{record['id']}/approve", {}, expect=200)
+    return str(approved["employee_id"])
+
+
+@foreign(
+    "/api/v1/employees/{id}",
+    "/api/v1/employees/{id}/department",
+    "/api/v1/employees/{id}/resignation",
+    "/api/v1/employees/{id}/resignation/confirm",
+)
+async def employee(b: Api, clock: FakeClock) -> dict[str, str]:
+    return {"id": await _employee(b, clock)}
+
+
+@foreign("/api/v1/departments/{id}")
+async def department(b: Api, clock: FakeClock) -> dict[str, str]:
+    created = await b.post("/api/v1/departments", {"name": "B部门"}, expect=201)
+    return {"id": created["id"]}
+
+
+@foreign("/api/v1/onboarding/{id}", "/api/v1/onboarding/{id}/approve", "/api/v1/onboarding/{id}/reject")
+async def onboarding_record(b: Api, clock: FakeClock) -> dict[str, str]:
+    from tests.test_onboarding import FORM
+
+    link = await b.get("/api/v1/invite-link")
+    from tests.conftest import Api as _Api
+
+    worker = _Api(b.client)
+    worker.csrf = b.csrf
+    phone = "13612345678"
+    await worker.login(clock, phone, side="worker")
+    record = await worker.post(
+        f"/api/v1/join/{link['token']}/onboarding", {**FORM, "phone": phone}, expect=201
+    )
+    b.csrf = worker.csrf  # the jar now holds the worker's session
+    await b.login(clock, "13900139000")
+    return {"id": record["id"]}
+
+
+async def _contract(b: Api, clock: FakeClock) -> str:
+    from tests.test_contracts import launch_body, mark_verified
+    from tests.test_templates import CONTROLS, upload
+
+    template = await upload(b, name="B合同")
+    await b.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS}, expect=200)
+    await b.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    employee_id = await _employee(b, clock)
+    me = await b.get("/api/v1/me")
+    await mark_verified(
+        b.client.server_client if hasattr(b.client, "server_client") else b.client,
+        enterprise_id=me["enterprise"]["id"],
+    )
+    world = {"template": template, "employee_id": employee_id}
+    launched = await b.post("/api/v1/contracts", launch_body(world), expect=201)
+    return str(launched["contracts"][0]["id"])
+
+
+@foreign(
+    "/api/v1/contracts/{id}",
+    "/api/v1/contracts/{id}/document.pdf",
+    "/api/v1/contracts/{id}/events",
+    "/api/v1/contracts/{id}/remind",
+    "/api/v1/contracts/{id}/withdraw",
+    "/api/v1/contracts/{id}/reinitiate",
+)
+async def contract(b: Api, clock: FakeClock) -> dict[str, str]:
+    return {"id": await _contract(b, clock)}
+
+
+@foreign("/api/v1/seals/{id}.png")
+async def seal(b: Api, clock: FakeClock) -> dict[str, str]:
+    created = await b.post("/api/v1/seals", {"type": "hr"}, expect=201)
+    return {"id": created["id"]}

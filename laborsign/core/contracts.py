@@ -13,7 +13,8 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import Invalid, WrongState, not_before
@@ -306,3 +307,83 @@ def verify_chain(events: list[ContractEvent]) -> tuple[bool, int | None]:
             return False, event.seq
         prev = event.hash
     return True, None
+
+
+# -- control values ------------------------------------------------------------------------------
+
+MAX_TEXT = 200
+
+
+def parse_control_value(control: dict[str, Any], raw: object) -> str | None:
+    """Checks one value for a control and returns the text to draw (None when left empty).
+    Raises Invalid keyed `fields.<key>`."""
+    field_name = f"fields.{control['key']}"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if control.get("required", True):
+            raise Invalid.field(field_name, f"请填写“{control['label']}”")
+        return None
+    text = str(raw).strip()
+    kind = control["kind"]
+    if kind == "number":
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise Invalid.field(field_name, f"“{control['label']}”应为数字") from None
+        if not number.is_finite() or abs(number) >= Decimal("1e12"):
+            raise Invalid.field(field_name, f"“{control['label']}”数值不合理")
+        return format(number.normalize(), "f") if number == number.to_integral() else text
+    if kind in ("date", "sign_date"):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise Invalid.field(field_name, f"“{control['label']}”应为日期，格式为YYYY-MM-DD") from None
+        return day.isoformat()
+    if kind == "choice":
+        if text not in control.get("options", []):
+            raise Invalid.field(
+                field_name, f"“{control['label']}”应为以下选项之一：{'、'.join(control.get('options', []))}"
+            )
+        return text
+    if len(text) > MAX_TEXT:
+        raise Invalid.field(field_name, f"“{control['label']}”不能超过{MAX_TEXT}个字符")
+    return text
+
+
+def display_value(control: dict[str, Any], value: str) -> str:
+    """How a stored value is drawn on the page: dates the Chinese way."""
+    if control["kind"] in ("date", "sign_date"):
+        day = date.fromisoformat(value)
+        return f"{day.year}年{day.month}月{day.day}日"
+    return value
+
+
+@dataclass(frozen=True)
+class WorkerCard:
+    """What a contract needs to know about a worker on the roster."""
+
+    employee_id: str
+    name: str
+    phone: str
+    active: bool
+    user_id: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None  # plaintext, only in memory
+    birth_date: date | None = None
+    gender: str | None = None
+    department: str | None = None
+    address: str | None = None
+
+    def prefill(self) -> dict[str, str]:
+        """Values for worker fields that come from the roster (keys a template may use)."""
+        values = {"worker_name": self.name, "worker_phone": self.phone}
+        if self.id_number:
+            values["worker_id_number"] = self.id_number
+        if self.gender:
+            values["worker_gender"] = {"male": "男", "female": "女"}.get(self.gender, self.gender)
+        if self.birth_date:
+            values["worker_birth_date"] = self.birth_date.isoformat()
+        if self.address:
+            values["worker_address"] = self.address
+        if self.department:
+            values["worker_department"] = self.department
+        return values

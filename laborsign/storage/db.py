@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..core.errors import NotFound
 from . import mappings
 from .accounts import AccountRepository
+from .contracts import ContractRepository
 from .outbox import OutboxRepository
+from .roster import RosterRepository
 from .templates import TemplateRepository
+from .verification import VerificationRepository
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -53,6 +56,10 @@ class UnitOfWork:
     accounts: AccountRepository
     outbox: OutboxRepository
     templates: TemplateRepository
+    verification: VerificationRepository
+    roster: RosterRepository
+    workers: RosterRepository
+    contracts: ContractRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -62,6 +69,10 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.templates = TemplateRepository(self.session)
+        self.verification = VerificationRepository(self.session)
+        self.roster = RosterRepository(self.session)
+        self.workers = self.roster
+        self.contracts = ContractRepository(self.session)
         return self
 
     async def __aexit__(
@@ -73,6 +84,9 @@ class UnitOfWork:
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
+
+    async def delete(self, obj: object) -> None:
+        await self.session.delete(obj)
 
     async def get(self, cls: type[T], id: str) -> T | None:
         return await self.session.get(cls, id)

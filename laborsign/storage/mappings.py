@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from .accounts import map_accounts
+from .contracts import map_contracts
 from .outbox import map_outbox
+from .roster import map_roster
 from .templates import map_templates
+from .verification import map_verification
 
 _done = False
 
@@ -17,3 +20,6 @@ def map_all() -> None:
     map_accounts()
     map_outbox()
     map_templates()
+    map_verification()
+    map_roster()
+    map_contracts()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +41,11 @@ class OutboxRepository:
 
     def add(self, message: OutboxMessage) -> None:
         self.s.add(message)
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Bulk insert (bulk invitations): one statement instead of one round trip each."""
+        if rows:
+            await self.s.execute(outbox.insert(), rows)
 
     async def for_recipient(self, channel: str, recipient: str, limit: int = 50) -> list[OutboxMessage]:
         stmt = (

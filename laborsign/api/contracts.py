@@ -1,0 +1,525 @@
+"""Contracts, seals, signing sessions and verification in the JSON API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..core.clock import iso
+from ..core.contracts import (
+    CONTRACT_STATUS_LABELS,
+    EVENT_LABELS,
+    PARTY_STATUS_LABELS,
+    SEAL_TYPE_LABELS,
+    Contract,
+    ContractEvent,
+    ContractStatus,
+    Party,
+    PartyStatus,
+    SealType,
+    verify_chain,
+)
+from ..core.errors import BadRequest, Invalid
+from ..core.services import contracts as svc
+from ..core.services.contracts import Context
+from ..core.signing import Seal, SigningSession
+from ..core.values import mask_phone
+from .http import (
+    DEPS,
+    ApiRoutes,
+    body,
+    client_ip,
+    json_response,
+    page_json,
+    paging,
+    require_actor,
+    require_user,
+)
+from .uploads import read_multipart
+
+routes = ApiRoutes("合同与签署")
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class ContractIn(BaseModel):
+    name: Any = None
+    template_ids: Any = None
+    employee_ids: Any = None
+    enterprise_party: Any = None
+    fields: Any = None
+    sign_deadline: Any = None
+
+
+class ReasonIn(BaseModel):
+    reason: Any = None
+
+
+class SealIn(BaseModel):
+    type: Any = None
+    name: Any = None
+
+
+class SigningSessionIn(BaseModel):
+    contract_ids: Any = None
+    seal_id: Any = None
+    fields: Any = None
+    intent_method: Any = "sms"
+
+
+class ConfirmIn(BaseModel):
+    code: Any = None
+
+
+class WorkerSignatureIn(BaseModel):
+    signature_png: Any = None
+    fields: Any = None
+    save_signature: Any = False
+    use_saved_signature: Any = False
+
+
+def ctx(request: web.Request) -> Context:
+    return Context(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
+
+
+def party_json(p: Party) -> dict[str, Any]:
+    return {
+        "role": p.role,
+        "name": p.name,
+        "status": p.status,
+        "status_label": PARTY_STATUS_LABELS.get(PartyStatus(p.status), p.status),
+        "signed_at": iso(p.signed_at),
+        "verification_method": p.verification_method,
+        "decline_reason": p.decline_reason,
+    }
+
+
+def contract_json(
+    c: Contract, parties: list[Party], *, full: bool = False, viewer: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id,
+        "batch_id": c.batch_id,
+        "name": c.name,
+        "status": c.status,
+        "status_label": CONTRACT_STATUS_LABELS.get(ContractStatus(c.status), c.status),
+        "employee_id": c.employee_id,
+        "worker_name": c.worker_name,
+        "worker_phone_masked": mask_phone(c.worker_phone),
+        "enterprise_name": c.enterprise_party.get("name"),
+        "parties": [party_json(p) for p in parties],
+        "created_at": iso(c.created_at),
+        "launched_at": iso(c.launched_at),
+        "last_reminded_at": iso(c.last_reminded_at),
+        "sign_deadline": iso(c.sign_deadline),
+        "completed_at": iso(c.completed_at),
+        "reinitiated_from": c.reinitiated_from,
+    }
+    if viewer:
+        mine = next((p for p in parties if p.role == viewer), None)
+        out["awaiting_me"] = c.status == "signing" and mine is not None and mine.status == "pending"
+    if full:
+        out["controls"] = [{**ctl, "value": c.values.get(ctl["key"])} for ctl in c.controls]
+        out["files"] = c.files
+        out["enterprise_party"] = {
+            **{k: v for k, v in c.enterprise_party.items() if k != "operator_phone"},
+            "operator_phone_masked": mask_phone(str(c.enterprise_party.get("operator_phone", ""))),
+        }
+        out["ended_reason"] = c.ended_reason
+        out["original_sha256"] = c.original_sha256
+        out["document_sha256"] = c.document_sha256
+        out["pages"] = sum(int(f["pages"]) for f in c.files)
+    return out
+
+
+def event_json(e: ContractEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "kind": e.kind,
+        "label": EVENT_LABELS.get(e.kind, e.kind),
+        "at": iso(e.at),
+        "actor_type": e.actor_type,
+        "actor_name": e.actor_name,
+        "ip": e.ip,
+        "user_agent": e.user_agent,
+        "method": e.method,
+        "document_sha256": e.document_sha256,
+        "details": e.details,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def _launch_json(result: svc.LaunchResult) -> dict[str, Any]:
+    return {
+        "batch_id": result.batch_id,
+        "contracts": [
+            {"id": c.id, "employee_id": c.employee_id, "status": c.status, "worker_name": c.worker_name}
+            for c, _ in result.created
+        ],
+        "failed": result.failed,
+        "warnings": result.warnings,
+    }
+
+
+@routes.post(
+    "/api/v1/contracts",
+    "从模板发起签署（每位劳动者一份合同）",
+    body=ContractIn,
+    status=201,
+    auth="enterprise",
+)
+async def create(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, ContractIn)
+    result = await svc.initiate(request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request))
+    return json_response(_launch_json(result), 201)
+
+
+@routes.post(
+    "/api/v1/contracts/upload",
+    "上传 PDF 直接发起签署",
+    status=201,
+    auth="enterprise",
+    multipart={"file": "PDF 文件", "meta": "JSON：{name, employee_ids, enterprise_party, placements}"},
+)
+async def create_from_upload(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    upload = await read_multipart(
+        request, max_file_bytes=MAX_PDF_BYTES, max_files=1, too_large_message="PDF文件不能超过20MB"
+    )
+    files = upload.files.get("file", [])
+    if not files:
+        raise Invalid.field("file", "请上传合同PDF文件")
+    try:
+        meta = json.loads(upload.fields.get("meta", "{}"))
+    except ValueError:
+        raise BadRequest("meta 不是有效的 JSON", "malformed_json") from None
+    if not isinstance(meta, dict):
+        raise BadRequest("meta 应为 JSON 对象", "malformed_json")
+    result = await svc.initiate_from_upload(
+        request.app[DEPS], actor, pdf=files[0][1], meta=meta, ctx=ctx(request)
+    )
+    return json_response(_launch_json(result), 201)
+
+
+@routes.get(
+    "/api/v1/contracts",
+    "合同列表（全部、待我操作、待他人操作、已完成）",
+    auth="enterprise",
+    query={
+        "view": "all | awaiting_me | awaiting_others | completed",
+        "q": "合同名称或劳动者姓名",
+        "status": "状态",
+    },
+)
+async def list_contracts(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    items, total = await svc.list_for_enterprise(
+        request.app[DEPS], actor, request.query.get("view"), request.query.get("q"), request.query.get("status"),
+        page, per_page,
+    )  # fmt: skip
+    return json_response(
+        page_json([contract_json(c, p, viewer="enterprise") for c, p in items], total, page, per_page)
+    )
+
+
+@routes.get("/api/v1/contracts/counts", "各视图合同数量（待我操作角标）", auth="enterprise")
+async def counts(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    return json_response(await svc.counts_for_enterprise(request.app[DEPS], actor))
+
+
+@routes.get("/api/v1/contracts/{id}", "合同详情（签约方、控件、状态）", auth="enterprise")
+async def detail(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract, parties, role = await svc.get_contract(request.app[DEPS], actor, request.match_info["id"])
+    return json_response(contract_json(contract, parties, full=True, viewer=role))
+
+
+@routes.get(
+    "/api/v1/contracts/{id}/document.pdf",
+    "下载合同当前 PDF（已签署部分含数字签名）",
+    auth="enterprise",
+    produces="application/pdf",
+)
+async def document(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract, data = await svc.document(request.app[DEPS], actor, request.match_info["id"])
+    return _pdf(data, f"{contract.name}-{contract.worker_name}.pdf", request.query.get("download") == "1")
+
+
+@routes.get("/api/v1/contracts/{id}/events", "合同审计记录（哈希链）", auth="enterprise")
+async def events(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract, items = await svc.contract_events(request.app[DEPS], actor, request.match_info["id"])
+    intact, first_bad = verify_chain(items)
+    return json_response(
+        {
+            "contract_id": contract.id,
+            "chain_intact": intact,
+            "first_bad_seq": first_bad,
+            "items": [event_json(e) for e in items],
+        }
+    )
+
+
+@routes.post("/api/v1/contracts/{id}/remind", "催签（发起6小时后、间隔不少于30分钟）", auth="enterprise")
+async def remind(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract = await svc.remind(request.app[DEPS], actor, request.match_info["id"], ctx(request))
+    return json_response({"id": contract.id, "reminded_at": iso(contract.last_reminded_at)})
+
+
+@routes.post("/api/v1/contracts/{id}/withdraw", "撤回签署中的合同", body=ReasonIn, auth="enterprise")
+async def withdraw(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, ReasonIn)
+    contract = await svc.withdraw(
+        request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
+    )
+    return json_response({"id": contract.id, "status": contract.status})
+
+
+@routes.post("/api/v1/contracts/{id}/reinitiate", "重新发起已撤回的合同", status=201, auth="enterprise")
+async def reinitiate(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract = await svc.reinitiate(request.app[DEPS], actor, request.match_info["id"], ctx(request))
+    return json_response({"id": contract.id, "status": contract.status}, 201)
+
+
+def _pdf(data: bytes, filename: str, download: bool) -> web.Response:
+    disposition = "attachment" if download else "inline"
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename, safe='')}"},
+    )
+
+
+# -- seals ---------------------------------------------------------------------------------------
+
+
+def seal_json(s: Seal) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "type": s.type,
+        "type_label": SEAL_TYPE_LABELS.get(SealType(s.type), s.type),
+        "name": s.name,
+        "source": s.source,
+        "image": f"/api/v1/seals/{s.id}.png",
+        "created_at": iso(s.created_at),
+    }
+
+
+@routes.get("/api/v1/seals", "本企业印章", auth="enterprise")
+async def list_seals(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    seals = await svc.list_seals(request.app[DEPS], actor)
+    return json_response({"items": [seal_json(s) for s in seals], "total": len(seals)})
+
+
+@routes.post(
+    "/api/v1/seals",
+    "生成圆形印章（JSON {type, name?}）或上传 PNG 印章（multipart type + file）",
+    body=SealIn,
+    status=201,
+    auth="enterprise",
+)
+async def create_seal(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    deps = request.app[DEPS]
+    if request.content_type.startswith("multipart/"):
+        upload = await read_multipart(
+            request, max_file_bytes=2 * 1024 * 1024, max_files=1, too_large_message="印章图片不能超过2MB"
+        )
+        files = upload.files.get("file", [])
+        if not files:
+            raise Invalid.field("file", "请选择印章图片（PNG）")
+        seal = await svc.create_seal(
+            deps, actor, seal_type=upload.fields.get("type"), name=upload.fields.get("name"), png=files[0][1]
+        )
+    else:
+        data = await body(request, SealIn)
+        seal = await svc.create_seal(deps, actor, seal_type=data.type, name=data.name)
+    return json_response(seal_json(seal), 201)
+
+
+@routes.get("/api/v1/seals/{id}.png", "印章图片", auth="enterprise", produces="image/png")
+async def seal_png(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await svc.seal_image(request.app[DEPS], actor, request.match_info["id"])
+    return web.Response(
+        body=data, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+# -- signing -----------------------------------------------------------------------------------------
+
+
+def session_json(s: SigningSession) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "contract_ids": s.contract_ids,
+        "status": s.status,
+        "expires_at": iso(s.expires_at),
+        "intent": {"method": s.intent_method, "phone_masked": mask_phone(s.phone)},
+    }
+
+
+@routes.post(
+    "/api/v1/signing-sessions",
+    "企业签署（单份或批量）：选择印章并发送意愿认证短信",
+    body=SigningSessionIn,
+    status=201,
+    auth="enterprise",
+)
+async def start_signing(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, SigningSessionIn)
+    session = await svc.start_enterprise_signing(
+        request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request)
+    )
+    return json_response(session_json(session), 201)
+
+
+@routes.post(
+    "/api/v1/signing-sessions/{id}/confirm",
+    "提交意愿认证验证码，完成签署",
+    body=ConfirmIn,
+    auth="session",
+)
+async def confirm(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, ConfirmIn)
+    result = await svc.confirm_signing(
+        request.app[DEPS], actor, request.match_info["id"], data.code, ctx(request)
+    )
+    return json_response(result)
+
+
+# -- the worker's side --------------------------------------------------------------------------------
+
+
+@routes.get(
+    "/api/v1/me/contracts",
+    "我的合同（劳动者）",
+    auth="worker",
+    query={"view": "all | awaiting_me | awaiting_others | completed"},
+)
+async def my_contracts(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    page, per_page = paging(request)
+    items, total = await svc.list_for_worker(
+        request.app[DEPS], actor, request.query.get("view"), page, per_page
+    )
+    return json_response(
+        page_json([contract_json(c, p, viewer="worker") for c, p in items], total, page, per_page)
+    )
+
+
+@routes.get("/api/v1/me/contracts/counts", "我的合同数量（待我签角标）", auth="worker")
+async def my_counts(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    return json_response(await svc.counts_for_worker(request.app[DEPS], actor))
+
+
+@routes.get("/api/v1/me/contracts/{id}", "我的合同详情（首次查看记入审计）", auth="worker")
+async def my_contract(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    deps = request.app[DEPS]
+    contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    if role == "worker":
+        await svc.mark_viewed(deps, actor, contract.id, ctx(request))
+    return json_response(contract_json(contract, parties, full=True, viewer=role))
+
+
+@routes.post(
+    "/api/v1/me/contracts/{id}/signature",
+    "劳动者提交手写签名并发送意愿认证短信",
+    body=WorkerSignatureIn,
+    status=201,
+    auth="worker",
+)
+async def worker_signature(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, WorkerSignatureIn)
+    session = await svc.start_worker_signing(
+        request.app[DEPS], actor, request.match_info["id"], signature_png=data.signature_png, fields=data.fields,
+        save_signature=data.save_signature, use_saved=data.use_saved_signature, ctx=ctx(request),
+    )  # fmt: skip
+    answer = session_json(session)
+    answer["signing_session_id"] = session.id
+    return json_response(answer, 201)
+
+
+@routes.post("/api/v1/me/contracts/{id}/decline", "劳动者拒签（填写原因）", body=ReasonIn, auth="worker")
+async def worker_decline(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, ReasonIn)
+    contract = await svc.decline(
+        request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
+    )
+    return json_response({"id": contract.id, "status": contract.status})
+
+
+# -- verification and the platform CA (public) ------------------------------------------------------
+
+
+@routes.post(
+    "/api/v1/verify",
+    "验签：上传任意 PDF，报告其中每个签名，以及平台是否存有该文件",
+    status=200,
+    auth="public",
+    multipart={"file": "PDF 文件"},
+)
+async def verify(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    upload = await read_multipart(
+        request, max_file_bytes=50 * 1024 * 1024, max_files=1, too_large_message="文件不能超过50MB"
+    )
+    files = upload.files.get("file", [])
+    if not files:
+        raise Invalid.field("file", "请选择要验证的PDF文件")
+    report = await deps.pdf.verify(files[0][1])
+    async with deps.uow() as uow:
+        known = await uow.contracts.by_sha256(report.sha256)
+    return json_response(
+        {
+            "sha256": report.sha256,
+            "signatures": [s.as_dict() for s in report.signatures],
+            "known_to_platform": known is not None,
+            "contract_status": known.status if known else None,
+        }
+    )
+
+
+@routes.get("/api/v1/pki/root.pem", "平台根证书（PEM）", auth="public", produces="application/x-pem-file")
+async def root_pem(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    pem = (deps.data_dir / "pki" / "root.pem").read_bytes()
+    return web.Response(
+        body=pem,
+        content_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="laborsign-root.pem"'},
+    )
+
+
+@routes.get("/api/v1/pki/crl", "签署证书吊销列表（DER）", auth="public", produces="application/pkix-crl")
+async def crl(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    return web.Response(
+        body=(deps.data_dir / "pki" / "issuing.crl").read_bytes(), content_type="application/pkix-crl"
+    )
+
+
+@routes.get("/api/v1/pki/root-crl", "根证书吊销列表（DER）", auth="public", produces="application/pkix-crl")
+async def root_crl(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    return web.Response(
+        body=(deps.data_dir / "pki" / "root.crl").read_bytes(), content_type="application/pkix-crl"
+    )

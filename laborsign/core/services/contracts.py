@@ -1,0 +1,1074 @@
+"""Contract use cases: initiate (from templates or an uploaded PDF), list, remind, withdraw,
+re-initiate, decline, expire, and signing by both parties with intent verification.
+
+Each signature is applied to the PDF first (off the event loop), stored as a new blob, and
+then recorded in one transaction guarded by the contract's version, so a crash or a double
+submit never leaves a contract signed twice or marked signed without its signature."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..accounts import Enterprise, Permission, SmsPurpose, User
+from ..clock import china_time
+from ..contracts import (
+    CONTRACT_STATUS_LABELS,
+    Contract,
+    ContractEvent,
+    ContractStatus,
+    Party,
+    PartyRole,
+    PartyStatus,
+    SealType,
+    WorkerCard,
+    chain_event,
+    display_value,
+    parse_control_value,
+    validate_contract_name,
+)
+from ..errors import Forbidden, Invalid, NotFound, WrongState
+from ..labor_law import check_terms, underage
+from ..notify import notify_person
+from ..pdf.compose import merge_pdfs, rebase_controls
+from ..pdf.stamps import Stamp
+from ..ports import Deps, UnitOfWork
+from ..signing import SIGNING_SESSION_TTL, Seal, SessionStatus, SigningSession
+from ..templates import Template
+from ..values import mask_phone
+from .accounts import Actor, consume_sms_code, request_sms_code
+
+NOT_FOUND = "合同不存在"
+
+
+@dataclass
+class Context:
+    """Who did it and from where, for the audit trail."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+@dataclass
+class LaunchResult:
+    batch_id: str
+    created: list[tuple[Contract, list[Party]]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def require_enterprise_verified(enterprise: Enterprise) -> None:
+    if enterprise.verification_status != "verified":
+        raise WrongState(
+            "企业尚未完成实名认证，不能发起或签署合同。请先完成企业实名认证："
+            "确认企业信息 → 办理人个人实名 → 组织机构核验",
+            "enterprise_not_verified",
+        )
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+
+async def record_event(
+    uow: UnitOfWork,
+    contract: Contract,
+    kind: str,
+    now: datetime,
+    ctx: Context,
+    *,
+    actor_type: str,
+    actor_id: str | None,
+    actor_name: str,
+    method: str | None = None,
+    **details: Any,
+) -> ContractEvent:
+    previous = await uow.contracts.last_event(contract.id)
+    event = chain_event(
+        previous,
+        contract_id=contract.id,
+        kind=kind,
+        at=now,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        ip=ctx.ip[:64],
+        user_agent=ctx.user_agent[:300],
+        method=method,
+        document_sha256=contract.document_sha256,
+        details=details,
+    )
+    uow.add(event)
+    await uow.flush()
+    return event
+
+
+def _enterprise_actor(actor: Actor) -> tuple[str, str | None, str]:
+    if actor.member is not None:
+        return "enterprise", actor.member.user_id, actor.member.name
+    if actor.api_key is not None:
+        return "integrator", actor.api_key.id, f"API密钥 {actor.api_key.name}"
+    return "enterprise", None, "企业"
+
+
+# -- initiation -------------------------------------------------------------------------------
+
+
+def _merge_controls(templates: list[Template], starts: list[list[int]]) -> list[dict[str, Any]]:
+    """Controls of all chosen templates on the merged document. A key used by two templates
+    is one field (filled once, drawn in both places)."""
+    out: list[dict[str, Any]] = []
+    for template, template_starts in zip(templates, starts, strict=True):
+        out.extend(rebase_controls(template.controls, template_starts))
+    return out
+
+
+def _unique_controls(controls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for c in controls:
+        seen.setdefault(c["key"], c)
+    return seen
+
+
+def _initiator_values(
+    controls: list[dict[str, Any]], given: dict[str, Any], prefill: dict[str, str]
+) -> dict[str, str]:
+    """Values for every initiator control; worker facts come from the roster unless given."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, control in _unique_controls(controls).items():
+        if control["filled_by"] != "initiator":
+            continue
+        raw = given.get(key, prefill.get(key))
+        try:
+            value = parse_control_value(control, raw)
+        except Invalid as exc:
+            errors.update(exc.fields)
+            continue
+        if value is not None:
+            values[key] = value
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    return values
+
+
+def _stamps_for(controls: list[dict[str, Any]], values: dict[str, str]) -> list[Stamp]:
+    return [
+        Stamp(c["page"], c["x"], c["y"], c["width"], c["height"], text=display_value(c, values[c["key"]]))
+        for c in controls
+        if c["key"] in values and c["kind"] not in ("signature", "seal")
+    ]
+
+
+def _parse_party(raw: object, enterprise: Enterprise, actor: Actor) -> dict[str, Any]:
+    data = raw if isinstance(raw, dict) else {}
+    operator = actor.member.name if actor.member else ""
+    phone = actor.user.phone if actor.user else ""
+    seal_type = str(data.get("seal_type") or SealType.CONTRACT)
+    if seal_type not in {s.value for s in SealType}:
+        raise Invalid.field("enterprise_party.seal_type", "印章类型应为公章、合同专用章或人事专用章")
+    name = str(data.get("operator_name") or operator).strip()
+    if not name or len(name) > 50:
+        raise Invalid.field("enterprise_party.operator_name", "请填写经办人姓名（最多50个字符）")
+    from ..values import Phone
+
+    operator_phone = Phone.parse(data.get("operator_phone") or phone, "enterprise_party.operator_phone").value
+    return {
+        "name": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "operator_name": name,
+        "operator_phone": operator_phone,
+        "seal_type": seal_type,
+    }
+
+
+def _parse_deadline(raw: object, now: datetime) -> datetime | None:
+    if raw in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise Invalid.field(
+            "sign_deadline", "签署截止时间格式应为 ISO 8601，例如 2026-12-31T18:00:00+08:00"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=china_time(now).tzinfo)
+    if when <= now:
+        raise Invalid.field("sign_deadline", "签署截止时间应晚于当前时间")
+    return when
+
+
+async def initiate(
+    deps: Deps,
+    actor: Actor,
+    *,
+    name: object,
+    template_ids: object,
+    employee_ids: object,
+    enterprise_party: object,
+    fields: object,
+    sign_deadline: object = None,
+    ctx: Context,
+) -> LaunchResult:
+    enterprise = actor.require(Permission.CONTRACTS)
+    require_enterprise_verified(enterprise)
+    ids = _id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
+    workers = _id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
+    given = fields if isinstance(fields, dict) else {}
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        found = {t.id: t for t in await uow.templates.by_ids(ids)}
+    templates = []
+    for tid in ids:
+        t = found.get(tid)
+        visible = t is not None and (
+            (t.scope == "public") or (t.scope == "enterprise" and t.enterprise_id == enterprise.id)
+        )
+        if t is None or not visible:
+            raise NotFound("模板不存在", "template_not_found")
+        t.require_enabled()
+        templates.append(t)
+    contract_name = validate_contract_name(name if name not in (None, "") else templates[0].name)
+    party = _parse_party(enterprise_party, enterprise, actor)
+    deadline = _parse_deadline(sign_deadline, now)
+    files: list[bytes] = []
+    file_names: list[str] = []
+    starts_per_template: list[list[int]] = []
+    for t in templates:
+        starts_per_template.append([])
+        for f in t.files:
+            files.append(await deps.blobs.get(f["blob"]))
+            file_names.append(f["name"])
+    base, starts = merge_pdfs(files) if len(files) > 1 else (files[0], [1])
+    cursor = 0
+    for i, t in enumerate(templates):
+        starts_per_template[i] = starts[cursor : cursor + len(t.files)]
+        cursor += len(t.files)
+    controls = _merge_controls(templates, starts_per_template)
+    # Validate the shared values once, before touching any worker, so a typo fails fast.
+    _initiator_values(controls, given, _placeholder_prefill(controls))
+    page_counts = [len(f["pages"]) for t in templates for f in t.files]
+    doc_files = [
+        {"index": i, "name": n, "first_page": s, "pages": c}
+        for i, (n, s, c) in enumerate(zip(file_names, starts, page_counts, strict=True))
+    ]
+    result = LaunchResult(batch_id=uuid.uuid4().hex)
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, enterprise.id, workers)
+    for employee_id in workers:
+        card = cards.get(employee_id)
+        try:
+            contract, parties = await _launch_one(
+                deps, actor, enterprise, card, employee_id, contract_name, base, controls, given, party, deadline,
+                [t.id for t in templates], doc_files, result, ctx,
+            )  # fmt: skip
+        except (Invalid, WrongState, NotFound) as exc:
+            result.failed.append({"employee_id": employee_id, "error": exc.code, "message": exc.message})
+            continue
+        result.created.append((contract, parties))
+    return result
+
+
+def _placeholder_prefill(controls: list[dict[str, Any]]) -> dict[str, str]:
+    """Worker facts are only known per worker; assume they will be present for the dry run."""
+    out = {}
+    for c in controls:
+        if c["key"].startswith("worker_") and c["filled_by"] == "initiator":
+            out[c["key"]] = "2000-01-01" if c["kind"] == "date" else ("1" if c["kind"] == "number" else "-")
+            if c["kind"] == "choice" and c.get("options"):
+                out[c["key"]] = c["options"][0]
+    return out
+
+
+def _id_list(raw: object, name: str, empty: str) -> list[str]:
+    if not isinstance(raw, list) or not raw:
+        raise Invalid.field(name, empty)
+    if len(raw) > 1000:
+        raise Invalid.field(name, "一次最多1000项")
+    out = []
+    for item in raw:
+        if not isinstance(item, str) or not item:
+            raise Invalid.field(name, "编号格式不正确")
+        if item not in out:
+            out.append(item)
+    return out
+
+
+async def _launch_one(
+    deps: Deps,
+    actor: Actor,
+    enterprise: Enterprise,
+    card: WorkerCard | None,
+    employee_id: str,
+    contract_name: str,
+    base: bytes,
+    controls: list[dict[str, Any]],
+    given: dict[str, Any],
+    party: dict[str, Any],
+    deadline: datetime | None,
+    template_ids: list[str],
+    doc_files: list[dict[str, Any]],
+    result: LaunchResult,
+    ctx: Context,
+) -> tuple[Contract, list[Party]]:
+    if card is None:
+        raise NotFound("员工不存在", "employee_not_found")
+    if not card.active:
+        raise WrongState(f"{card.name}不是在职员工，不能发起合同", "employee_not_active")
+    now = deps.clock.now()
+    values = _initiator_values(controls, given, card.prefill())
+    start = values.get("contract_start_date")
+    from datetime import date
+
+    start_day = date.fromisoformat(start) if start else china_time(now).date()
+    too_young = underage(card.birth_date, start_day)
+    if too_young:
+        raise Invalid.field("employee_ids", f"{card.name}：{too_young}", code="worker_underage")
+    labor = getattr(deps, "labor_law", None)
+    minimum = labor.minimum_monthly_wage if labor else None
+    region = labor.region if labor else "当地"
+    if minimum is not None:
+        for w in check_terms(values, minimum, region):
+            entry = {"employee_id": employee_id, **w.as_dict()}
+            if entry not in result.warnings:
+                result.warnings.append(entry)
+    filled = await deps.pdf.stamp(base, _stamps_for(controls, values), flatten=True)
+    blob = await deps.blobs.put(filled)
+    sha = hashlib.sha256(filled).hexdigest()
+    creator = actor.user.id if actor.user else (actor.api_key.created_by if actor.api_key else "")
+    contract = Contract(
+        enterprise_id=enterprise.id,
+        batch_id=result.batch_id,
+        name=contract_name,
+        employee_id=employee_id,
+        created_by=creator,
+        created_at=now,
+        source="template",
+        document_blob=blob,
+        original_blob=blob,
+        original_sha256=sha,
+        document_sha256=sha,
+        files=doc_files,
+        controls=controls,
+        values=values,
+        enterprise_party=party,
+        template_ids=template_ids,
+        worker_user_id=card.user_id,
+        worker_name=card.name,
+        worker_phone=card.phone,
+        sign_deadline=deadline,
+    )
+    return await _store_and_launch(deps, actor, contract, ctx)
+
+
+async def _store_and_launch(
+    deps: Deps, actor: Actor, contract: Contract, ctx: Context
+) -> tuple[Contract, list[Party]]:
+    now = deps.clock.now()
+    parties = [
+        Party(
+            contract_id=contract.id,
+            role=PartyRole.WORKER,
+            name=contract.worker_name,
+            user_id=contract.worker_user_id,
+        ),
+        Party(contract_id=contract.id, role=PartyRole.ENTERPRISE, name=contract.enterprise_party["name"]),
+    ]
+    kind, actor_id, actor_name = _enterprise_actor(actor)
+    async with deps.uow() as uow:
+        uow.add(contract)
+        for p in parties:
+            uow.add(p)
+        await uow.flush()
+        await record_event(
+            uow, contract, "created", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
+        )
+        contract.launch(now)
+        await record_event(
+            uow, contract, "launched", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
+            sign_deadline=contract.sign_deadline.isoformat() if contract.sign_deadline else None,
+        )  # fmt: skip
+        await notify_person(
+            uow,
+            phone=contract.worker_phone,
+            user_id=contract.worker_user_id,
+            kind="contract_to_sign",
+            text=f"【{contract.enterprise_party['name']}】邀请您签署《{contract.name}》，请点击链接查看并签署：",
+            link=f"{deps.public_url}/h5/contracts/{contract.id}",
+            now=now,
+            contract_id=contract.id,
+        )
+        await uow.commit()
+    return contract, parties
+
+
+async def initiate_from_upload(
+    deps: Deps, actor: Actor, *, pdf: bytes, meta: dict[str, Any], ctx: Context
+) -> LaunchResult:
+    """上传文件直接发起: the PDF is used as it is; only parties and signature areas are added."""
+    enterprise = actor.require(Permission.CONTRACTS)
+    require_enterprise_verified(enterprise)
+    facts = await deps.pdf.inspect(pdf)
+    name = validate_contract_name(meta.get("name"))
+    workers = _id_list(meta.get("employee_ids"), "employee_ids", "请至少选择一名劳动者")
+    party = _parse_party(meta.get("enterprise_party"), enterprise, actor)
+    deadline = _parse_deadline(meta.get("sign_deadline"), deps.clock.now())
+    placements = meta.get("placements")
+    if not isinstance(placements, list) or not placements:
+        raise Invalid.field("placements", "请为签署双方放置签署位置")
+    raw_controls = []
+    for i, p in enumerate(placements):
+        if not isinstance(p, dict) or p.get("party") not in ("worker", "enterprise"):
+            raise Invalid.field(f"placements[{i}].party", "签署方应为 worker 或 enterprise")
+        worker = p["party"] == "worker"
+        raw_controls.append(
+            {
+                "key": f"{p['party']}_sign_{i + 1}",
+                "label": "劳动者签名" if worker else "企业盖章",
+                "kind": "signature" if worker else "seal",
+                "file": p.get("file", 0),
+                "page": p.get("page"),
+                "x": p.get("x"),
+                "y": p.get("y"),
+                "width": p.get("width"),
+                "height": p.get("height"),
+                "required": True,
+                "filled_by": p["party"],
+            }
+        )
+    from ..templates import validate_controls
+
+    file_desc = [{"pages": [{"width": pg.width, "height": pg.height} for pg in facts.pages]}]
+    try:
+        controls = validate_controls(raw_controls, file_desc)
+    except Invalid as exc:
+        raise Invalid(
+            exc.message, {k.replace("controls", "placements"): v for k, v in exc.fields.items()}
+        ) from None
+    kinds = {c["kind"] for c in controls}
+    if kinds != {"signature", "seal"}:
+        raise Invalid.field("placements", "请同时放置劳动者签名位置和企业盖章位置")
+    blob = await deps.blobs.put(pdf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    result = LaunchResult(batch_id=uuid.uuid4().hex)
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, enterprise.id, workers)
+    creator = actor.user.id if actor.user else (actor.api_key.created_by if actor.api_key else "")
+    for employee_id in workers:
+        card = cards.get(employee_id)
+        if card is None or not card.active:
+            result.failed.append(
+                {"employee_id": employee_id, "error": "employee_not_found", "message": "员工不存在或不在职"}
+            )
+            continue
+        contract = Contract(
+            enterprise_id=enterprise.id, batch_id=result.batch_id, name=name, employee_id=employee_id,
+            created_by=creator, created_at=deps.clock.now(), source="upload", document_blob=blob,
+            original_blob=blob, original_sha256=sha, document_sha256=sha,
+            files=[{"index": 0, "name": f"{name}.pdf", "first_page": 1, "pages": len(facts.pages)}],
+            controls=controls, values={}, enterprise_party=party, worker_user_id=card.user_id,
+            worker_name=card.name, worker_phone=card.phone, sign_deadline=deadline,
+        )  # fmt: skip
+        result.created.append(await _store_and_launch(deps, actor, contract, ctx))
+    return result
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+VIEWS = ("all", "awaiting_me", "awaiting_others", "completed")
+
+
+def _view(raw: str | None) -> str:
+    view = raw or "all"
+    if view not in VIEWS:
+        raise Invalid.field("view", "视图应为 all、awaiting_me、awaiting_others 或 completed")
+    return view
+
+
+async def list_for_enterprise(
+    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None, page: int, per_page: int
+) -> tuple[list[tuple[Contract, list[Party]]], int]:
+    enterprise = actor.require(Permission.CONTRACTS)
+    async with deps.uow() as uow:
+        items, total = await uow.contracts.page(
+            enterprise_id=enterprise.id, view=_view(view), q=q, status=status or None,
+            offset=(page - 1) * per_page, limit=per_page,
+        )  # fmt: skip
+        parties = await uow.contracts.parties_of([c.id for c in items])
+    return [(c, parties[c.id]) for c in items], total
+
+
+async def counts_for_enterprise(deps: Deps, actor: Actor) -> dict[str, int]:
+    enterprise = actor.require(Permission.CONTRACTS)
+    async with deps.uow() as uow:
+        return await uow.contracts.counts(enterprise_id=enterprise.id)
+
+
+async def list_for_worker(
+    deps: Deps, actor: Actor, view: str | None, page: int, per_page: int
+) -> tuple[list[tuple[Contract, list[Party]]], int]:
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        items, total = await uow.contracts.page(
+            worker_phone=user.phone, view=_view(view), q=None, status=None,
+            offset=(page - 1) * per_page, limit=per_page,
+        )  # fmt: skip
+        parties = await uow.contracts.parties_of([c.id for c in items])
+    return [(c, parties[c.id]) for c in items], total
+
+
+async def counts_for_worker(deps: Deps, actor: Actor) -> dict[str, int]:
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        return await uow.contracts.counts(worker_phone=user.phone)
+
+
+async def _enterprise_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
+    enterprise = actor.require(Permission.CONTRACTS)
+    contract = await uow.get(Contract, contract_id)
+    if contract is None or contract.enterprise_id != enterprise.id:
+        raise NotFound(NOT_FOUND, "contract_not_found")
+    return contract
+
+
+async def _worker_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
+    user = actor.require_user()
+    contract = await uow.get(Contract, contract_id)
+    if contract is None or contract.worker_phone != user.phone or contract.status == ContractStatus.DRAFT:
+        raise NotFound(NOT_FOUND, "contract_not_found")
+    return contract
+
+
+async def get_contract(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, list[Party], str]:
+    """Either side may read a contract it is party to; returns the viewer's role too."""
+    async with deps.uow() as uow:
+        contract = await uow.get(Contract, contract_id)
+        if contract is None:
+            raise NotFound(NOT_FOUND, "contract_not_found")
+        if actor.enterprise is not None and contract.enterprise_id == actor.enterprise.id:
+            actor.require(Permission.CONTRACTS)
+            role = "enterprise"
+        elif (
+            actor.user is not None
+            and contract.worker_phone == actor.user.phone
+            and contract.status != "draft"
+        ):
+            role = "worker"
+        else:
+            raise NotFound(NOT_FOUND, "contract_not_found")
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+    return contract, parties, role
+
+
+async def mark_viewed(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> None:
+    """The worker's first look at a contract goes into the audit trail (SPEC §2.8)."""
+    async with deps.uow() as uow:
+        contract = await _worker_contract(uow, actor, contract_id)
+        user = actor.require_user()
+        events = await uow.contracts.events_of(contract.id)
+        if any(e.kind == "viewed" and e.actor_id == user.id for e in events):
+            return
+        await record_event(
+            uow, contract, "viewed", deps.clock.now(), ctx,
+            actor_type="worker", actor_id=user.id, actor_name=contract.worker_name,
+        )  # fmt: skip
+        await uow.commit()
+
+
+async def contract_events(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, list[ContractEvent]]:
+    contract, _, _ = await get_contract(deps, actor, contract_id)
+    async with deps.uow() as uow:
+        return contract, await uow.contracts.events_of(contract.id)
+
+
+async def document(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, bytes]:
+    contract, _, _ = await get_contract(deps, actor, contract_id)
+    return contract, await deps.blobs.get(contract.document_blob)
+
+
+# -- remind, withdraw, re-initiate, decline, expire ----------------------------------------------------
+
+
+async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Contract:
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        contract = await _enterprise_contract(uow, actor, contract_id)
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        worker = next(p for p in parties if p.role == PartyRole.WORKER)
+        contract.check_remind(now)
+        if worker.status != PartyStatus.PENDING:
+            raise WrongState("劳动者已签署，无需催签", "worker_already_signed")
+        contract.remind(now)
+        kind, actor_id, actor_name = _enterprise_actor(actor)
+        await record_event(
+            uow, contract, "reminded", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
+        )
+        await notify_person(
+            uow,
+            phone=contract.worker_phone,
+            user_id=contract.worker_user_id,
+            kind="contract_reminder",
+            text=f"【{contract.enterprise_party['name']}】提醒您尽快签署《{contract.name}》，点击链接直接签署：",
+            link=f"{deps.public_url}/h5/contracts/{contract.id}",
+            now=now,
+            contract_id=contract.id,
+        )
+        await uow.commit()
+    return contract
+
+
+def _reason(raw: object, label: str) -> str:
+    text = str(raw or "").strip()
+    if not text:
+        raise Invalid.field("reason", f"请填写{label}")
+    if len(text) > 200:
+        raise Invalid.field("reason", f"{label}不能超过200个字符")
+    return text
+
+
+async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, ctx: Context) -> Contract:
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        contract = await _enterprise_contract(uow, actor, contract_id)
+        text = _reason(reason, "撤回原因")
+        contract.withdraw(text, now)
+        contract.version += 1
+        kind, actor_id, actor_name = _enterprise_actor(actor)
+        await record_event(
+            uow,
+            contract,
+            "withdrawn",
+            now,
+            ctx,
+            actor_type=kind,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            reason=text,
+        )
+        await notify_person(
+            uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_withdrawn",
+            text=f"【{contract.enterprise_party['name']}】已撤回《{contract.name}》，原因：{text}。", link=None, now=now,
+            contract_id=contract.id,
+        )  # fmt: skip
+        await uow.commit()
+    return contract
+
+
+async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Contract:
+    """重新发起: a new contract with the same content and parties as a withdrawn one."""
+    enterprise = actor.require(Permission.CONTRACTS)
+    async with deps.uow() as uow:
+        old = await _enterprise_contract(uow, actor, contract_id)
+    old.require_withdrawn()
+    require_enterprise_verified(enterprise)
+    now = deps.clock.now()
+    creator = actor.user.id if actor.user else old.created_by
+    fresh = Contract(
+        enterprise_id=old.enterprise_id, batch_id=uuid.uuid4().hex, name=old.name, employee_id=old.employee_id,
+        created_by=creator, created_at=now, source=old.source, document_blob=old.original_blob,
+        original_blob=old.original_blob, original_sha256=old.original_sha256, document_sha256=old.original_sha256,
+        files=old.files, controls=old.controls, values=old.values, enterprise_party=old.enterprise_party,
+        template_ids=old.template_ids, worker_user_id=old.worker_user_id, worker_name=old.worker_name,
+        worker_phone=old.worker_phone, reinitiated_from=old.id,
+        sign_deadline=old.sign_deadline if old.sign_deadline and old.sign_deadline > now else None,
+    )  # fmt: skip
+    contract, _ = await _store_and_launch(deps, actor, fresh, ctx)
+    async with deps.uow() as uow:
+        previous = await uow.get_or_404(Contract, old.id)
+        kind, actor_id, actor_name = _enterprise_actor(actor)
+        await record_event(
+            uow, previous, "reinitiated", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
+            new_contract_id=contract.id,
+        )  # fmt: skip
+        await uow.commit()
+    return contract
+
+
+async def decline(deps: Deps, actor: Actor, contract_id: str, reason: object, ctx: Context) -> Contract:
+    now = deps.clock.now()
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        contract = await _worker_contract(uow, actor, contract_id)
+        text = _reason(reason, "拒签原因")
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        worker = next(p for p in parties if p.role == PartyRole.WORKER)
+        contract.decline(worker, text, now)
+        contract.version += 1
+        await record_event(
+            uow, contract, "declined", now, ctx, actor_type="worker", actor_id=user.id,
+            actor_name=contract.worker_name, reason=text,
+        )  # fmt: skip
+        await uow.commit()
+    return contract
+
+
+async def expire_due(deps: Deps, limit: int = 200) -> int:
+    """Background job: contracts past their signing deadline become expired. Safe with several
+    processes: the version guard lets only one of them record each expiry."""
+    now = deps.clock.now()
+    done = 0
+    async with deps.uow() as uow:
+        due = await uow.contracts.due_to_expire(now, limit)
+    for candidate in due:
+        async with deps.uow() as uow:
+            contract = await uow.get(Contract, candidate.id)
+            if contract is None or not await uow.contracts.bump_version(contract, contract.version):
+                continue
+            contract.version += 1
+            if not contract.expire(now):
+                continue
+            await record_event(
+                uow,
+                contract,
+                "expired",
+                now,
+                Context(),
+                actor_type="system",
+                actor_id=None,
+                actor_name="平台",
+            )
+            await notify_person(
+                uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_expired",
+                text=f"《{contract.name}》已超过签署截止时间，合同已过期。", link=None, now=now, contract_id=contract.id,
+            )  # fmt: skip
+            await uow.commit()
+            done += 1
+    return done
+
+
+# -- seals ---------------------------------------------------------------------------------------------
+
+
+async def list_seals(deps: Deps, actor: Actor) -> list[Seal]:
+    enterprise = actor.require_enterprise()[0]
+    async with deps.uow() as uow:
+        return await uow.contracts.seals_of(enterprise.id)
+
+
+async def create_seal(
+    deps: Deps, actor: Actor, *, seal_type: object, name: object = None, png: bytes | None = None
+) -> Seal:
+    """Generates a round red seal from the enterprise name, or stores an uploaded PNG."""
+    enterprise = actor.require(Permission.CONTRACTS)
+    try:
+        kind = SealType(str(seal_type or SealType.CONTRACT))
+    except ValueError:
+        raise Invalid.field(
+            "type", "印章类型应为 official（公章）、contract（合同专用章）或 hr（人事专用章）"
+        ) from None
+    from ..contracts import SEAL_TYPE_LABELS
+    from ..pdf.images import draw_round_seal, normalise_uploaded_seal
+
+    label = str(name or "").strip() or SEAL_TYPE_LABELS[kind]
+    if len(label) > 20:
+        raise Invalid.field("name", "印章名称不能超过20个字符")
+    if png is None:
+        image = draw_round_seal(enterprise.name, "" if kind == SealType.OFFICIAL else SEAL_TYPE_LABELS[kind])
+        source = "generated"
+    else:
+        image = normalise_uploaded_seal(png)
+        source = "uploaded"
+    blob = await deps.blobs.put(image)
+    user = actor.user.id if actor.user else (actor.api_key.created_by if actor.api_key else "")
+    seal = Seal(
+        enterprise_id=enterprise.id, type=kind, name=label, source=source, blob=blob, created_by=user,
+        created_at=deps.clock.now(),
+    )  # fmt: skip
+    async with deps.uow() as uow:
+        uow.add(seal)
+        await uow.commit()
+    return seal
+
+
+async def seal_image(deps: Deps, actor: Actor, seal_id: str) -> bytes:
+    enterprise = actor.require_enterprise()[0]
+    async with deps.uow() as uow:
+        seal = await uow.get(Seal, seal_id)
+    if seal is None or seal.enterprise_id != enterprise.id:
+        raise NotFound("印章不存在", "seal_not_found")
+    return await deps.blobs.get(seal.blob)
+
+
+# -- signing ---------------------------------------------------------------------------------------------
+
+
+def _party_values(contract: Contract, role: str, given: object) -> dict[str, str]:
+    data = given if isinstance(given, dict) else {}
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, control in _unique_controls(contract.controls).items():
+        if control["filled_by"] != role or control["kind"] in ("signature", "seal", "sign_date"):
+            continue
+        try:
+            value = parse_control_value(control, data.get(key))
+        except Invalid as exc:
+            errors.update(exc.fields)
+            continue
+        if value is not None:
+            values[key] = value
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    return values
+
+
+async def start_enterprise_signing(
+    deps: Deps,
+    actor: Actor,
+    *,
+    contract_ids: object,
+    seal_id: object,
+    fields: object,
+    intent_method: object,
+    ctx: Context,
+) -> SigningSession:
+    """Single and batch signing: one intent verification for every listed contract."""
+    enterprise = actor.require(Permission.CONTRACTS)
+    require_enterprise_verified(enterprise)
+    user = actor.require_user()
+    if intent_method not in (None, "sms"):
+        raise Invalid.field("intent_method", "意愿认证方式目前支持短信验证码（sms）")
+    ids = _id_list(contract_ids, "contract_ids", "请选择要签署的合同")
+    per_contract = fields if isinstance(fields, dict) else {}
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        seal = await uow.get(Seal, str(seal_id or ""))
+        if seal is None or seal.enterprise_id != enterprise.id:
+            raise Invalid.field("seal_id", "请选择本企业的印章")
+        clean: dict[str, dict[str, str]] = {}
+        for cid in ids:
+            contract = await _enterprise_contract(uow, actor, cid)
+            contract.require_signing()
+            parties = (await uow.contracts.parties_of([cid]))[cid]
+            mine = next(p for p in parties if p.role == PartyRole.ENTERPRISE)
+            if mine.status != PartyStatus.PENDING:
+                raise WrongState(
+                    f"《{contract.name}》（{contract.worker_name}）企业方已签署", "already_signed"
+                )
+            try:
+                clean[cid] = _party_values(contract, "enterprise", per_contract.get(cid))
+            except Invalid as exc:
+                raise Invalid(
+                    f"《{contract.name}》：{exc.message}", {f"{cid}.{k}": v for k, v in exc.fields.items()}
+                ) from None
+        session = SigningSession(
+            party_role="enterprise", user_id=user.id, phone=user.phone, contract_ids=ids, intent_method="sms",
+            created_at=now, expires_at=now + SIGNING_SESSION_TTL, enterprise_id=enterprise.id, seal_id=seal.id,
+            fields=clean, ip=ctx.ip[:64], user_agent=ctx.user_agent[:300],
+        )  # fmt: skip
+        uow.add(session)
+        await uow.commit()
+    await _send_intent_code(deps, user.phone)
+    return session
+
+
+async def start_worker_signing(
+    deps: Deps,
+    actor: Actor,
+    contract_id: str,
+    *,
+    signature_png: object,
+    fields: object,
+    save_signature: object,
+    use_saved: object = False,
+    ctx: Context,
+) -> SigningSession:
+    user = actor.require_user()
+    if not user.verified:
+        raise WrongState("请先完成个人实名认证，再签署合同", "person_not_verified")
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        contract = await _worker_contract(uow, actor, contract_id)
+        contract.require_signing()
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        mine = next(p for p in parties if p.role == PartyRole.WORKER)
+        if mine.status != PartyStatus.PENDING:
+            raise WrongState("您已签署该合同", "already_signed")
+        values = _party_values(contract, "worker", fields)
+        saved = await uow.contracts.saved_signature(user.id)
+    if use_saved is True:
+        if saved is None:
+            raise Invalid.field("signature_png", "您还没有保存过签名，请手写签名")
+        blob = saved
+    else:
+        from ..pdf.images import decode_data_url, normalise_signature_png
+
+        png = normalise_signature_png(decode_data_url(signature_png))
+        blob = await deps.blobs.put(png)
+    async with deps.uow() as uow:
+        if save_signature is True:
+            await uow.contracts.save_signature(user.id, blob, now)
+        session = SigningSession(
+            party_role="worker", user_id=user.id, phone=user.phone, contract_ids=[contract.id], intent_method="sms",
+            created_at=now, expires_at=now + SIGNING_SESSION_TTL, signature_blob=blob, fields={contract.id: values},
+            ip=ctx.ip[:64], user_agent=ctx.user_agent[:300],
+        )  # fmt: skip
+        uow.add(session)
+        await uow.commit()
+    await _send_intent_code(deps, user.phone)
+    return session
+
+
+async def _send_intent_code(deps: Deps, phone: str) -> None:
+    await request_sms_code(deps, phone, SmsPurpose.INTENT)
+
+
+async def confirm_signing(
+    deps: Deps, actor: Actor, session_id: str, code: object, ctx: Context
+) -> dict[str, list[Any]]:
+    user = actor.require_user()
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        session = await uow.get(SigningSession, session_id)
+        if session is None or session.user_id != user.id:
+            raise NotFound("签署会话不存在", "session_not_found")
+        session.check_open(now)
+    if not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code):
+        raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+    async with deps.uow() as uow:
+        if not await uow.contracts.claim_session(session.id, now):
+            raise WrongState("该签署已确认过，请勿重复提交", "session_used")
+        await uow.commit()
+    signed: list[str] = []
+    failed: list[dict[str, str]] = []
+    for cid in session.contract_ids:
+        try:
+            await _sign_one(deps, actor, session, cid, ctx)
+        except (WrongState, Invalid, NotFound) as exc:
+            failed.append({"id": cid, "error": exc.code, "message": exc.message})
+            continue
+        signed.append(cid)
+    async with deps.uow() as uow:
+        stored = await uow.get_or_404(SigningSession, session.id)
+        stored.status = SessionStatus.DONE
+        stored.result = {"signed": signed, "failed": failed}
+        await uow.commit()
+    return {"signed": signed, "failed": failed}
+
+
+def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
+    area_kind = "signature" if role == "worker" else "seal"
+    stamps = []
+    for c in contract.controls:
+        if c["filled_by"] != role:
+            continue
+        box = (c["page"], c["x"], c["y"], c["width"], c["height"])
+        if c["kind"] == area_kind:
+            stamps.append(Stamp(*box, image_png=image))
+        elif c["kind"] == "sign_date":
+            stamps.append(Stamp(*box, text=display_value(c, today)))
+        elif c["key"] in values:
+            stamps.append(Stamp(*box, text=display_value(c, values[c["key"]])))
+    return stamps
+
+
+async def _sign_one(
+    deps: Deps, actor: Actor, session: SigningSession, contract_id: str, ctx: Context
+) -> None:
+    from ..pdf.pades import SignSpec
+
+    role = session.party_role
+    async with deps.uow() as uow:
+        contract = await uow.get_or_404(Contract, contract_id, NOT_FOUND)
+        contract.require_signing()
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        party = next(p for p in parties if p.role == role)
+        if party.status != PartyStatus.PENDING:
+            raise WrongState("该签署方已签署", "already_signed")
+        version = contract.version
+        if role == "enterprise":
+            seal = await uow.get_or_404(Seal, str(session.seal_id), "印章不存在")
+            image_blob = seal.blob
+        else:
+            image_blob = str(session.signature_blob)
+    user = await _user(deps, session.user_id)
+    image = await deps.blobs.get(image_blob)
+    current = await deps.blobs.get(contract.document_blob)
+    today = china_time(deps.clock.now()).date().isoformat()
+    values = session.fields.get(contract.id, {})
+    if role == "worker":
+        ident = await _worker_ident(deps, contract)
+        spec = SignSpec(
+            contract.worker_name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
+            stamps=_marks(contract, role, values, image, today),
+        )  # fmt: skip
+    else:
+        ep = contract.enterprise_party
+        spec = SignSpec(
+            ep["name"], ep["credit_code"], "organisation", f"enterprise_{contract.version + 1}",
+            f"用人单位签署（经办人：{ep['operator_name']}）", stamps=_marks(contract, role, values, image, today),
+        )  # fmt: skip
+    signed_pdf = await deps.pdf.sign(current, spec)
+    blob = await deps.blobs.put(signed_pdf)
+    sha = hashlib.sha256(signed_pdf).hexdigest()
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
+        if stored.version != version or not await uow.contracts.bump_version(stored, version):
+            raise WrongState("合同已被其他操作更新，请刷新后重试", "concurrent_update")
+        stored_parties = (await uow.contracts.parties_of([stored.id]))[stored.id]
+        stored.version = version  # record_signature increments it to match the row
+        mine = next(p for p in stored_parties if p.role == role)
+        stored.values = {**stored.values, **values}
+        completed = stored.record_signature(
+            mine,
+            stored_parties,
+            user_id=user.id,
+            method=session.intent_method,
+            new_blob=blob,
+            new_sha256=sha,
+            now=now,
+        )
+        actor_type, actor_name = (
+            ("worker", stored.worker_name) if role == "worker" else ("enterprise", user.name or "")
+        )
+        await record_event(
+            uow, stored, "intent_verified", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            method=session.intent_method, phone=mask_phone(session.phone),
+        )  # fmt: skip
+        if values:
+            await record_event(
+                uow, stored, "filled", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+                fields=sorted(values),
+            )  # fmt: skip
+        await record_event(
+            uow, stored, "signed", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            method=session.intent_method, party=role, signature_field=spec.field_name,
+        )  # fmt: skip
+        if completed:
+            await record_event(
+                uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"
+            )
+            await notify_person(
+                uow, phone=stored.worker_phone, user_id=stored.worker_user_id, kind="contract_completed",
+                text=f"《{stored.name}》已由双方签署完成，可随时查看和下载：",
+                link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
+            )  # fmt: skip
+        await uow.commit()
+
+
+async def _user(deps: Deps, user_id: str) -> User:
+    async with deps.uow() as uow:
+        return await uow.get_or_404(User, user_id)
+
+
+async def _worker_ident(deps: Deps, contract: Contract) -> str:
+    """The masked ID for the worker's certificate (never the full number)."""
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, contract.enterprise_id, [contract.employee_id])
+    card = cards.get(contract.employee_id)
+    if card is not None and card.id_number:
+        from ..identity_rules import mask_id_number
+
+        return mask_id_number(card.id_number)
+    return mask_phone(contract.worker_phone)
+
+
+def status_label(status: str) -> str:
+    return CONTRACT_STATUS_LABELS.get(ContractStatus(status), status)
+
+
+def forbid_integrator_signing(actor: Actor) -> None:
+    if actor.user is None:
+        raise Forbidden("签署须由经办人本人登录并完成意愿认证", "signing_requires_person")

@@ -1,0 +1,228 @@
+"""Contracts end to end over HTTP: initiate from a template, remind, withdraw, re-initiate,
+sign by both parties with SMS intent codes, download, audit trail, verification."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from laborsign.api.http import DEPS
+from laborsign.core.clock import FakeClock
+from laborsign.storage.accounts import enterprises, users
+from tests.conftest import Api
+from tests.test_onboarding import FORM, onboard
+from tests.test_templates import CONTROLS, upload
+
+SIGNATURE = None
+
+
+def signature_png() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (400, 160), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.line([(20, 120), (120, 30), (200, 130), (300, 40), (380, 110)], fill=(0, 0, 0, 255), width=8)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+async def mark_verified(client: Any, *, enterprise_id: str | None = None, phone: str | None = None) -> None:
+    """Preconditions for contract tests; verification itself is tested in test_verification."""
+    async with client.app[DEPS].uow() as uow:
+        if enterprise_id:
+            await uow.session.execute(
+                update(enterprises)
+                .where(enterprises.c.id == enterprise_id)
+                .values(verification_status="verified")
+            )
+        if phone:
+            await uow.session.execute(update(users).where(users.c.phone == phone).values(verified=True))
+        await uow.commit()
+
+
+async def setup_contract_world(api: Api, make_api: Any, client: Any, clock: FakeClock) -> dict[str, Any]:
+    ent = await api.register_enterprise(clock)
+    template = await upload(api)
+    await api.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": [*CONTROLS, {"key": "worker_name", "label": "乙方姓名", "kind": "text", "file": 0, "page": 1, "x": 300, "y": 200, "width": 120, "height": 20, "required": True, "filled_by": "initiator"}, {"key": "worker_sign_date", "label": "乙方签署日期", "kind": "sign_date", "file": 0, "page": 2, "x": 300, "y": 720, "width": 120, "height": 20, "required": True, "filled_by": "worker"}, {"key": "bank_account", "label": "工资卡号", "kind": "text", "file": 0, "page": 1, "x": 100, "y": 300, "width": 200, "height": 20, "required": True, "filled_by": "worker"}]}, expect=200)  # fmt: skip
+    await api.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    worker = await make_api()
+    record = await onboard(api, worker, clock)
+    approved = await api.post(f"/api/v1/onboarding/{record['id']}/approve", {}, expect=200)
+    seal = await api.post("/api/v1/seals", {"type": "contract"}, expect=201)
+    return {
+        "enterprise": ent["enterprise"],
+        "template": template,
+        "worker": worker,
+        "employee_id": approved["employee_id"],
+        "seal": seal,
+    }
+
+
+def launch_body(world: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "template_ids": [world["template"]["id"]],
+        "employee_ids": [world["employee_id"]],
+        "enterprise_party": {"seal_type": "contract"},
+        "fields": {"salary": "6000", "position": "技工"},
+        **extra,
+    }
+
+
+async def test_unverified_enterprise_cannot_initiate(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    refused = await api.post("/api/v1/contracts", launch_body(world), expect=409)
+    assert refused["error"] == "enterprise_not_verified" and "实名认证" in refused["message"]
+
+
+async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    bad = await api.post(
+        "/api/v1/contracts", launch_body(world, fields={"salary": "六千", "position": "厨师"}), expect=422
+    )
+    assert "fields.salary" in bad["fields"] and "fields.position" in bad["fields"]
+    await api.post("/api/v1/contracts", launch_body(world, name="合" * 51), expect=422)
+    launched = await api.post("/api/v1/contracts", launch_body(world), expect=201)
+    assert launched["failed"] == [] and len(launched["contracts"]) == 1
+    cid = launched["contracts"][0]["id"]
+    assert launched["contracts"][0]["status"] == "signing"
+    detail = await api.get(f"/api/v1/contracts/{cid}")
+    assert detail["name"] == "标准劳动合同" and [p["status"] for p in detail["parties"]] == [
+        "pending",
+        "pending",
+    ]
+    assert {c["key"]: c["value"] for c in detail["controls"]}["worker_name"] == "王五", (
+        "prefilled from the roster"
+    )
+    counts = await api.get("/api/v1/contracts/counts")
+    assert (
+        counts == {"all": 1, "awaiting_me": 1, "awaiting_others": 1, "completed": 0}
+        or counts["awaiting_me"] == 1
+    )
+
+    sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")
+    assert f"/h5/contracts/{cid}" in sms["items"][0]["text"]
+
+    # Reminders: not before 6 hours, then at most every 30 minutes.
+    early = await api.post(f"/api/v1/contracts/{cid}/remind", expect=409)
+    assert early["error"] == "remind_too_early" and early["next_allowed_at"]
+    clock.advance(hours=6)
+    reminded = await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
+    assert reminded["reminded_at"]
+    again = await api.post(f"/api/v1/contracts/{cid}/remind", expect=409)
+    assert again["error"] == "remind_too_frequent"
+
+    worker: Api = world["worker"]
+    mine = await worker.get("/api/v1/me/contracts/counts")
+    assert mine["awaiting_me"] == 1
+    seen = await worker.get(f"/api/v1/me/contracts/{cid}")
+    assert seen["awaiting_me"] is True
+    refused = await worker.post(
+        f"/api/v1/me/contracts/{cid}/signature", {"signature_png": signature_png()}, expect=422
+    )
+    assert "fields.bank_account" in refused["fields"]
+    await worker.post(
+        f"/api/v1/me/contracts/{cid}/signature",
+        {
+            "signature_png": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+            "fields": {"bank_account": "6222020000000000"},
+        },
+    )
+    assert worker.last_status in (415, 422)
+    started = await worker.post(
+        f"/api/v1/me/contracts/{cid}/signature",
+        {
+            "signature_png": signature_png(),
+            "fields": {"bank_account": "6222020000000000"},
+            "save_signature": True,
+        },
+        expect=201,
+    )
+    assert started["intent"] == {"method": "sms", "phone_masked": "137****7000"}
+    code = (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]["code"]
+    wrong = "000000" if code != "000000" else "111111"
+    await worker.post(f"/api/v1/signing-sessions/{started['id']}/confirm", {"code": wrong}, expect=422)
+    # Two confirmations at once sign once.
+    first, second = await asyncio.gather(
+        worker.call("POST", f"/api/v1/signing-sessions/{started['id']}/confirm", {"code": code}),
+        worker.call("POST", f"/api/v1/signing-sessions/{started['id']}/confirm", {"code": code}),
+    )
+    results = [r for r in (first, second) if isinstance(r, dict) and "signed" in r]
+    assert len(results) == 1 and results[0]["signed"] == [cid]
+    after = await api.get(f"/api/v1/contracts/{cid}")
+    assert [p["status"] for p in after["parties"]] == ["signed", "pending"]
+    assert (await api.get("/api/v1/contracts?view=awaiting_me"))["total"] == 1
+
+    # The enterprise signs with its seal.
+    session = await api.post(
+        "/api/v1/signing-sessions", {"contract_ids": [cid], "seal_id": world["seal"]["id"], "intent_method": "sms"},
+        expect=201,
+    )  # fmt: skip
+    code = (await api.get("/api/v1/dev/sms?phone=13800138000"))["items"][0]["code"]
+    done = await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200)
+    assert done == {"signed": [cid], "failed": []}
+    final = await api.get(f"/api/v1/contracts/{cid}")
+    assert final["status"] == "completed" and final["completed_at"]
+    await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "x"}, expect=409)
+
+    pdf = await worker.get(f"/api/v1/contracts/{cid}/document.pdf")
+    report = await client.app[DEPS].pdf.verify(pdf)
+    assert [s.signer for s in report.signatures] == ["王五", "广州测试科技有限公司"]
+    assert (
+        all(s.intact and s.trusted for s in report.signatures) and report.signatures[-1].covers_whole_document
+    )
+    events = await api.get(f"/api/v1/contracts/{cid}/events")
+    kinds = [e["kind"] for e in events["items"]]
+    assert events["chain_intact"] is True
+    for kind in ("created", "launched", "reminded", "viewed", "intent_verified", "signed", "completed"):
+        assert kind in kinds, kind
+    done_sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")
+    assert "签署完成" in done_sms["items"][0]["text"]
+
+
+async def test_withdraw_reinitiate_decline_expire(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    await api.post(f"/api/v1/contracts/{cid}/reinitiate", expect=409)
+    await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": ""}, expect=422)
+    withdrawn = await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "岗位调整"}, expect=200)
+    assert withdrawn["status"] == "withdrawn"
+    await api.post(f"/api/v1/contracts/{cid}/remind", expect=409)
+    fresh = await api.post(f"/api/v1/contracts/{cid}/reinitiate", expect=201)
+    assert fresh["id"] != cid and fresh["status"] == "signing"
+
+    worker: Api = world["worker"]
+    await worker.post(f"/api/v1/me/contracts/{fresh['id']}/decline", {"reason": "薪资与约定不符"}, expect=200)
+    assert (await api.get(f"/api/v1/contracts/{fresh['id']}"))["status"] == "rejected"
+
+    deadline = (clock.now() + timedelta(days=1)).isoformat()
+    third = (await api.post("/api/v1/contracts", launch_body(world, sign_deadline=deadline), expect=201))[
+        "contracts"
+    ][0]
+    from laborsign.core.services.contracts import expire_due
+
+    assert await expire_due(client.app[DEPS]) == 0
+    clock.advance(days=1, seconds=1)
+    assert await expire_due(client.app[DEPS]) == 1
+    assert (await api.get(f"/api/v1/contracts/{third['id']}"))["status"] == "expired"
+
+
+async def test_verify_endpoint(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
+    import aiohttp
+
+    form = aiohttp.FormData()
+    form.add_field("file", b"not a pdf", filename="x.pdf")
+    answer = await api.call("POST", "/api/v1/verify", data=form)
+    assert api.last_status == 415 and answer["message"]
