@@ -15,12 +15,14 @@ from .api import contracts as contracts_api
 from .api import roster as roster_api
 from .api import system as system_api
 from .api import templates as templates_api
+from .api import verification as verification_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PoolPdfTools
+from .identity import IdentityProviders, build_identity
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 
@@ -53,11 +55,13 @@ class AppDeps:
     cipher: FieldCipher = field(init=False)
     blobs: LocalBlobStore = field(init=False)
     pdf: PoolPdfTools = field(init=False)
+    identity: IdentityProviders = field(init=False)
 
     def __post_init__(self) -> None:
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")
+        self.identity = build_identity(self.config.identity, self.secret, self.clock, self.config.public_url)
         self.pdf = PoolPdfTools(
             self.config.pki.workers or None,
             PkiSettings(
@@ -86,6 +90,9 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     ]
     if config.sms.provider == "outbox":
         tables.append(system_api.dev_routes)
+    tables += [verification_api.routes, verification_api.webhook_routes]
+    if config.identity.provider == "sandbox":
+        tables.append(verification_api.dev_routes)
     return tables
 
 
@@ -108,11 +115,13 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
 
     from .dashboard import pages as dashboard_pages
     from .dashboard import templates_pages
+    from .h5 import contracts_pages as h5_contracts_pages
     from .h5 import pages as h5_pages
 
     dashboard_pages.setup(app)
     templates_pages.setup(app)
     h5_pages.setup(app)
+    h5_contracts_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:

@@ -131,9 +131,10 @@ async def _contract(b: Api, clock: FakeClock) -> str:
     "/api/v1/contracts/{id}/remind",
     "/api/v1/contracts/{id}/withdraw",
     "/api/v1/contracts/{id}/reinitiate",
+    "/api/v1/contracts/{id}/pages/{page}.png",
 )
 async def contract(b: Api, clock: FakeClock) -> dict[str, str]:
-    return {"id": await _contract(b, clock)}
+    return {"id": await _contract(b, clock), "page": "1"}
 
 
 @foreign("/api/v1/seals/{id}.png")

@@ -253,6 +253,26 @@ async def document(request: web.Request) -> web.Response:
     return _pdf(data, f"{contract.name}-{contract.worker_name}.pdf", request.query.get("download") == "1")
 
 
+@routes.get(
+    "/api/v1/contracts/{id}/pages/{page}.png",
+    "合同页面图片（含已签署的印章与签名）",
+    auth="enterprise",
+    produces="image/png",
+    query={"scale": "缩放（0.5-3，默认1.5）"},
+)
+async def page_png(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    try:
+        page = int(request.match_info["page"])
+        scale = float(request.query.get("scale", "1.5"))
+    except ValueError:
+        raise Invalid.field("page", "页码应为整数") from None
+    if not 0.5 <= scale <= 3:
+        raise Invalid.field("scale", "缩放应在0.5到3之间")
+    png = await svc.page_image(request.app[DEPS], actor, request.match_info["id"], page, scale)
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
 @routes.get("/api/v1/contracts/{id}/events", "合同审计记录（哈希链）", auth="enterprise")
 async def events(request: web.Request) -> web.Response:
     actor = await require_actor(request)

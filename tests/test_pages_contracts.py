@@ -1,0 +1,79 @@
+"""The worker signs a contract on a phone-sized page: read, fill, draw, confirm by SMS code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from laborsign.core.clock import FakeClock
+from tests.conftest import Api, latest_code
+from tests.test_contracts import launch_body, mark_verified, setup_contract_world
+from tests.test_onboarding import FORM
+
+pytestmark = pytest.mark.browser
+
+
+async def use_session(page: Any, api: Api) -> None:
+    jar = api.client.session.cookie_jar
+    url = (
+        api.client.server_client.make_url("/")
+        if hasattr(api.client, "server_client")
+        else api.client.make_url("/")
+    )
+    cookie = jar.filter_cookies(url)["laborsign_session"].value
+    await page.context.add_cookies([{"name": "laborsign_session", "value": cookie, "url": str(url)}])
+
+
+async def test_worker_signs_on_the_phone(
+    phone: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    worker: Api = world["worker"]
+    await use_session(phone, worker)
+    page = phone
+    await page.goto("/h5")
+    await expect(page.locator("[data-badge]").first).to_have_text("1")
+    await page.get_by_role("link", name="待我签").first.click()
+    await page.get_by_role("link", name="标准劳动合同").click()
+    await expect(page.locator("#notice")).to_be_visible()
+    await expect(page.locator(".doc-page")).to_have_count(2)
+    await page.get_by_role("button", name="提交签署").click()
+    await expect(page.locator("#toast")).to_contain_text("签署须知")
+    await page.check("#ack")
+    await page.fill('input[name="bank_account"]', "6222020000000000")
+    area = page.locator(".area").first
+    await area.scroll_into_view_if_needed()
+    await area.click()
+    canvas = page.locator("#pad-canvas")
+    await expect(canvas).to_be_visible()
+    box = await canvas.bounding_box()
+    await page.get_by_role("button", name="确定").click()
+    await expect(page.locator("#toast")).to_contain_text("请先手写签名")
+    # A short dash is refused, a real scribble is accepted.
+    await page.mouse.move(box["x"] + 50, box["y"] + 100)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + 60, box["y"] + 100, steps=2)
+    await page.mouse.up()
+    await page.get_by_role("button", name="确定").click()
+    await expect(page.locator("#toast")).to_contain_text("过于简单")
+    await page.get_by_role("button", name="清除").click()
+    await page.mouse.move(box["x"] + 40, box["y"] + 150)
+    await page.mouse.down()
+    for i, (dx, dy) in enumerate([(60, -70), (120, 40), (180, -50), (240, 60), (300, -30)]):
+        await page.mouse.move(box["x"] + 40 + dx, box["y"] + 150 + dy, steps=6 + i)
+    await page.mouse.up()
+    await page.get_by_role("button", name="确定").click()
+    await expect(page.locator(".area img")).to_have_count(1)
+    await page.get_by_role("button", name="提交签署").click()
+    await expect(page.locator("#intent-code")).to_be_visible()
+    await page.fill("#intent-code", await latest_code(client, FORM["phone"]))
+    await page.get_by_role("button", name="立即确认").click()
+    await expect(page.locator("#toast")).to_contain_text("签署成功")
+    await expect(page.locator("#summary")).to_contain_text("已签署")
+    detail = await api.get(f"/api/v1/contracts/{cid}")
+    assert detail["parties"][0]["status"] == "signed"
+    await page.screenshot(path="/tmp/h5_signed.png", full_page=False)
