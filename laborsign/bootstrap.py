@@ -114,12 +114,13 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
         app.add_routes(table.table)
 
     from .dashboard import pages as dashboard_pages
-    from .dashboard import templates_pages
+    from .dashboard import contracts_pages, templates_pages
     from .h5 import contracts_pages as h5_contracts_pages
     from .h5 import pages as h5_pages
 
     dashboard_pages.setup(app)
     templates_pages.setup(app)
+    contracts_pages.setup(app)
     h5_pages.setup(app)
     h5_contracts_pages.setup(app)
 

@@ -132,6 +132,7 @@ async def _contract(b: Api, clock: FakeClock) -> str:
     "/api/v1/contracts/{id}/withdraw",
     "/api/v1/contracts/{id}/reinitiate",
     "/api/v1/contracts/{id}/pages/{page}.png",
+    "/api/v1/contracts/{id}/evidence.pdf",
 )
 async def contract(b: Api, clock: FakeClock) -> dict[str, str]:
     return {"id": await _contract(b, clock), "page": "1"}

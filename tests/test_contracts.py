@@ -185,6 +185,16 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     assert events["chain_intact"] is True
     for kind in ("created", "launched", "reminded", "viewed", "intent_verified", "signed", "completed"):
         assert kind in kinds, kind
+    evidence = await api.get(f"/api/v1/contracts/{cid}/evidence.pdf")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(evidence)).pages)
+    assert "出证报告" in text and cid in text and final["document_sha256"][:16] in text
+    assert "完整" in text
+    signed_report = await client.app[DEPS].pdf.verify(evidence)
+    assert signed_report.signatures[0].intact and signed_report.signatures[0].trusted
     done_sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")
     assert "签署完成" in done_sms["items"][0]["text"]
 

@@ -254,6 +254,20 @@ async def document(request: web.Request) -> web.Response:
 
 
 @routes.get(
+    "/api/v1/contracts/{id}/evidence.pdf",
+    "出证报告（平台签名）",
+    auth="enterprise",
+    produces="application/pdf",
+)
+async def evidence(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    contract, data = await svc.evidence_report(request.app[DEPS], actor, request.match_info["id"])
+    return _pdf(
+        data, f"出证报告-{contract.name}-{contract.worker_name}.pdf", request.query.get("download") == "1"
+    )
+
+
+@routes.get(
     "/api/v1/contracts/{id}/pages/{page}.png",
     "合同页面图片（含已签署的印章与签名）",
     auth="enterprise",

@@ -596,6 +596,47 @@ async def page_image(deps: Deps, actor: Actor, contract_id: str, page: int, scal
     return await deps.pdf.render(data, page, scale)
 
 
+async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, bytes]:
+    """出证报告, signed and timestamped by the platform so it cannot be altered unnoticed."""
+    from ..contracts import EVENT_LABELS, PARTY_STATUS_LABELS, verify_chain
+    from ..pdf.pades import SignSpec
+    from ..pdf.report import EvidenceData, build_evidence_report
+
+    contract, parties, _ = await get_contract(deps, actor, contract_id)
+    async with deps.uow() as uow:
+        events = await uow.contracts.events_of(contract.id)
+    intact, _ = verify_chain(events)
+    ident = await _worker_ident(deps, contract)
+    data = EvidenceData(
+        contract_id=contract.id, name=contract.name, status=status_label(contract.status),
+        enterprise=contract.enterprise_party["name"], credit_code=contract.enterprise_party["credit_code"],
+        worker=contract.worker_name, worker_id_masked=ident, original_sha256=contract.original_sha256,
+        final_sha256=contract.document_sha256,
+        generated_at=china_time(deps.clock.now()).strftime("%Y-%m-%d %H:%M:%S"), chain_intact=intact,
+        parties=[
+            {
+                "role": "劳动者" if p.role == "worker" else "用人单位", "name": p.name,
+                "status": PARTY_STATUS_LABELS[PartyStatus(p.status)],
+                "signed_at": china_time(p.signed_at).strftime("%Y-%m-%d %H:%M:%S") if p.signed_at else None,
+                "method": "短信验证码" if p.verification_method == "sms" else p.verification_method,
+            }
+            for p in parties
+        ],
+        events=[
+            {
+                "at": china_time(e.at).strftime("%Y-%m-%d %H:%M:%S"), "label": EVENT_LABELS.get(e.kind, e.kind),
+                "actor": e.actor_name, "ip": e.ip, "method": e.method, "sha256": e.document_sha256, "hash": e.hash,
+            }
+            for e in events
+        ],
+    )  # fmt: skip
+    pdf = build_evidence_report(data)
+    signed = await deps.pdf.sign(
+        pdf, SignSpec("LaborSign 电子劳动合同平台", "平台出证", "organisation", "platform", "平台出证")
+    )
+    return contract, signed
+
+
 # -- remind, withdraw, re-initiate, decline, expire ----------------------------------------------------
 
 
