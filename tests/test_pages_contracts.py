@@ -77,3 +77,45 @@ async def test_worker_signs_on_the_phone(
     detail = await api.get(f"/api/v1/contracts/{cid}")
     assert detail["parties"][0]["status"] == "signed"
     await page.screenshot(path="/tmp/h5_signed.png", full_page=False)
+
+
+async def test_hr_initiates_and_batch_signs(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto("/dashboard")
+    await page.get_by_role("link", name="发起签署").first.click()
+    await page.check(f'[data-template="{world["template"]["id"]}"]')
+    await page.click("#to-2")
+    await expect(page.locator('#party-form input[name="name"]')).to_have_value("标准劳动合同")
+    await page.check(f'[data-person="{world["employee_id"]}"]')
+    await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
+    await page.click("#to-3")
+    await page.fill('#fields-form input[name="salary"]', "6500")
+    await page.click("#to-4")
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#launch")).to_be_visible()
+    # The position choice was left empty: the wizard goes back to the fields with the message.
+    await expect(page.locator('[data-error-for="fields.position"]')).to_contain_text("岗位")
+    await page.select_option('#fields-form select[name="position"]', "技工")
+    await page.click("#to-4")
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+
+    await page.goto("/dashboard/contracts?view=awaiting_me")
+    await expect(page.locator("#n-awaiting_me")).to_have_text("1")
+    await page.check("[data-pick]")
+    await page.click("#batch-sign")
+    await page.get_by_role("button", name="提交签署").click()
+    await expect(page.locator("#intent-code")).to_be_visible()
+    await page.fill("#intent-code", await latest_code(client, "13800138000"))
+    await page.get_by_role("button", name="确认").click()
+    await expect(page.locator("#toast")).to_contain_text("已签署 1 份")
+    listed = await api.get("/api/v1/contracts?view=awaiting_others")
+    assert listed["total"] == 1 and listed["items"][0]["parties"][1]["status"] == "signed"
+    await page.goto(f"/dashboard/contracts/{listed['items'][0]['id']}")
+    await expect(page.locator("#chain")).to_have_text("哈希链完整")
+    await page.screenshot(path="/tmp/dash_contract.png")
