@@ -60,6 +60,15 @@ class SmsConfig(_Section):
 
 class IdentityConfig(_Section):
     provider: Literal["sandbox"] = "sandbox"
+    # Real adapters per capability; the sandbox plays whatever is not configured.
+    carrier_provider: Literal["sandbox", "appcode"] = "sandbox"
+    carrier_appcode: str = ""
+    carrier_api_base_url: str = "https://mobile3elements.shumaidata.com"
+    face_provider: Literal["sandbox", "tencent"] = "sandbox"
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_rule_id: str = ""
+    tencent_api_base_url: str = "https://faceid.tencentcloudapi.com"
 
 
 class PkiConfig(_Section):
