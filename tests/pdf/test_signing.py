@@ -1,0 +1,205 @@
+"""Real PAdES signatures checked by independent verifiers: pyHanko's validation API and
+poppler's pdfsig with the platform root in a throw-away NSS database."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from laborsign.core.errors import Invalid, Unavailable
+from laborsign.core.pdf.ca import HttpTsa, PlatformCA
+from laborsign.core.pdf.fill import FillItem, fill_pdf
+from laborsign.core.pdf.geometry import Box
+from laborsign.core.pdf.seals import draw_round_seal
+from laborsign.core.pdf.signing import sign_pdf
+from laborsign.core.pdf.validate import verify_pdf
+
+from .factory import flip_byte_in, handwriting_png, make_pdf
+from .tsa_server import tsa_server
+
+PARTIES = [
+    ("张三", "4401**********123X", "person", "worker", "劳动者签署"),
+    ("广州测试科技有限公司", "91440101MA59TEST3X", "organisation", "enterprise", "用人单位签署"),
+    ("LaborSign 电子劳动合同平台", "平台存证", "organisation", "platform", "平台存证"),
+]
+
+
+def three_party(ca: PlatformCA, pages: int = 2) -> bytes:
+    doc = fill_pdf(make_pdf(pages), [FillItem(1, 100, 200, 200, 20, text="月工资：伍仟元整")])
+    images = [handwriting_png(), draw_round_seal("广州测试科技有限公司", "合同专用章"), None]
+    for index, (name, ident, kind, field, reason) in enumerate(PARTIES):
+        credentials = ca.issue_signer(name, ident, kind)  # type: ignore[arg-type]
+        box = Box(pages, 80 + 160 * index, 600, 120, 120) if index < 2 else None
+        doc = sign_pdf(
+            doc,
+            credentials=credentials,
+            field_name=field,
+            timestamper=ca.tsa(),
+            box=box,
+            appearance_png=images[index],
+            reason=reason,
+        )
+    return doc
+
+
+@pytest.fixture(scope="module")
+def signed(platform_ca: PlatformCA) -> bytes:
+    return three_party(platform_ca)
+
+
+def test_each_signature_is_an_incremental_update(platform_ca: PlatformCA) -> None:
+    doc = make_pdf()
+    once = sign_pdf(doc, credentials=platform_ca.issue_signer("张三", "4401**", "person"),
+                    field_name="worker", timestamper=platform_ca.tsa())  # fmt: skip
+    twice = sign_pdf(once, credentials=platform_ca.issue_signer("某公司", "9144", "organisation"),
+                     field_name="enterprise", timestamper=platform_ca.tsa())  # fmt: skip
+    assert once.startswith(doc) and twice.startswith(once)
+
+
+def test_three_parties_validate_in_pyhanko(platform_ca: PlatformCA, signed: bytes) -> None:
+    reports = verify_pdf(signed, [platform_ca.root_der()])
+    assert [r.signer for r in reports] == [p[0] for p in PARTIES]
+    assert all(r.intact and r.trusted and r.timestamp_valid for r in reports), reports
+    assert [r.covers_whole_document for r in reports] == [False, False, True]
+    assert all(r.time_source == "timestamp" and r.signed_at is not None for r in reports)
+    assert reports[-1].modification_level == "NONE"
+    assert all(r.modification_level in ("NONE", "FORM_FILLING", "LTA_UPDATES") for r in reports)
+    assert "4401**********123X" in reports[0].signer_subject
+    assert "91440101MA59TEST3X" in reports[1].signer_subject
+
+
+def test_chain_and_crls_are_embedded_for_offline_validation(signed: bytes) -> None:
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(signed)))
+    names = {c.subject.native["common_name"] for c in dss.load_certs()}
+    assert {"LaborSign Root CA", "LaborSign Signing CA", "LaborSign Time Stamping Unit", "张三"} <= names
+    assert len(dss.crls) >= 2
+
+
+def test_only_the_platform_root_is_trusted(signed: bytes) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    other = PlatformCA.load_or_create(
+        Path(__import__("tempfile").mkdtemp()), b"other", "http://example.invalid/crl"
+    )
+    reports = verify_pdf(signed, [other.root.public_bytes(serialization.Encoding.DER)])
+    assert reports and all(r.intact and not r.trusted for r in reports)
+
+
+def test_one_byte_changed_is_detected(platform_ca: PlatformCA, signed: bytes) -> None:
+    tampered = flip_byte_in(signed, b"ReportLab PDF Library")
+    reports = verify_pdf(tampered, [platform_ca.root_der()])
+    assert reports and not any(r.intact for r in reports)
+    assert all(r.problem for r in reports)
+
+
+def test_appended_change_is_not_covered(platform_ca: PlatformCA, signed: bytes) -> None:
+    reports = verify_pdf(signed + b"\n% appended after signing\n", [platform_ca.root_der()])
+    assert reports and not any(r.covers_whole_document for r in reports)
+
+
+def test_tsa_failure_produces_nothing(platform_ca: PlatformCA) -> None:
+    doc = make_pdf()
+    before = bytes(doc)
+    credentials = platform_ca.issue_signer("张三", "4401**", "person")
+    for url_mode in ("closed", "error", "garbage"):
+        if url_mode == "closed":
+            with pytest.raises(Unavailable) as caught:
+                sign_pdf(
+                    doc,
+                    credentials=credentials,
+                    field_name="w",
+                    timestamper=HttpTsa("http://127.0.0.1:9/tsa", 2),
+                )
+        else:
+            with tsa_server(platform_ca.tsa(), url_mode) as url, pytest.raises(Unavailable) as caught:
+                sign_pdf(doc, credentials=credentials, field_name="w", timestamper=HttpTsa(url, 2))
+        assert caught.value.code == "tsa_unavailable" and "时间戳" in caught.value.message
+    assert doc == before
+
+
+def test_external_rfc3161_tsa_over_http(platform_ca: PlatformCA) -> None:
+    credentials = platform_ca.issue_signer("张三", "4401**", "person")
+    with tsa_server(platform_ca.tsa()) as url:
+        signed = sign_pdf(make_pdf(), credentials=credentials, field_name="w", timestamper=HttpTsa(url, 5))
+    [report] = verify_pdf(signed, [platform_ca.root_der()])
+    assert report.intact and report.trusted and report.timestamp_valid and report.covers_whole_document
+
+
+def test_signing_twice_in_the_same_field_is_refused(platform_ca: PlatformCA, signed: bytes) -> None:
+    with pytest.raises(Invalid):
+        sign_pdf(signed, credentials=platform_ca.issue_signer("李四", "1", "person"),
+                 field_name="worker", timestamper=platform_ca.tsa())  # fmt: skip
+
+
+def test_box_outside_the_page_is_refused(platform_ca: PlatformCA) -> None:
+    with pytest.raises(Invalid):
+        sign_pdf(make_pdf(), credentials=platform_ca.issue_signer("李四", "1", "person"),
+                 field_name="w", timestamper=platform_ca.tsa(), box=Box(1, 500, 800, 200, 100))  # fmt: skip
+
+
+def test_visible_signature_renders(platform_ca: PlatformCA, signed: bytes) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from laborsign.core.pdf.render import render_page_png
+
+    image = Image.open(BytesIO(render_page_png(signed, 2))).convert("RGB")
+    seal = image.crop((240, 600, 360, 720))
+    reds = sum(1 for r, g, b in seal.get_flattened_data() if r > 180 and g < 90 and b < 90)
+    assert reds > 300, "the enterprise seal is drawn where its signature box is"
+    ink = image.crop((80, 600, 200, 720)).convert("L")
+    assert ink.getextrema()[0] < 80, "the handwritten signature is drawn"
+
+
+async def test_sync_api_works_inside_a_running_event_loop(platform_ca: PlatformCA) -> None:
+    signed = sign_pdf(make_pdf(), credentials=platform_ca.issue_signer("张三", "1", "person"),
+                      field_name="w", timestamper=platform_ca.tsa())  # fmt: skip
+    assert verify_pdf(signed, [platform_ca.root_der()])[0].intact
+
+
+def _nss_db(tmp_path: Path, root_der: bytes) -> str:
+    db = tmp_path / "nss"
+    db.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
+    root = tmp_path / "root.der"
+    root.write_bytes(root_der)
+    subprocess.run(
+        ["certutil", "-A", "-n", "LaborSign Root CA", "-t", "CT,C,C", "-i", str(root), "-d", f"sql:{db}"],
+        check=True,
+        capture_output=True,
+    )
+    return f"sql:{db}"
+
+
+def _pdfsig(nss: str, path: Path) -> str:
+    result = subprocess.run(["pdfsig", "-nssdir", nss, str(path)], capture_output=True, text=True, timeout=60)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
+    reason="needs Debian poppler-utils (pdfsig) and libnss3-tools (certutil)",
+)
+def test_pdfsig_accepts_and_flags_tampering(platform_ca: PlatformCA, signed: bytes, tmp_path: Path) -> None:
+    nss = _nss_db(tmp_path, platform_ca.root_der())
+    good = tmp_path / "good.pdf"
+    good.write_bytes(signed)
+    out = _pdfsig(nss, good)
+    assert out.count("Signature is Valid.") == 3, out
+    assert out.count("Certificate is Trusted.") == 3, out
+    assert out.count("Total document signed") == 1 and out.count("Not total document signed") == 2, out
+    assert "ETSI.CAdES.detached" in out
+
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(flip_byte_in(signed, b"ReportLab PDF Library"))
+    out = _pdfsig(nss, bad)
+    assert "Signature is Valid." not in out and "Digest Mismatch" in out, out
