@@ -116,13 +116,17 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .dashboard import pages as dashboard_pages
     from .dashboard import contracts_pages, templates_pages
     from .h5 import contracts_pages as h5_contracts_pages
+    from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import pages as h5_pages
+    from .h5 import verification_pages as h5_verification_pages
 
     dashboard_pages.setup(app)
     templates_pages.setup(app)
     contracts_pages.setup(app)
     h5_pages.setup(app)
     h5_contracts_pages.setup(app)
+    dashboard_verification_pages.setup(app)
+    h5_verification_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:

@@ -1,0 +1,45 @@
+"""Enterprise real-name pages (confirm information → operator verified → organisation check)
+and the platform reviewer's console for authorization letters."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..core.accounts import ORG_TYPE_LABELS
+from ..core.verification import ENTERPRISE_METHOD_LABELS
+from ..web import HomeEntry, register_home_entry, render
+from .pages import dashboard
+
+routes = web.RouteTableDef()
+
+register_home_entry(
+    HomeEntry(
+        "employer",
+        "企业实名认证",
+        "/dashboard/verification",
+        "认",
+        "确认企业信息、办理人实名、组织机构核验",
+        order=50,
+    )
+)
+
+
+def _vocab() -> dict[str, object]:
+    return {
+        "methods": {k.value: v for k, v in ENTERPRISE_METHOD_LABELS.items()},
+        "org_types": {k.value: v for k, v in ORG_TYPE_LABELS.items()},
+    }
+
+
+@routes.get("/dashboard/verification")
+async def enterprise_page(request: web.Request) -> web.Response:
+    return dashboard(request, "verification_enterprise.html", **_vocab())
+
+
+@routes.get("/console/verifications")
+async def console_page(request: web.Request) -> web.Response:
+    return render(request, "verification_console.html", nav=[], **_vocab())
+
+
+def setup(app: web.Application) -> None:
+    app.add_routes(routes)
