@@ -114,7 +114,8 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
         app.add_routes(table.table)
 
     from .dashboard import pages as dashboard_pages
-    from .dashboard import contracts_pages, templates_pages
+    from .dashboard import contracts_pages, roster_pages, templates_pages
+    from .h5 import onboarding_pages as h5_onboarding_pages
     from .h5 import contracts_pages as h5_contracts_pages
     from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import pages as h5_pages
@@ -123,6 +124,8 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     dashboard_pages.setup(app)
     templates_pages.setup(app)
     contracts_pages.setup(app)
+    roster_pages.setup(app)
+    h5_onboarding_pages.setup(app)
     h5_pages.setup(app)
     h5_contracts_pages.setup(app)
     dashboard_verification_pages.setup(app)
