@@ -57,7 +57,7 @@ def inspect_pdf(data: bytes, *, max_bytes: int = MAX_PDF_BYTES, max_pages: int =
         raise
     except Exception:  # trust boundary: parser errors of every kind mean "damaged"
         raise UnsupportedType(DAMAGED, "pdf_damaged") from None
-    _check_with_pdfium(data, len(pages))
+    _check_with_pdfium(data, len(pages), max_pages)
     return PdfInfo(pages, hashlib.sha256(data).hexdigest(), len(data))
 
 
@@ -84,7 +84,7 @@ def _pages(data: bytes, max_pages: int) -> list[PageSize]:
     return out
 
 
-def _check_with_pdfium(data: bytes, expected_pages: int) -> None:
+def _check_with_pdfium(data: bytes, expected_pages: int, max_pages: int) -> None:
     """pypdf is lenient; previews and viewers use pdfium, which must open the file too."""
     import pypdfium2 as pdfium
 
@@ -95,7 +95,10 @@ def _check_with_pdfium(data: bytes, expected_pages: int) -> None:
             raise Invalid.field("file", "PDF已加密，请上传未加密的文件", code="pdf_encrypted") from None
         raise UnsupportedType(DAMAGED, "pdf_damaged") from None
     try:
-        if len(doc) != expected_pages:
+        count = len(doc)
+        if count > max_pages:  # pdfium believes a page tree's /Count; pypdf counts the leaves
+            raise Invalid.field("file", f"PDF页数不能超过{max_pages}页", code="too_many_pages")
+        if count != expected_pages:
             raise UnsupportedType(DAMAGED, "pdf_damaged")
     finally:
         doc.close()

@@ -111,6 +111,10 @@ def _open_png(data: bytes, field: str) -> Image.Image:
             return image.convert("RGBA")
     except (Invalid, UnsupportedType):
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Invalid.field(
+            field, f"图片尺寸不能超过{MAX_SIDE}×{MAX_SIDE}像素", code="image_too_big"
+        ) from None
     except Exception:
         raise UnsupportedType("图片已损坏或不是有效的PNG", "not_png") from None
 
