@@ -11,7 +11,13 @@ routes = web.RouteTableDef()
 
 register_home_entry(
     HomeEntry(
-        "employer", "发起签署", "/dashboard/contracts/new", "发", "选择模板和劳动者，批量发起劳动合同", "contracts", order=200
+        "employer",
+        "发起签署",
+        "/dashboard/contracts/new",
+        "发",
+        "选择模板和劳动者，批量发起劳动合同",
+        "contracts",
+        order=200,
     )
 )
 register_home_entry(
@@ -20,7 +26,9 @@ register_home_entry(
         order=210, badge="/api/v1/contracts/counts#awaiting_me",
     )
 )  # fmt: skip
-register_home_entry(HomeEntry("employer", "印章管理", "/dashboard/seals", "章", "生成或上传企业印章", "contracts", order=220))
+register_home_entry(
+    HomeEntry("employer", "印章管理", "/dashboard/seals", "章", "生成或上传企业印章", "contracts", order=220)
+)
 
 
 @routes.get("/dashboard/contracts")
