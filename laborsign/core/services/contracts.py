@@ -39,6 +39,7 @@ from ..ports import Deps, UnitOfWork
 from ..signing import SIGNING_SESSION_TTL, Seal, SessionStatus, SigningSession
 from ..templates import Template
 from ..values import mask_phone
+from ..verification import require_enterprise_verified
 from .accounts import Actor, consume_sms_code, request_sms_code
 
 NOT_FOUND = "合同不存在"
@@ -58,15 +59,6 @@ class LaunchResult:
     created: list[tuple[Contract, list[Party]]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
-
-
-def require_enterprise_verified(enterprise: Enterprise) -> None:
-    if enterprise.verification_status != "verified":
-        raise WrongState(
-            "企业尚未完成实名认证，不能发起或签署合同。请先完成企业实名认证："
-            "确认企业信息 → 办理人个人实名 → 组织机构核验",
-            "enterprise_not_verified",
-        )
 
 
 # -- audit ------------------------------------------------------------------------------------
