@@ -459,3 +459,16 @@ async def test_raw_database_holds_no_plaintext_identity(
 
 def _read_files(*paths: str) -> bytes:
     return b"".join(Path(p).read_bytes() for p in paths if Path(p).exists())
+
+
+async def test_concurrent_bank_card_attempts_cannot_pass_the_limit(api: Api, clock: FakeClock) -> None:
+    await api.login(clock, "13600136000", "worker")
+    failing = person("bankcard4", name="测试失败")
+    answers = await asyncio.gather(
+        *(
+            api.client.request("POST", "/api/v1/me/verifications", json=failing, headers=api._headers())
+            for _ in range(5)
+        )
+    )
+    statuses = sorted(r.status for r in answers)
+    assert statuses == [201, 201, 429, 429, 429], statuses

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, or_, select
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.verification import EnterpriseVerification, PersonIdentity, PersonVerification
+from .accounts import users
 from .schema import Id, UTCDateTime, mapper_registry, metadata
 
 person_verifications = Table(
@@ -100,6 +101,10 @@ def map_verification() -> None:
 class VerificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+    async def lock_user(self, user_id: str) -> None:
+        """Serialises a person's attempts: a row lock on PostgreSQL, the write lock on SQLite."""
+        await self.s.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
 
     async def latest_person(self, user_id: str) -> PersonVerification | None:
         stmt = (

@@ -244,12 +244,10 @@ async def start_person(
     )
     provider = deps.identity
     now = deps.clock.now()
+    if data.method == PersonMethod.BANKCARD4:
+        return await _start_bankcard(deps, user_id, data, now, ip, user_agent)
     async with deps.uow() as uow:
         user = await _check_not_verified(uow, user_id)
-        if data.method == PersonMethod.BANKCARD4:
-            index = deps.cipher.blind_index(f"{data.doc.id_type}:{data.doc.number}", "id_number")
-            recent = await uow.verification.bankcard_attempts_since(user.id, index, day_start(now))
-            check_bankcard_limits(recent, now)
         if data.method == PersonMethod.CARRIER3 and data.phone:
             await _check_code_allowed(uow, data.phone.value, now)
     v = _new_person(deps, user, data, now, provider.name)
@@ -262,14 +260,6 @@ async def start_person(
             v.code_sent()
         else:
             v.fail(result.reason or "姓名、身份证号与手机号不一致", now)
-    elif data.method == PersonMethod.BANKCARD4:
-        assert data.phone is not None and data.card is not None
-        result = await provider.bankcard4(data.name, data.doc.id_type, number, data.card, data.phone.value)
-        v.provider_ref = result.ref or None
-        if result.passed:
-            v.verify(now)
-        else:
-            v.fail(result.reason or "银行卡信息核验不一致", now)
     else:
         start = await provider.face_start(v.id, data.name, number, f"/h5/verify?vid={v.id}")
         v.redirected(start.url, start.ref)
@@ -288,6 +278,46 @@ async def start_person(
             )
         if v.status == PersonStatus.VERIFIED:
             await _apply_verified(deps, uow, v, now)
+        await uow.commit()
+    return v
+
+
+async def _start_bankcard(
+    deps: VerificationDeps, user_id: str, data: PersonInput, now: datetime, ip: str, user_agent: str
+) -> PersonVerification:
+    """The attempt is recorded (and counted) before the provider is asked, under a lock on the
+    user, so concurrent requests cannot slip past the UnionPay limits."""
+    assert data.phone is not None and data.card is not None
+    async with deps.uow() as uow:
+        await uow.verification.lock_user(user_id)
+        user = await _check_not_verified(uow, user_id)
+        index = deps.cipher.blind_index(f"{data.doc.id_type}:{data.doc.number}", "id_number")
+        recent = await uow.verification.bankcard_attempts_since(user.id, index, day_start(now))
+        check_bankcard_limits(recent, now)
+        v = _new_person(deps, user, data, now, deps.identity.name)
+        _record_consent(uow, user, now, ip, user_agent)
+        uow.add(v)
+        await uow.commit()
+    try:
+        result = await deps.identity.bankcard4(
+            data.name, data.doc.id_type, data.doc.number, data.card, data.phone.value
+        )
+    except Exception:
+        async with deps.uow() as uow:  # the check never happened: it does not count
+            stored = await uow.get(PersonVerification, v.id)
+            if stored is not None:
+                await uow.delete(stored)
+                await uow.commit()
+        raise
+    async with deps.uow() as uow:
+        v = await uow.get_or_404(PersonVerification, v.id)
+        v.provider = result.provider or v.provider
+        v.provider_ref = result.ref or None
+        if result.passed:
+            v.verify(now)
+            await _apply_verified(deps, uow, v, now)
+        else:
+            v.fail(result.reason or "银行卡信息核验不一致", now)
         await uow.commit()
     return v
 
