@@ -83,9 +83,31 @@ async def test_unverified_enterprise_cannot_initiate(
     assert refused["error"] == "enterprise_not_verified" and "实名认证" in refused["message"]
 
 
+async def verify_for_real(api: Api, worker: Api, clock: FakeClock, enterprise_id: str) -> None:
+    """The enterprise by corporate payment after the operator's carrier check; the worker by
+    carrier check — all through the API and the sandbox provider."""
+    from tests.test_verification import verify_by_carrier
+
+    await api.post("/api/v1/enterprise/verification/info", expect=200)
+    await verify_by_carrier(api, clock, "13800138000", name="张管理", id_number="11010519491231002X")
+    await api.post(
+        "/api/v1/enterprise/verification",
+        {"method": "corporate_payment", "bank_name": "中国工商银行广州分行", "bank_account": "3602000109000012345",
+         "account_name": "广州测试科技有限公司"},
+        expect=201,
+    )  # fmt: skip
+    amount = (await api.get(f"/api/v1/dev/payments?enterprise_id={enterprise_id}"))["items"][0]["amount"]
+    await api.post("/api/v1/enterprise/verification/confirm", {"amount": amount}, expect=200)
+    await verify_by_carrier(worker, clock, FORM["phone"], name=FORM["name"], id_number=FORM["id_number"])
+
+
 async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
     world = await setup_contract_world(api, make_api, client, clock)
-    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    worker: Api = world["worker"]
+    await worker.post(f"/api/v1/me/contracts/{'0' * 32}/signature", {}, expect=404)
+    refused = await api.post("/api/v1/contracts", launch_body(world), expect=409)
+    assert refused["error"] == "enterprise_not_verified"
+    await verify_for_real(api, worker, clock, world["enterprise"]["id"])
     bad = await api.post(
         "/api/v1/contracts", launch_body(world, fields={"salary": "六千", "position": "厨师"}), expect=422
     )
@@ -121,10 +143,14 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     again = await api.post(f"/api/v1/contracts/{cid}/remind", expect=409)
     assert again["error"] == "remind_too_frequent"
 
-    worker: Api = world["worker"]
     mine = await worker.get("/api/v1/me/contracts/counts")
     assert mine["awaiting_me"] == 1
     seen = await worker.get(f"/api/v1/me/contracts/{cid}")
+    stranger = await make_api()
+    await stranger.login(clock, "13900000001", side="worker")
+    await stranger.get(f"/api/v1/me/contracts/{cid}", expect=404)
+    await stranger.get(f"/api/v1/contracts/{cid}/document.pdf", expect=404)
+
     assert seen["awaiting_me"] is True
     refused = await worker.post(
         f"/api/v1/me/contracts/{cid}/signature", {"signature_png": signature_png()}, expect=422

@@ -916,12 +916,12 @@ async def start_worker_signing(
     ctx: Context,
 ) -> SigningSession:
     user = actor.require_user()
-    if not user.verified:
-        raise WrongState("请先完成个人实名认证，再签署合同", "person_not_verified")
     now = deps.clock.now()
     async with deps.uow() as uow:
         contract = await _worker_contract(uow, actor, contract_id)
         contract.require_signing()
+        if not user.verified:
+            raise WrongState("请先完成个人实名认证，再签署合同", "person_not_verified")
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         mine = next(p for p in parties if p.role == PartyRole.WORKER)
         if mine.status != PartyStatus.PENDING:
