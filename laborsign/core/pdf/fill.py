@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import Invalid, UnsupportedType
 from .fonts import reportlab_font
 from .geometry import Box, page_rect, to_pdf_rect
+from .imagecache import EncodedImage, encode_png
 
 MAX_FONT_SIZE = 14.0
 MIN_FONT_SIZE = 6.0
@@ -106,23 +107,6 @@ def layout_text(text: str, width: float, height: float, max_size: float = MAX_FO
     raise OverflowError
 
 
-@lru_cache(maxsize=64)
-def _image_reader(png: bytes) -> Any:
-    from PIL import Image
-    from reportlab.lib.utils import ImageReader
-
-    try:
-        image = Image.open(io.BytesIO(png))
-        if image.width * image.height > 16_000_000:
-            raise Invalid.field("image_png", "图片尺寸过大")
-        image.load()
-    except Invalid:
-        raise
-    except Exception as exc:
-        raise Invalid.field("image_png", "图片不是有效的PNG") from exc
-    return ImageReader(image.convert("RGBA"))
-
-
 def _draw_text(c: Any, item: FillItem, rect: tuple[float, float, float, float]) -> None:
     text = (item.text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     if not text.strip():
@@ -144,14 +128,14 @@ def _draw_text(c: Any, item: FillItem, rect: tuple[float, float, float, float]) 
         c.drawString(left + PADDING, first_baseline - i * leading, line)
 
 
-def _draw_image(c: Any, item: FillItem, rect: tuple[float, float, float, float]) -> None:
-    assert item.image_png is not None
-    reader = _image_reader(item.image_png)
-    iw, ih = reader.getSize()
+def _image_placement(item: FillItem, rect: tuple[float, float, float, float]) -> tuple[EncodedImage, bytes]:
+    """The image kept in proportion and centred in its box, as a `cm` matrix."""
+    image = encode_png(item.image_png or b"", "image_png")
     left, bottom, right, top = rect
-    scale = min((right - left) / iw, (top - bottom) / ih)
-    w, h = iw * scale, ih * scale
-    c.drawImage(reader, left + (right - left - w) / 2, bottom + (top - bottom - h) / 2, w, h, mask="auto")
+    scale = min((right - left) / image.width, (top - bottom) / image.height)
+    w, h = image.width * scale, image.height * scale
+    x, y = left + (right - left - w) / 2, bottom + (top - bottom - h) / 2
+    return image, b"%.4f 0 0 %.4f %.4f %.4f cm" % (w, h, x, y)
 
 
 def _has_signatures(reader: Any) -> bool:
@@ -167,10 +151,38 @@ def _has_signatures(reader: Any) -> bool:
     return False
 
 
-def _paint_over(writer: Any, target: Any, overlay_page: Any) -> None:
-    """Paints the overlay page on top of the target as a form XObject. pypdf's merge_page
-    parses and rewrites both content streams (~10 ms a page, most of a fill); wrapping the
-    original content in q/Q and appending one `Do` leaves it untouched."""
+def _image_xobject(writer: Any, image: EncodedImage) -> Any:
+    from pypdf.generic import EncodedStreamObject, NameObject, NumberObject
+
+    def stream(data: bytes, colour: str) -> Any:
+        obj = EncodedStreamObject()
+        obj._data = data  # already deflated (imagecache): pypdf writes it as is
+        obj.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Width"): NumberObject(image.width),
+                NameObject("/Height"): NumberObject(image.height),
+                NameObject("/ColorSpace"): NameObject(colour),
+                NameObject("/BitsPerComponent"): NumberObject(8),
+                NameObject("/Filter"): NameObject("/FlateDecode"),
+            }
+        )
+        return obj
+
+    main = stream(image.rgb, "/DeviceRGB")
+    if image.alpha is not None:
+        main[NameObject("/SMask")] = writer._add_object(stream(image.alpha, "/DeviceGray"))
+    return writer._add_object(main)
+
+
+def _paint_over(
+    writer: Any, target: Any, overlay_page: Any | None, images: list[tuple[EncodedImage, bytes]]
+) -> None:
+    """Paints the overlay page on top of the target as a form XObject, then the images.
+    pypdf's merge_page parses and rewrites both content streams (~10 ms a page, most of a
+    fill); wrapping the original content in q/Q and appending `Do`s leaves it untouched.
+    Images skip reportlab, which would re-encode them for every document."""
     from pypdf.generic import (
         ArrayObject,
         DecodedStreamObject,
@@ -179,20 +191,29 @@ def _paint_over(writer: Any, target: Any, overlay_page: Any) -> None:
         NameObject,
     )
 
-    form = DecodedStreamObject()
-    form.set_data(overlay_page["/Contents"].get_object().get_data())
-    form[NameObject("/Type")] = NameObject("/XObject")
-    form[NameObject("/Subtype")] = NameObject("/Form")
-    form[NameObject("/BBox")] = ArrayObject(FloatObject(float(v)) for v in overlay_page.mediabox)
-    form[NameObject("/Resources")] = overlay_page["/Resources"].clone(writer)
-    name = NameObject(f"/LSFill{uuid.uuid4().hex[:12]}")
-    form_ref = writer._add_object(form.flate_encode())
+    tag = uuid.uuid4().hex[:10]
+    painted: dict[NameObject, Any] = {}
+    paint = b""
+    if overlay_page is not None:
+        form = DecodedStreamObject()
+        form.set_data(overlay_page["/Contents"].get_object().get_data())
+        form[NameObject("/Type")] = NameObject("/XObject")
+        form[NameObject("/Subtype")] = NameObject("/Form")
+        form[NameObject("/BBox")] = ArrayObject(FloatObject(float(v)) for v in overlay_page.mediabox)
+        form[NameObject("/Resources")] = overlay_page["/Resources"].clone(writer)
+        name = NameObject(f"/LSFill{tag}")
+        painted[name] = writer._add_object(form.flate_encode())
+        paint += b"q " + name.encode() + b" Do Q\n"
+    for index, (image, matrix) in enumerate(images):
+        name = NameObject(f"/LSImg{tag}n{index}")
+        painted[name] = _image_xobject(writer, image)
+        paint += b"q " + matrix + b" " + name.encode() + b" Do Q\n"
 
     resources = target.get_inherited("/Resources", None)
     resources = DictionaryObject() if resources is None else resources.get_object().clone(writer)
     xobjects = resources.get("/XObject")
     xobjects = DictionaryObject() if xobjects is None else xobjects.get_object().clone(writer)
-    xobjects[name] = form_ref
+    xobjects.update(painted)
     resources[NameObject("/XObject")] = xobjects
     target[NameObject("/Resources")] = writer._add_object(resources)
 
@@ -203,7 +224,7 @@ def _paint_over(writer: Any, target: Any, overlay_page: Any) -> None:
         parts = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    after.set_data(b"\nQ q " + name.encode() + b" Do Q\n")
+    after.set_data(b"\nQ\n" + paint)
     target[NameObject("/Contents")] = ArrayObject(
         [writer._add_object(before), *parts, writer._add_object(after)]
     )
@@ -238,33 +259,43 @@ def fill_pdf(data: bytes, items: list[FillItem]) -> bytes:
     if not by_page:
         return data
 
-    # One overlay page per touched page, drawn in that page's own user space.
+    # One overlay page per page with text, drawn in that page's own user space; images are
+    # placed afterwards as pre-encoded XObjects.
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pageCompression=1)
     order = sorted(by_page)
+    overlay_index: dict[int, int] = {}
+    images: dict[int, list[tuple[EncodedImage, bytes]]] = defaultdict(list)
     for number in order:
         page = reader.pages[number - 1]
+        if int(page.get("/Rotate", 0) or 0) % 360:
+            # Boxes are measured on the page as displayed; a rotated page needs another
+            # transform, not supported yet.
+            raise Invalid("暂不支持在旋转过的页面上填写内容", code="rotated_page")
         prect = page_rect(page)
-        c.setPageSize((max(prect[2], 1.0), max(prect[3], 1.0)))
+        texts = []
         for item in by_page[number]:
             rect = to_pdf_rect(prect, item.box)
             if item.image_png:
-                _draw_image(c, item, rect)
+                images[number].append(_image_placement(item, rect))
             else:
+                texts.append((item, rect))
+        if texts:
+            c.setPageSize((max(prect[2], 1.0), max(prect[3], 1.0)))
+            for item, rect in texts:
                 _draw_text(c, item, rect)
-        c.showPage()
-    c.save()
-
-    overlay = PdfReader(io.BytesIO(buf.getvalue()))
+            c.showPage()
+            overlay_index[number] = len(overlay_index)
+    overlay = None
+    if overlay_index:
+        c.save()
+        overlay = PdfReader(io.BytesIO(buf.getvalue()))
     writer = PdfWriter(clone_from=reader)
-    for index, number in enumerate(order):
-        target = writer.pages[number - 1]
-        rotation = int(target.get("/Rotate", 0) or 0) % 360
-        if rotation:
-            # The designer measures boxes on the page as displayed; drawing on a rotated page
-            # needs a different transform that is not supported yet.
-            raise Invalid("暂不支持在旋转过的页面上填写内容", code="rotated_page")
-        _paint_over(writer, target, overlay.pages[index])
+    for number in order:
+        overlay_page = (
+            overlay.pages[overlay_index[number]] if overlay is not None and number in overlay_index else None
+        )
+        _paint_over(writer, writer.pages[number - 1], overlay_page, images[number])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

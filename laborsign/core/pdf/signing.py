@@ -23,9 +23,7 @@ import io
 import urllib.error
 import urllib.request
 import uuid
-import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -42,7 +40,6 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import as_signing_certificate, get_pyca_cryptography_hash, simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -51,6 +48,7 @@ from . import fastcms
 from ._runner import run_sync
 from .ca import HttpTsa, PlatformTsa, SignerCredentials, Timestamper
 from .geometry import Box, page_rect, to_pdf_rect
+from .imagecache import encode_png
 
 # A private policy OID for the platform's time-stamping unit, under the UUID arc (X.667),
 # so no registration is needed and it cannot collide with a real TSA's policy.
@@ -312,43 +310,11 @@ def timestamper_for(spec: Timestamper) -> timestamps.TimeStamper:
 # -- appearance -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _EncodedImage:
-    width: int
-    height: int
-    rgb: bytes  # deflated
-    alpha: bytes | None  # deflated
-
-
-@lru_cache(maxsize=64)
-def _encode_png(png: bytes) -> _EncodedImage:
-    from PIL import Image
-
-    try:
-        opened = Image.open(io.BytesIO(png))
-        if opened.width > 4000 or opened.height > 4000:
-            raise Invalid.field("appearance_png", "签章图片尺寸过大")
-        image = opened.convert("RGBA")
-    except Invalid:
-        raise
-    except Exception as exc:
-        raise Invalid.field("appearance_png", "签章图片不是有效的PNG") from exc
-    alpha = image.getchannel("A")
-    has_alpha = alpha.getextrema() != (255, 255)
-    rgb = image.convert("RGB").tobytes()
-    return _EncodedImage(
-        image.width,
-        image.height,
-        zlib.compress(rgb, 6),
-        zlib.compress(alpha.tobytes(), 6) if has_alpha else None,
-    )
-
-
 class _ImageContent(PdfContent):
     """A PNG as PDF content, from the per-process encoded cache."""
 
     def __init__(self, png: bytes) -> None:
-        self.encoded = _encode_png(png)
+        self.encoded = encode_png(png, "appearance_png")
         super().__init__(box=layout.BoxConstraints(self.encoded.width, self.encoded.height))
 
     def render(self) -> bytes:
@@ -387,6 +353,16 @@ def _stamp_style(png: bytes) -> StaticStampStyle:
             y_align=layout.AxisAlignment.ALIGN_MID,
             inner_content_scaling=layout.InnerScaling.STRETCH_TO_FIT,
         ),
+    )
+
+
+def _stock_stamp_style(png: bytes) -> StaticStampStyle:
+    """pyHanko's documented way: a PdfImage from a decoded Pillow image, every time."""
+    from PIL import Image
+    from pyhanko.pdf_utils.images import PdfImage
+
+    return StaticStampStyle(
+        background=PdfImage(Image.open(io.BytesIO(png))), background_opacity=1.0, border_width=0
     )
 
 
@@ -479,7 +455,7 @@ async def async_sign_pdf(
         png = appearance_png or default_appearance_png(
             credentials.common_name, datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
         )
-        style = _stamp_style(png)
+        style = _stock_stamp_style(png) if stock else _stamp_style(png)
 
     ts: timestamps.TimeStamper
     if stock:
@@ -517,12 +493,37 @@ def _embed_validation_data(
     writer: IncrementalPdfFileWriter, credentials: SignerCredentials, timestamper: Timestamper
 ) -> None:
     """Chain and CRLs into the DSS of the revision being signed, so the new signature covers
-    them and the file stays B-LT without a separate revision after it."""
-    certs = [_asn1_cert(der) for der in (credentials.cert_der, *credentials.chain_der)]
+    them and the file stays B-LT without a separate revision after it.
+
+    Written directly rather than with DocumentSecurityStore.supply_dss_in_writer, which
+    parses every certificate already in the DSS to de-duplicate (a third of the time of a
+    later party's signature); comparing DER bytes does the same job."""
+    certs = [credentials.cert_der, *credentials.chain_der]
     if isinstance(timestamper, PlatformTsa):
-        certs += [_asn1_cert(der) for der in (timestamper.cert_der, *timestamper.chain_der)]
-    crls = [_asn1_crl(der) for der in credentials.crls_der]
-    DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certs, crls=crls)
+        certs += [timestamper.cert_der, *timestamper.chain_der]
+    root = writer.root
+    dss: generic.DictionaryObject | None = None
+    have: dict[str, set[bytes]] = {"/Certs": set(), "/CRLs": set()}
+    if "/DSS" in root:
+        dss = root["/DSS"]
+        for key, seen in have.items():
+            for ref in dss.get(key, ()):
+                seen.add(ref.get_object().data)
+    wanted = {"/Certs": list(dict.fromkeys(certs)), "/CRLs": list(dict.fromkeys(credentials.crls_der))}
+    additions = {key: [der for der in wanted[key] if der not in have[key]] for key in wanted}
+    if dss is not None and not any(additions.values()):
+        return
+    target = dss if dss is not None else generic.DictionaryObject({pdf_name("/Type"): pdf_name("/DSS")})
+    for key, ders in additions.items():
+        refs = [writer.add_object(generic.StreamObject(stream_data=der)) for der in ders]
+        previous = list(target.get(key, ())) if dss is not None else []
+        if previous or refs:
+            target[pdf_name(key)] = generic.ArrayObject(previous + refs)
+    if dss is None:
+        root[pdf_name("/DSS")] = writer.add_object(target)
+        writer.update_root()
+    else:
+        writer.update_container(target)
 
 
 def _stock_metadata(
