@@ -25,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pypdf import PdfReader, PdfWriter  # noqa: E402
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
-from reportlab.pdfgen import canvas  # noqa: E402
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
 
-from laborsign.core.pdf.fill import FillItem, fill_pdf  # noqa: E402
-from laborsign.core.pdf.fonts import reportlab_font  # noqa: E402
-from laborsign.core.pdf.seals import draw_round_seal  # noqa: E402
+from laborsign.core.pdf.fill import FillItem, fill_pdf
+from laborsign.core.pdf.fonts import reportlab_font
+from laborsign.core.pdf.seals import draw_round_seal
 
 VALUES = [
     "张三",
@@ -54,15 +54,21 @@ def template(pages: int = 3) -> bytes:
     for n in range(pages):
         c.setFont("Helvetica", 11)
         for line in range(40):
-            c.drawString(60, 780 - line * 18, f"Clause {n + 1}.{line + 1}: the parties agree to the terms below.")
+            c.drawString(
+                60, 780 - line * 18, f"Clause {n + 1}.{line + 1}: the parties agree to the terms below."
+            )
         c.showPage()
     c.save()
     return buf.getvalue()
 
 
 def items() -> list[FillItem]:
-    out = [FillItem(1, 150, 90 + 55 * i, 260, 22 if i < 9 else 44, text=value) for i, value in enumerate(VALUES)]
-    out.append(FillItem(1, 420, 600, 120, 120, image_png=draw_round_seal("广州测试科技有限公司", "合同专用章")))
+    out = [
+        FillItem(1, 150, 90 + 55 * i, 260, 22 if i < 9 else 44, text=value) for i, value in enumerate(VALUES)
+    ]
+    out.append(
+        FillItem(1, 420, 600, 120, 120, image_png=draw_round_seal("广州测试科技有限公司", "合同专用章"))
+    )
     return out
 
 
@@ -149,7 +155,9 @@ def main() -> None:
     for name, values in results.items():
         print(f"  {name:<28} {statistics.median(values):7.1f} [{min(values):.1f}-{max(values):.1f}]")
     for kind in ("10 text controls", "10 text + seal"):
-        ratio = statistics.median(results[f"engine, {kind}"]) / statistics.median(results[f"baseline, {kind}"])
+        ratio = statistics.median(results[f"engine, {kind}"]) / statistics.median(
+            results[f"baseline, {kind}"]
+        )
         print(f"  engine / baseline ({kind}): x{ratio:.2f}")
 
 

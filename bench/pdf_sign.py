@@ -29,16 +29,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.pdfgen import canvas  # noqa: E402
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
-from laborsign.core.pdf.ca import PlatformCA  # noqa: E402
-from laborsign.core.pdf.fill import FillItem, fill_pdf  # noqa: E402
-from laborsign.core.pdf.geometry import Box  # noqa: E402
-from laborsign.core.pdf.seals import draw_round_seal  # noqa: E402
-from laborsign.core.pdf.signing import sign_pdf  # noqa: E402
+from laborsign.core.pdf.ca import PlatformCA
+from laborsign.core.pdf.fill import FillItem, fill_pdf
+from laborsign.core.pdf.geometry import Box
+from laborsign.core.pdf.seals import draw_round_seal
+from laborsign.core.pdf.signing import sign_pdf
 
 
 def contract(pages: int) -> bytes:
@@ -47,7 +47,9 @@ def contract(pages: int) -> bytes:
     for n in range(pages):
         c.setFont("Helvetica", 11)
         for line in range(40):
-            c.drawString(60, 780 - line * 18, f"Clause {n + 1}.{line + 1}: the parties agree to the terms below.")
+            c.drawString(
+                60, 780 - line * 18, f"Clause {n + 1}.{line + 1}: the parties agree to the terms below."
+            )
         c.showPage()
     c.save()
     items = [FillItem(1, 80, 100 + 30 * i, 250, 20, text=f"字段{i}：广州市天河区") for i in range(10)]
