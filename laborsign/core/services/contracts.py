@@ -7,6 +7,7 @@ submit never leaves a contract signed twice or marked signed without its signatu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..contracts import (
     parse_control_value,
     validate_contract_name,
 )
-from ..errors import Forbidden, Invalid, NotFound, WrongState
+from ..errors import DomainError, Forbidden, Invalid, NotFound, WrongState
 from ..labor_law import check_terms, underage
 from ..notify import notify_person
 from ..pdf.compose import merge_pdfs, rebase_controls
@@ -43,6 +44,7 @@ from ..verification import require_enterprise_verified
 from .accounts import Actor, consume_sms_code, request_sms_code
 
 NOT_FOUND = "合同不存在"
+LAUNCH_CONCURRENCY = 4
 
 
 @dataclass
@@ -249,17 +251,30 @@ async def initiate(
     result = LaunchResult(batch_id=uuid.uuid4().hex)
     async with deps.uow() as uow:
         cards = await uow.workers.cards(deps, enterprise.id, workers)
+    # Workers are launched a few at a time: the PDF work runs in the process pool while the
+    # event loop stores the previous ones. Results keep the order of the request.
+    gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
+    outcomes: dict[str, tuple[Contract, list[Party]] | DomainError] = {}
+
+    async def one(employee_id: str) -> None:
+        async with gate:
+            try:
+                outcomes[employee_id] = await _launch_one(
+                    deps, actor, enterprise, cards.get(employee_id), employee_id, contract_name, base, controls,
+                    given, party, deadline, [t.id for t in templates], doc_files, result, ctx,
+                )  # fmt: skip
+            except (Invalid, WrongState, NotFound) as exc:
+                outcomes[employee_id] = exc
+
+    await asyncio.gather(*(one(e) for e in workers))
     for employee_id in workers:
-        card = cards.get(employee_id)
-        try:
-            contract, parties = await _launch_one(
-                deps, actor, enterprise, card, employee_id, contract_name, base, controls, given, party, deadline,
-                [t.id for t in templates], doc_files, result, ctx,
-            )  # fmt: skip
-        except (Invalid, WrongState, NotFound) as exc:
-            result.failed.append({"employee_id": employee_id, "error": exc.code, "message": exc.message})
-            continue
-        result.created.append((contract, parties))
+        outcome = outcomes[employee_id]
+        if isinstance(outcome, DomainError):
+            result.failed.append(
+                {"employee_id": employee_id, "error": outcome.code, "message": outcome.message}
+            )
+        else:
+            result.created.append(outcome)
     return result
 
 
