@@ -20,19 +20,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from laborsign.bootstrap import build_deps  # noqa: E402
-from laborsign.config import load_config  # noqa: E402
-from laborsign.core.accounts import Enterprise, Member, Role, Session, User  # noqa: E402
-from laborsign.core.roster import Employee  # noqa: E402
-from laborsign.core.services import contracts as svc  # noqa: E402
-from laborsign.core.services.accounts import Actor  # noqa: E402
-from laborsign.core.signing import SigningSession  # noqa: E402
-from laborsign.core.templates import Template  # noqa: E402
-from tests.pdfs import make_pdf  # noqa: E402
-from tests.test_templates import CONTROLS  # noqa: E402
+from laborsign.bootstrap import build_deps
+from laborsign.config import load_config
+from laborsign.core.accounts import Enterprise, Member, Role, Session, User
+from laborsign.core.roster import Employee
+from laborsign.core.services import contracts as svc
+from laborsign.core.services.accounts import Actor
+from laborsign.core.signing import SigningSession
+from laborsign.core.templates import Template
+from tests.pdfs import make_pdf
+from tests.test_templates import CONTROLS
 
 PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
