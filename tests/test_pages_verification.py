@@ -139,3 +139,97 @@ async def test_employer_walks_the_enterprise_steps(
     await expect(page.locator("#verify-banner")).to_be_hidden()
     me = await (await client.get("/api/v1/me")).json()
     assert me["enterprise"]["verification_status"] == "verified"
+
+
+async def desktop_login(page: Any, client: Any, phone: str, path: str = "/login") -> None:
+    await page.fill("#phone", phone)
+    await page.click("#send-code")
+    await expect(page.locator("#send-code")).to_contain_text("秒后重发")
+    await page.fill("#code", await latest_code(client, phone))
+    await page.check('input[name="agree_terms"]')
+    await page.get_by_role("button", name="登录", exact=True).click()
+
+
+async def test_enterprise_alipay_through_the_sandbox_page(
+    desktop: Any, api: Api, client: Any, clock: FakeClock
+) -> None:
+    from tests.test_verification import verify_by_carrier
+
+    await api.register_enterprise(clock)
+    await verify_by_carrier(api, clock, "13800138000", name="张管理")
+    page = desktop
+    await page.goto("/dashboard/verification")
+    await desktop_login(page, client, "13800138000")
+    await expect(page).to_have_url("/dashboard/verification")
+    await page.get_by_role("button", name="确认无误，开始认证").click()
+    await page.get_by_role("button", name="企业支付宝认证").click()
+    await page.get_by_role("button", name="前往企业支付宝认证").click()
+    await expect(page.locator(".banner")).to_contain_text("企业支付宝")
+    await page.click("#sandbox-pass")
+    await expect(page).to_have_url("/dashboard/verification")
+    await expect(page.locator("#ev-done")).to_be_visible()
+    await expect(page.locator("#ev-done-detail")).to_contain_text("企业支付宝认证")
+
+
+async def test_reviewer_rejects_then_approves_a_letter_in_the_console(
+    desktop: Any, api: Api, client: Any, clock: FakeClock
+) -> None:
+    from laborsign.api.http import DEPS
+    from laborsign.core.services.accounts import create_platform_staff
+    from tests.test_verification import upload_letter, verify_by_carrier
+
+    await api.register_enterprise(clock)
+    await verify_by_carrier(api, clock, "13800138000", name="张管理")
+    await upload_letter(api)
+    await create_platform_staff(client.app[DEPS], "13300133000", "审核员甲", "reviewer")
+    page = desktop
+    page.on("dialog", lambda d: d.accept())
+    await page.goto("/console/verifications")
+    await expect(page).to_have_url("/console/login?next=%2Fconsole%2Fverifications")
+    await desktop_login(page, client, "13300133000")
+    await expect(page).to_have_url("/console/verifications")
+    row = page.locator("#rv-rows tr").first
+    await expect(row).to_contain_text("广州测试科技有限公司")
+    await expect(row).to_contain_text("张管理 138****8000")
+    await row.get_by_role("button", name="驳回").click()
+    await page.locator(".modal").get_by_role("button", name="驳回").click()
+    await expect(page.locator('.modal [data-error-for="reason"]')).to_contain_text("请填写驳回原因")
+    await page.fill('.modal textarea[name="reason"]', "未加盖企业公章")
+    await page.locator(".modal").get_by_role("button", name="驳回").click()
+    await expect(page.locator("#rv-empty")).to_be_visible()
+    await page.get_by_role("button", name="已驳回").click()
+    await expect(page.locator("#rv-rows")).to_contain_text("未加盖企业公章")
+
+    clock.advance(minutes=1)
+    await upload_letter(api)
+    await page.get_by_role("button", name="待审核").click()
+    await page.locator("#rv-rows tr").first.get_by_role("button", name="通过").click()
+    await expect(page.locator("#rv-empty")).to_be_visible()
+    assert (await api.get("/api/v1/me"))["enterprise"]["verification_status"] == "verified"
+    await page.screenshot(path="/tmp/console_verifications.png")
+
+
+async def test_worker_on_the_pc_scans_a_qr_code_for_face(
+    desktop: Any, api: Api, client: Any, clock: FakeClock
+) -> None:
+    """On the PC the face step shows a QR code; the phone finishes with the provider (here the
+    sandbox's signed callback) and the PC page shows the result by itself."""
+    from laborsign.api.http import DEPS
+
+    page = desktop
+    await h5_login(page, client, "13600136000", "/worker/verify")
+    await page.check("#consent")
+    await page.click("#agree")
+    await page.click("#change-method")
+    await page.get_by_role("button", name="人脸识别认证").click()
+    await page.fill("#f-name", "陈大文")
+    await page.fill("#f-id", ID_B)
+    await page.get_by_role("button", name="开始人脸识别").click()
+    await expect(page.locator("#v-face")).to_be_visible()
+    await page.wait_for_function("document.getElementById('face-qr').naturalWidth > 100")  # a real PNG
+    href = await page.locator("#face-open").get_attribute("href")
+    assert href and href.startswith("/sandbox/identity/face/")
+    body, headers = client.app[DEPS].identity.sandbox.signed_callback(href.split("/")[-1].split("?")[0], True)
+    resp = await client.post("/webhooks/identity/sandbox", data=body, headers=headers)
+    assert resp.status == 200
+    await expect(page.locator("#result-title")).to_have_text("实名认证成功")

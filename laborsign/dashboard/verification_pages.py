@@ -3,6 +3,8 @@ and the platform reviewer's console for authorization letters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ..core.accounts import ORG_TYPE_LABELS
@@ -24,7 +26,7 @@ register_home_entry(
 )
 
 
-def _vocab() -> dict[str, object]:
+def _vocab() -> dict[str, Any]:
     return {
         "methods": {k.value: v for k, v in ENTERPRISE_METHOD_LABELS.items()},
         "org_types": {k.value: v for k, v in ORG_TYPE_LABELS.items()},

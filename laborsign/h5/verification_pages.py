@@ -3,6 +3,8 @@ face / enterprise-Alipay page, which plays the provider and calls the signed cal
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ..api.http import DEPS
@@ -18,7 +20,7 @@ register_home_entry(
 )
 
 
-def _context() -> dict[str, object]:
+def _context() -> dict[str, Any]:
     return {
         "consent_text": CONSENT_TEXT,
         "consent_version": CONSENT_VERSION,
