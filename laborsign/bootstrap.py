@@ -115,9 +115,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
 
     from .dashboard import pages as dashboard_pages
     from .dashboard import contracts_pages, roster_pages, templates_pages
+    from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import onboarding_pages as h5_onboarding_pages
     from .h5 import contracts_pages as h5_contracts_pages
-    from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import pages as h5_pages
     from .h5 import verification_pages as h5_verification_pages
 
