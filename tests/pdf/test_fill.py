@@ -87,3 +87,40 @@ def test_signed_documents_are_not_rewritten(platform_ca) -> None:  # type: ignor
                       field_name="w", timestamper=platform_ca.tsa())  # fmt: skip
     with pytest.raises(Invalid):
         fill_pdf(signed, [FillItem(1, 10, 10, 100, 20, text="改动")])
+
+
+def test_tall_box_wraps_at_a_readable_size() -> None:
+    sentence = "本合同一式两份，甲乙双方各执一份，自双方签署之日起生效，具有同等法律效力。"
+    fitted = layout_text(sentence, 260, 60)
+    assert len(fitted.lines) > 1 and fitted.size > 8
+
+
+def _rotated(rotation: int) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf())))
+    writer.pages[0].rotate(rotation)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _ink_box(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    region = image.crop(box).convert("L").point(lambda v: 255 if v < 128 else 0)
+    return region.getbbox()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_rotated_pages_get_upright_content_where_the_box_is_displayed(rotation: int) -> None:
+    from .factory import handwriting_png
+
+    items = [
+        FillItem(1, 60, 60, 300, 30, text="甲方：广州测试科技有限公司"),
+        FillItem(1, 60, 200, 200, 80, image_png=handwriting_png()),
+    ]
+    image = _page_image(fill_pdf(_rotated(rotation), items))
+    text_ink = _ink_box(image, (60, 60, 360, 90))
+    assert text_ink is not None, "the text is inside its displayed box"
+    assert text_ink[2] - text_ink[0] > 3 * (text_ink[3] - text_ink[1]), "and reads horizontally"
+    sig_ink = _ink_box(image, (60, 200, 260, 280))
+    assert sig_ink is not None and sig_ink[2] - sig_ink[0] > sig_ink[3] - sig_ink[1]

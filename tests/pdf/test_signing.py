@@ -203,3 +203,24 @@ def test_pdfsig_accepts_and_flags_tampering(platform_ca: PlatformCA, signed: byt
     bad.write_bytes(flip_byte_in(signed, b"ReportLab PDF Library"))
     out = _pdfsig(nss, bad)
     assert "Signature is Valid." not in out and "Digest Mismatch" in out, out
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_visible_signature_on_a_rotated_page(platform_ca: PlatformCA, rotation: int) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    from laborsign.core.pdf.render import render_page_png
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(make_pdf())))
+    writer.pages[0].rotate(rotation)
+    out = BytesIO()
+    writer.write(out)
+    signed = sign_pdf(out.getvalue(), credentials=platform_ca.issue_signer("张三", "1", "person"),
+                      field_name="w", timestamper=platform_ca.tsa(), box=Box(1, 100, 100, 200, 80),
+                      appearance_png=handwriting_png())  # fmt: skip
+    image = Image.open(BytesIO(render_page_png(signed, 1))).convert("L")
+    ink = image.crop((100, 100, 300, 180)).point(lambda v: 255 if v < 128 else 0).getbbox()
+    assert ink is not None and ink[2] - ink[0] > ink[3] - ink[1], "drawn upright inside the displayed box"

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import Invalid, UnsupportedType
 from .fonts import reportlab_font
-from .geometry import Box, page_rect, to_pdf_rect
+from .geometry import Box, Placement, page_rect, page_rotation, place
 from .imagecache import EncodedImage, encode_png
 
 MAX_FONT_SIZE = 14.0
@@ -90,28 +90,49 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 
 def layout_text(text: str, width: float, height: float, max_size: float = MAX_FONT_SIZE) -> TextLayout:
-    """The largest size (down to MIN_FONT_SIZE) at which the text fits: on one line if it can,
-    else wrapped. Refuses text that does not fit even small: silently cutting a contract's
-    content is worse than asking for a bigger box or shorter text."""
+    """The size and lines for text in a box. A one-line box (too low for two lines at the
+    largest size) shrinks the text on one line down to MIN_FONT_SIZE, then wraps; a taller
+    box takes the largest size at which the text fits, on one line or wrapped, so it gets
+    readable wrapped text rather than one tiny line. Refuses text that does not fit even at
+    the minimum: silently cutting a contract's content is worse than a clear error."""
     inner_w, inner_h = width - 2 * PADDING, height
-    size = min(max_size, inner_h / LEADING)
-    if "\n" not in text:
-        one_line = _width(text)
-        if one_line * MIN_FONT_SIZE <= inner_w and size >= MIN_FONT_SIZE:
-            return TextLayout(min(size, inner_w / one_line) if one_line else size, [text])
-    while size >= MIN_FONT_SIZE - 1e-6:
+    one_line = _width(text) if "\n" not in text else None
+    start = min(max_size, inner_h / LEADING)
+    multi_line_box = inner_h >= 2 * LEADING * max_size
+
+    def sizes() -> list[float]:
+        out, size = [], start
+        while size >= MIN_FONT_SIZE - 1e-6:
+            out.append(size)
+            size -= SIZE_STEP
+        return out
+
+    def single(size: float) -> bool:
+        return one_line is not None and one_line * size <= inner_w
+
+    def wrapped(size: float) -> list[str] | None:
         lines = _wrap(text, size, inner_w)
-        if len(lines) * size * LEADING <= inner_h + 0.01:
+        return lines if len(lines) * size * LEADING <= inner_h + 0.01 else None
+
+    if not multi_line_box:
+        for size in sizes():
+            if single(size):
+                return TextLayout(size, [text])
+    for size in sizes():
+        if multi_line_box and single(size):
+            return TextLayout(size, [text])
+        lines = wrapped(size)
+        if lines is not None:
             return TextLayout(size, lines)
-        size -= SIZE_STEP
     raise OverflowError
 
 
-def _draw_text(c: Any, item: FillItem, rect: tuple[float, float, float, float]) -> None:
+def _draw_text(c: Any, item: FillItem, placement: Placement) -> None:
     text = (item.text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     if not text.strip():
         return
-    left, bottom, right, top = rect
+    # Drawn in the box's own upright coordinates, mapped onto the (possibly rotated) page.
+    left, bottom, right, top = 0.0, 0.0, item.width, item.height
     try:
         fitted = layout_text(text, right - left, top - bottom, item.max_font_size)
     except OverflowError:
@@ -123,19 +144,23 @@ def _draw_text(c: Any, item: FillItem, rect: tuple[float, float, float, float]) 
     block = leading * len(fitted.lines)
     # Centre the block vertically; the baseline sits ~0.8 em below the line top (CJK fonts).
     first_baseline = top - (top - bottom - block) / 2 - (leading - fitted.size) / 2 - fitted.size * 0.86
+    c.saveState()
+    c.transform(*placement.matrix)
     c.setFont(reportlab_font(), fitted.size)
     for i, line in enumerate(fitted.lines):
         c.drawString(left + PADDING, first_baseline - i * leading, line)
+    c.restoreState()
 
 
-def _image_placement(item: FillItem, rect: tuple[float, float, float, float]) -> tuple[EncodedImage, bytes]:
-    """The image kept in proportion and centred in its box, as a `cm` matrix."""
+def _image_placement(item: FillItem, placement: Placement) -> tuple[EncodedImage, bytes]:
+    """The image kept in proportion, centred and upright in its box, as a `cm` matrix."""
     image = encode_png(item.image_png or b"", "image_png")
-    left, bottom, right, top = rect
-    scale = min((right - left) / image.width, (top - bottom) / image.height)
+    scale = min(item.width / image.width, item.height / image.height)
     w, h = image.width * scale, image.height * scale
-    x, y = left + (right - left - w) / 2, bottom + (top - bottom - h) / 2
-    return image, b"%.4f 0 0 %.4f %.4f %.4f cm" % (w, h, x, y)
+    x0, y0 = (item.width - w) / 2, (item.height - h) / 2
+    a, b, c, d, e, f = placement.matrix
+    cm = (w * a, w * b, h * c, h * d, a * x0 + c * y0 + e, b * x0 + d * y0 + f)
+    return image, b"%.4f %.4f %.4f %.4f %.4f %.4f cm" % cm
 
 
 def _has_signatures(reader: Any) -> bool:
@@ -268,18 +293,14 @@ def fill_pdf(data: bytes, items: list[FillItem]) -> bytes:
     images: dict[int, list[tuple[EncodedImage, bytes]]] = defaultdict(list)
     for number in order:
         page = reader.pages[number - 1]
-        if int(page.get("/Rotate", 0) or 0) % 360:
-            # Boxes are measured on the page as displayed; a rotated page needs another
-            # transform, not supported yet.
-            raise Invalid("暂不支持在旋转过的页面上填写内容", code="rotated_page")
-        prect = page_rect(page)
+        prect, rotation = page_rect(page), page_rotation(page)
         texts = []
         for item in by_page[number]:
-            rect = to_pdf_rect(prect, item.box)
+            placement = place(prect, item.box, rotation)
             if item.image_png:
-                images[number].append(_image_placement(item, rect))
+                images[number].append(_image_placement(item, placement))
             else:
-                texts.append((item, rect))
+                texts.append((item, placement))
         if texts:
             c.setPageSize((max(prect[2], 1.0), max(prect[3], 1.0)))
             for item, rect in texts:

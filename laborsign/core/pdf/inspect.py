@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 
 from ..errors import Invalid, TooLarge, UnsupportedType
-from .geometry import page_rect
+from .geometry import page_rect, page_rotation
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
@@ -76,7 +76,7 @@ def _pages(data: bytes, max_pages: int) -> list[PageSize]:
     for page in reader.pages:
         llx, lly, urx, ury = page_rect(page)
         width, height = urx - llx, ury - lly
-        if int(page.get("/Rotate", 0) or 0) % 180 == 90:
+        if page_rotation(page) in (90, 270):
             width, height = height, width
         if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
             raise Invalid.field("file", "PDF页面尺寸异常", code="bad_page_size")

@@ -47,7 +47,7 @@ from ..errors import Invalid, Unavailable
 from . import fastcms
 from ._runner import run_sync
 from .ca import HttpTsa, PlatformTsa, SignerCredentials, Timestamper
-from .geometry import Box, page_rect, to_pdf_rect
+from .geometry import Box, page_rect, page_rotation, place
 from .imagecache import encode_png
 
 # A private policy OID for the platform's time-stamping unit, under the UUID arc (X.667),
@@ -313,9 +313,11 @@ def timestamper_for(spec: Timestamper) -> timestamps.TimeStamper:
 class _ImageContent(PdfContent):
     """A PNG as PDF content, from the per-process encoded cache."""
 
-    def __init__(self, png: bytes) -> None:
+    def __init__(self, png: bytes, rotation: int = 0) -> None:
         self.encoded = encode_png(png, "appearance_png")
-        super().__init__(box=layout.BoxConstraints(self.encoded.width, self.encoded.height))
+        self.rotation = rotation
+        w, h = self.encoded.width, self.encoded.height
+        super().__init__(box=layout.BoxConstraints(*((h, w) if rotation in (90, 270) else (w, h))))
 
     def render(self) -> bytes:
         writer = self.writer
@@ -340,12 +342,19 @@ class _ImageContent(PdfContent):
         if enc.alpha is not None:
             stream[pdf_name("/SMask")] = writer.add_object(image_stream(enc.alpha, "/DeviceGray"))
         self.set_resource(ResourceType.XOBJECT, pdf_name("/Im0"), writer.add_object(stream))
-        return b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (enc.width, enc.height)
+        w, h = enc.width, enc.height
+        # Counter-rotated so the image is upright on a page the viewer turns by /Rotate.
+        matrix = {
+            90: (0, w, -h, 0, h, 0),
+            180: (-w, 0, 0, -h, w, h),
+            270: (0, -w, h, 0, 0, w),
+        }.get(self.rotation, (w, 0, 0, h, 0, 0))
+        return b"q %d %d %d %d %d %d cm /Im0 Do Q" % matrix
 
 
-def _stamp_style(png: bytes) -> StaticStampStyle:
+def _stamp_style(png: bytes, rotation: int = 0) -> StaticStampStyle:
     return StaticStampStyle(
-        background=_ImageContent(png),
+        background=_ImageContent(png, rotation),
         background_opacity=1.0,
         border_width=0,
         background_layout=layout.SimpleBoxLayoutRule(
@@ -450,12 +459,14 @@ async def async_sign_pdf(
             page_ref, _ = writer.find_page_for_modification(box.page - 1)
         except Exception as exc:
             raise Invalid.field("box", "签名位置所在的页不存在") from exc
-        rect = to_pdf_rect(page_rect(page_ref.get_object()), box)
+        page = page_ref.get_object()
+        rotation = page_rotation(page)
+        rect = place(page_rect(page), box, rotation).rect
         field_spec = fields.SigFieldSpec(field_name, on_page=box.page - 1, box=rect)  # type: ignore[arg-type]
         png = appearance_png or default_appearance_png(
             credentials.common_name, datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
         )
-        style = _stock_stamp_style(png) if stock else _stamp_style(png)
+        style = _stock_stamp_style(png) if stock else _stamp_style(png, rotation)
 
     ts: timestamps.TimeStamper
     if stock:
