@@ -224,3 +224,13 @@ def test_visible_signature_on_a_rotated_page(platform_ca: PlatformCA, rotation: 
     image = Image.open(BytesIO(render_page_png(signed, 1))).convert("L")
     ink = image.crop((100, 100, 300, 180)).point(lambda v: 255 if v < 128 else 0).getbbox()
     assert ink is not None and ink[2] - ink[0] > ink[3] - ink[1], "drawn upright inside the displayed box"
+
+
+def test_certificate_revoked_after_signing_is_reported(tmp_path: Path) -> None:
+    ca = PlatformCA.load_or_create(tmp_path, b"secret", "http://127.0.0.1:8080/api/v1/pki/crl")
+    credentials = ca.issue_signer("张三", "4401**", "person")
+    signed = sign_pdf(make_pdf(), credentials=credentials, field_name="w", timestamper=ca.tsa())
+    assert verify_pdf(signed, [ca.root_der()])[0].trusted
+    ca.revoke(credentials.serial)
+    [report] = verify_pdf(signed, [ca.root_der()], crls=[ca.crl_der()])
+    assert report.intact and not report.trusted and report.problem == "签名证书已被吊销"

@@ -63,13 +63,29 @@ def _roots(trust_roots: list[TrustRoot]) -> list[asn1_x509.Certificate]:
     return out
 
 
-def verify_pdf(data: bytes, trust_roots: list[TrustRoot]) -> list[SignatureReport]:
+def verify_pdf(
+    data: bytes,
+    trust_roots: list[TrustRoot],
+    *,
+    crls: list[bytes] | None = None,
+    tsa_roots: list[TrustRoot] | None = None,
+) -> list[SignatureReport]:
     """Synchronous entry point (worker process, CLI); see `async_verify_pdf`."""
-    return run_sync(async_verify_pdf(data, trust_roots))
+    return run_sync(async_verify_pdf(data, trust_roots, crls=crls, tsa_roots=tsa_roots))
 
 
-async def async_verify_pdf(data: bytes, trust_roots: list[TrustRoot]) -> list[SignatureReport]:
-    """[] for a PDF without signatures. Raises TooLarge / UnsupportedType / Invalid only."""
+async def async_verify_pdf(
+    data: bytes,
+    trust_roots: list[TrustRoot],
+    *,
+    crls: list[bytes] | None = None,
+    tsa_roots: list[TrustRoot] | None = None,
+) -> list[SignatureReport]:
+    """[] for a PDF without signatures. Raises TooLarge / UnsupportedType / Invalid only.
+
+    `crls`: current CRLs (DER) besides those embedded, so a certificate revoked after the
+    file was signed shows as such. `tsa_roots`: roots trusted for timestamps (an external
+    TSA's), in addition to `trust_roots`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if len(data) > MAX_VERIFY_BYTES:
@@ -87,7 +103,13 @@ async def async_verify_pdf(data: bytes, trust_roots: list[TrustRoot]) -> list[Si
     except Exception:
         raise Invalid("文件已损坏或不是有效的PDF，无法验证", code="not_pdf") from None
     context_kwargs = _embedded_validation_data(reader)
-    return [await _check(sig, roots, context_kwargs) for sig in embedded]
+    if crls:
+        from asn1crypto import crl as asn1_crl
+
+        extra = [asn1_crl.CertificateList.load(der) for der in crls]
+        context_kwargs["crls"] = [*extra, *context_kwargs.get("crls", [])]
+    ts_roots = roots + _roots(tsa_roots or [])
+    return [await _check(sig, roots, ts_roots, context_kwargs) for sig in embedded]
 
 
 def _embedded_validation_data(reader: Any) -> dict[str, Any]:
@@ -108,7 +130,9 @@ def _embedded_validation_data(reader: Any) -> dict[str, Any]:
         return {}
 
 
-async def _check(sig: Any, roots: list[asn1_x509.Certificate], extra: dict[str, Any]) -> SignatureReport:
+async def _check(
+    sig: Any, roots: list[asn1_x509.Certificate], ts_roots: list[asn1_x509.Certificate], extra: dict[str, Any]
+) -> SignatureReport:
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
@@ -124,8 +148,11 @@ async def _check(sig: Any, roots: list[asn1_x509.Certificate], extra: dict[str, 
         context = ValidationContext(
             trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", **extra
         )
+        ts_context = ValidationContext(
+            trust_roots=ts_roots, allow_fetching=False, revocation_mode="soft-fail", **extra
+        )
         status = await async_validate_pdf_signature(
-            sig, signer_validation_context=context, ts_validation_context=context
+            sig, signer_validation_context=context, ts_validation_context=ts_context
         )
     except Exception:
         return SignatureReport(

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from ..errors import DomainError, Unavailable, UnsupportedType
 from .ca import SignerCredentials, Timestamper
+from .evidence import EvidenceData
 from .fill import FillItem
 from .geometry import Box
 from .inspect import PdfInfo
@@ -166,7 +167,14 @@ class PdfWorkers:
             location=location,
         )
 
-    async def verify(self, data: bytes, trust_roots: list[bytes]) -> list[SignatureReport]:
+    async def verify(
+        self, data: bytes, trust_roots: list[bytes], *, crls: list[bytes] | None = None
+    ) -> list[SignatureReport]:
         from .validate import verify_pdf
 
-        return await self.run(verify_pdf, data, list(trust_roots))
+        return await self.run(verify_pdf, data, list(trust_roots), crls=crls)
+
+    async def evidence(self, data: EvidenceData) -> bytes:
+        from .evidence import build_evidence_report
+
+        return await self.run(build_evidence_report, data)
