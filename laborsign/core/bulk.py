@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Invalid, TooLarge, UnsupportedType
+from .errors import DomainError, Invalid, TooLarge, UnsupportedType
 from .values import Phone
 
 MAX_ROWS = 10_000
@@ -16,6 +16,7 @@ MAX_BYTES = 5 * 1024 * 1024
 # A real 10,000-row sheet unpacks to a few MB; far more means a zip bomb.
 MAX_UNPACKED = 60 * 1024 * 1024
 HEADERS = ("姓名", "手机号", "部门")
+FORMULA = "不能使用公式，请复制后“粘贴为数值”再上传"
 
 
 def template_xlsx() -> bytes:
@@ -61,13 +62,19 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A password-protected .xlsx is an OLE container holding these streams (names in UTF-16).
+ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+CORRUPT = "文件已损坏或不是有效的.xlsx表格，请用Excel或WPS另存为.xlsx后重新上传"
+
+
 def _open(data: bytes) -> Any:
     if len(data) > MAX_BYTES:
         raise TooLarge("文件不能超过5MB")
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise UnsupportedType(
-            "文件已加密或为旧版.xls格式，请另存为未加密的.xlsx后上传", "xlsx_encrypted_or_xls"
-        )
+    if data[:8] == OLE_MAGIC:
+        if any(marker in data for marker in ENCRYPTED_MARKERS):
+            raise UnsupportedType("文件设置了打开密码，请取消密码后另存为.xlsx再上传", "xlsx_encrypted")
+        raise UnsupportedType("不支持旧版.xls格式，请用Excel或WPS另存为.xlsx后上传", "xls_not_supported")
     if not data.startswith(b"PK"):
         raise UnsupportedType("请上传.xlsx格式的Excel文件（可先下载模板）", "not_xlsx")
     try:
@@ -77,38 +84,57 @@ def _open(data: bytes) -> Any:
             if "xl/workbook.xml" not in zf.namelist():
                 raise UnsupportedType("文件不是有效的.xlsx表格", "not_xlsx")
     except zipfile.BadZipFile:
-        raise UnsupportedType("文件已损坏或不是有效的.xlsx表格", "not_xlsx") from None
+        raise UnsupportedType(CORRUPT, "not_xlsx") from None
     from openpyxl import load_workbook
 
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Not data_only: a formula must be seen as one (and refused), not as its cached value.
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:
-        raise UnsupportedType("文件已损坏或不是有效的.xlsx表格", "not_xlsx") from None
+        raise UnsupportedType(CORRUPT, "not_xlsx") from None
 
 
 def check_bulk(data: bytes, taken_phones: set[str], departments: dict[str, str]) -> BulkCheck:
     workbook = _open(data)
     try:
-        sheet = workbook.worksheets[0]
-        result = BulkCheck()
-        seen: dict[str, int] = {}
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or [_cell_text(v) for v in header[:2]] != list(HEADERS[:2]):
-            raise Invalid.field("file", "表头应为“姓名、手机号、部门”，请使用下载的模板填写")
-        for number, values in enumerate(rows, start=2):
-            cells = [_cell_text(v) for v in (values or ())[:3]] + ["", "", ""]
-            name, phone_raw, department = cells[0], cells[1], cells[2]
-            if not (name or phone_raw or department):
-                continue
-            if len(result.rows) + len(result.errors) >= MAX_ROWS * 3 or number - 1 > MAX_ROWS:
-                raise Invalid.field("file", f"一次最多邀请{MAX_ROWS}人，请分批上传")
-            _check_row(number, name, phone_raw, department, taken_phones, departments, seen, result)
-        if not result.rows and not result.errors:
-            raise Invalid.field("file", "表格中没有需要邀请的人员")
-        return result
+        if not workbook.worksheets:
+            raise Invalid.field("file", "表格中没有工作表，请使用下载的模板填写")
+        return _check_sheet(workbook.worksheets[0], taken_phones, departments)
+    except DomainError:
+        raise
+    except Exception:
+        # read-only sheets are parsed while iterating: malformed XML, impossible cell
+        # references or values, or a zip member whose real size differs from the directory
+        raise UnsupportedType(CORRUPT, "not_xlsx") from None
     finally:
         workbook.close()
+
+
+def _check_sheet(sheet: Any, taken_phones: set[str], departments: dict[str, str]) -> BulkCheck:
+    result = BulkCheck()
+    seen: dict[str, int] = {}
+    rows = sheet.iter_rows(max_col=3)
+    header = next(rows, None)
+    if header is None or [_cell_text(c.value) for c in header[:2]] != list(HEADERS[:2]):
+        raise Invalid.field("file", "表头应为“姓名、手机号、部门”，请使用下载的模板填写")
+    people = 0
+    for cells in rows:
+        texts = [_cell_text(c.value) for c in cells[:3]] + ["", "", ""]
+        if not (texts[0] or texts[1] or texts[2]):
+            continue
+        people += 1
+        if people > MAX_ROWS:
+            raise Invalid.field("file", f"一次最多邀请{MAX_ROWS}人，请分批上传")
+        number = next(c.row for c in cells if getattr(c, "row", None))
+        formulas = [i for i, c in enumerate(cells[:3]) if getattr(c, "data_type", None) == "f"]
+        if formulas:
+            for i in formulas:
+                result.errors.append({"row": number, "column": HEADERS[i], "message": FORMULA})
+            continue
+        _check_row(number, texts[0], texts[1], texts[2], taken_phones, departments, seen, result)
+    if not result.rows and not result.errors:
+        raise Invalid.field("file", "表格中没有需要邀请的人员")
+    return result
 
 
 def _check_row(
