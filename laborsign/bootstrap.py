@@ -93,6 +93,12 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     tables += [verification_api.routes, verification_api.webhook_routes]
     if config.identity.provider == "sandbox":
         tables.append(verification_api.dev_routes)
+    from .api import chat as chat_api
+    from .webhooks import dingtalk as dingtalk_hooks
+    from .webhooks import wechat as wechat_hooks
+    from .webhooks import wecom as wecom_hooks
+
+    tables += [chat_api.routes, wechat_hooks.routes, wecom_hooks.routes, dingtalk_hooks.routes]
     return tables
 
 
@@ -113,11 +119,11 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     for table in tables:
         app.add_routes(table.table)
 
-    from .dashboard import pages as dashboard_pages
     from .dashboard import contracts_pages, roster_pages, templates_pages
+    from .dashboard import pages as dashboard_pages
     from .dashboard import verification_pages as dashboard_verification_pages
-    from .h5 import onboarding_pages as h5_onboarding_pages
     from .h5 import contracts_pages as h5_contracts_pages
+    from .h5 import onboarding_pages as h5_onboarding_pages
     from .h5 import pages as h5_pages
     from .h5 import verification_pages as h5_verification_pages
 
@@ -138,4 +144,15 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
         await db.dispose()
 
     app.cleanup_ctx.append(database)
+
+    from .bots.runtime import ChatRuntime
+    from .webhooks.common import CHAT
+
+    chat = app[CHAT] = ChatRuntime(deps, config)
+
+    async def chat_channels(app: web.Application) -> AsyncIterator[None]:
+        async with chat.running(background=config.jobs.background):
+            yield
+
+    app.cleanup_ctx.append(chat_channels)
     return app

@@ -83,6 +83,7 @@ class WechatConfig(_Section):
     token: str = ""
     encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    notice_template_id: str = ""  # template message for notices; empty = customer-service text
 
 
 class WecomConfig(_Section):
@@ -102,6 +103,13 @@ class DingtalkConfig(_Section):
     robot_code: str = ""
     mode: Literal["stream", "http"] = "stream"
     api_base_url: str = "https://api.dingtalk.com"
+    card_template_id: str = ""  # interactive card template for the HR review card
+
+
+class JobsConfig(_Section):
+    # Run the background work (outbox deliverer, chat housekeeping) in this process. Safe with
+    # several processes; tests switch it off and drive one pass at a time.
+    background: bool = True
 
 
 class Config(BaseModel):
@@ -117,6 +125,7 @@ class Config(BaseModel):
     wechat: WechatConfig = WechatConfig()
     wecom: WecomConfig = WecomConfig()
     dingtalk: DingtalkConfig = DingtalkConfig()
+    jobs: JobsConfig = JobsConfig()
 
     @property
     def data_dir(self) -> Path:

@@ -108,6 +108,8 @@ def config_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "LABORSIGN_DATABASE__URL": database_url,
         "LABORSIGN_STORAGE__DATA_DIR": str(tmp_path / "data"),
         "LABORSIGN_SECURITY__SECRET_KEY": "test-secret-key-0123456789abcdef",
+        # Background work (outbox deliverer) off: tests run one pass at a time, deterministically.
+        "LABORSIGN_JOBS__BACKGROUND": "false",
     }
 
 

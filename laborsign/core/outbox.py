@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .ids import new_id
@@ -16,6 +16,13 @@ class Channel(enum.StrEnum):
     WECHAT = "wechat"
     WECOM = "wecom"
     DINGTALK = "dingtalk"
+    HR = "hr"  # an enterprise's HR reviewers: expanded into cards by the deliverer
+
+
+# Delivery policy: exponential backoff from 10 s, capped at an hour; dead after 8 tries.
+RETRY_BASE = timedelta(seconds=10)
+RETRY_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 8
 
 
 class OutboxStatus(enum.StrEnum):
@@ -39,6 +46,45 @@ class OutboxMessage:
     last_error: str | None = None
     dedupe_key: str | None = None
     id: str = field(default_factory=new_id)
+
+    def mark_sent(self, now: datetime) -> None:
+        self.status = OutboxStatus.SENT
+        self.sent_at = now
+        self.attempts += 1
+        self.last_error = None
+
+    def postpone(self, until: datetime) -> None:
+        """Not a failure (a rate limit): tried again later without using up an attempt."""
+        self.next_attempt_at = until
+
+    def fail(self, error: str, now: datetime, permanent: bool = False) -> bool:
+        """Records a failed try; returns True when the message is now dead."""
+        self.attempts += 1
+        self.last_error = error[:500]
+        if permanent or self.attempts >= MAX_ATTEMPTS:
+            self.status = OutboxStatus.DEAD
+            return True
+        delay = min(RETRY_BASE * (2 ** (self.attempts - 1)), RETRY_CAP)
+        self.next_attempt_at = now + delay
+        return False
+
+    def revive(self, now: datetime) -> None:
+        """A dead letter sent again from the dashboard: a fresh round of tries."""
+        self.status = OutboxStatus.PENDING
+        self.attempts = 0
+        self.next_attempt_at = now
+
+
+def chat(channel: str, recipient: str, kind: str, text: str, now: datetime, **payload: Any) -> OutboxMessage:
+    return OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        kind=kind,
+        text=text,
+        created_at=now,
+        next_attempt_at=now,
+        payload=payload,
+    )
 
 
 def sms(phone: str, kind: str, text: str, now: datetime, **payload: Any) -> OutboxMessage:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..core.errors import NotFound
 from . import mappings
 from .accounts import AccountRepository
+from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
@@ -60,6 +61,9 @@ class UnitOfWork:
     roster: RosterRepository
     workers: RosterRepository
     contracts: ContractRepository
+    chat: ChatRepository
+    outbox_queue: OutboxQueue
+    tokens: TokenStore
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -73,6 +77,9 @@ class UnitOfWork:
         self.roster = RosterRepository(self.session)
         self.workers = self.roster
         self.contracts = ContractRepository(self.session)
+        self.chat = ChatRepository(self.session)
+        self.outbox_queue = OutboxQueue(self.session)
+        self.tokens = TokenStore(self.session)
         return self
 
     async def __aexit__(

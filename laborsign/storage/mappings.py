@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .accounts import map_accounts
+from .chat import map_chat
 from .contracts import map_contracts
 from .outbox import map_outbox
 from .roster import map_roster
@@ -23,3 +24,4 @@ def map_all() -> None:
     map_verification()
     map_roster()
     map_contracts()
+    map_chat()

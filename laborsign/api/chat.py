@@ -1,0 +1,76 @@
+"""Chat channels in the JSON API: the outbox dead letters and the WeChat parametric QR code."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..core.clock import iso
+from ..core.errors import NotFound, WrongState
+from ..core.services import chat as svc
+from ..core.services import roster as roster_service
+from .http import DEPS, ApiRoutes, json_response, page_json, paging, require_actor
+
+routes = ApiRoutes("聊天渠道")
+
+
+@routes.get(
+    "/api/v1/chat/dead-letters",
+    "多次发送失败的消息（死信）",
+    auth="enterprise",
+    query={"page": "页码", "per_page": "每页条数"},
+)
+async def dead_letters(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    items, total = await svc.dead_letters(request.app[DEPS], actor, page, per_page)
+    return json_response(
+        page_json(
+            [
+                {
+                    "id": d.id, "channel": d.channel, "recipient": d.recipient_masked, "kind": d.kind,
+                    "text": d.text, "attempts": d.attempts, "last_error": d.last_error, "died_at": iso(d.died_at),
+                }
+                for d in items
+            ],
+            total, page, per_page,
+        )
+    )  # fmt: skip
+
+
+@routes.post("/api/v1/chat/dead-letters/retry", "重新发送全部死信", auth="enterprise")
+async def retry(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    count = await svc.retry_dead_letters(request.app[DEPS], actor)
+    from ..webhooks.common import CHAT
+
+    chat = request.app.get(CHAT)
+    if chat is not None:
+        chat.deliverer.wakeup.set()
+    return json_response({"retried": count})
+
+
+@routes.get("/api/v1/invite-link/wechat-qr", "公众号带参数二维码（扫码关注即开始入职）", auth="enterprise")
+async def wechat_qr(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    deps = request.app[DEPS]
+    from ..bots.channels import SendError
+    from ..webhooks.common import CHAT
+
+    chat = request.app.get(CHAT)
+    if chat is None or chat.wechat is None:
+        raise NotFound("未启用微信公众号", "channel_disabled")
+    link = await roster_service.invite_link(deps, actor)
+    scene = f"join:{link.token}"
+    try:
+        created = await chat.wechat.create_scene_qr(scene)
+    except SendError as exc:
+        raise WrongState(f"微信接口调用失败：{exc}", "wechat_failed") from None
+    ticket = str(created.get("ticket", ""))
+    return json_response(
+        {
+            "scene": scene,
+            "ticket": ticket,
+            "url": created.get("url"),
+            "image_url": f"https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket={ticket}",
+        }
+    )

@@ -1,0 +1,207 @@
+"""HR review cards: an onboarding submission becomes a card with 通过 / 拒绝 for every HR
+member bound on WeCom or DingTalk; pressing a button acts on the record through the same
+review service as the dashboard, once, and the card then shows who decided."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..core import outbox as ob
+from ..core.accounts import Enterprise, Permission, User
+from ..core.chat import ReviewCard
+from ..core.clock import china_time
+from ..core.errors import DomainError, WrongState
+from ..core.ids import new_id
+from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
+from ..core.outbox import OutboxMessage
+from ..core.ports import Deps, UnitOfWork
+from ..core.services import roster as roster_service
+from ..core.services.accounts import Actor
+from ..core.values import mask_phone
+from .outbox import Expander
+
+log = logging.getLogger("laborsign.bots.hr")
+
+REJECT_REASON = "资料未通过企业审核，请联系用人单位HR了解详情"
+
+
+def record_link(deps: Deps, record_id: str) -> str:
+    return f"{deps.public_url}/dashboard/onboarding/{record_id}"
+
+
+def hr_expander(apps: dict[str, str]) -> Expander:
+    """`apps`: channel → app id of the HR-facing chat apps that are enabled (wecom, dingtalk)."""
+
+    async def expand(deps: Deps, uow: UnitOfWork, message: OutboxMessage) -> None:
+        if message.kind != "onboarding_submitted":
+            return
+        record = await uow.get(OnboardingRecord, str(message.payload.get("record_id", "")))
+        enterprise = await uow.get(Enterprise, message.recipient)
+        if record is None or enterprise is None or record.status != OnboardingStatus.PENDING_REVIEW:
+            return
+        now = deps.clock.now()
+        members, _ = await uow.accounts.members_of(enterprise.id, 0, 1000)
+        reviewers = [m for m in members if m.can(Permission.ONBOARDING)]
+        identities = await uow.chat.identities_of([m.user_id for m in reviewers], list(apps))
+        reached = set()
+        users = await uow.accounts.users_by_ids([m.user_id for m in reviewers])
+        base = {
+            "record_id": record.id,
+            "enterprise_id": enterprise.id,
+            "enterprise_name": enterprise.name,
+            "name": record.name,
+            "phone_masked": mask_phone(record.phone),
+            "id_number_masked": record.id_number_masked,
+            "submitted_at": china_time(record.created_at).strftime("%Y-%m-%d %H:%M"),
+            "link": record_link(deps, record.id),
+        }
+        for identity in identities:
+            if apps.get(identity.channel) != identity.app_id or identity.user_id is None:
+                continue
+            card_key = f"ob-{new_id()}"
+            uow.add(
+                ReviewCard(
+                    record_id=record.id, enterprise_id=enterprise.id, channel=identity.channel,
+                    recipient=identity.external_id, card_key=card_key, created_at=now,
+                )
+            )  # fmt: skip
+            user = users.get(identity.user_id)
+            uow.outbox.add(
+                ob.chat(
+                    identity.channel, identity.external_id, "review_card", f"{record.name}提交了入职资料，请审核",
+                    now, card_key=card_key, fallback_phone=user.phone if user else None, **base,
+                )
+            )  # fmt: skip
+            reached.add(identity.user_id)
+        for member in reviewers:
+            user = users.get(member.user_id)
+            if member.user_id in reached or user is None:
+                continue
+            uow.outbox.add(
+                ob.sms(
+                    user.phone, "onboarding_submitted",
+                    f"【{enterprise.name}】{record.name}提交了入职资料，请登录后台审核：{base['link']}",
+                    now, enterprise_id=enterprise.id, record_id=record.id,
+                )
+            )  # fmt: skip
+
+    return expand
+
+
+@dataclass
+class CardResult:
+    text: str  # what the card now says, e.g. 已通过（张三）
+    acted: bool
+    card: ReviewCard | None = None
+
+
+_record_locks: dict[str, asyncio.Lock] = {}
+
+
+async def decide(
+    deps: Deps, channel: str, app_id: str, card_key: str, operator: str, action: str, response_code: str = ""
+) -> CardResult:
+    """A button press on a review card. Only a bound member with the onboarding permission
+    acts; a second press (or a press on another HR member's copy) acts no more."""
+    async with deps.uow() as uow:
+        card = await uow.chat.card(channel, card_key)
+        identity = await uow.chat.identity(channel, app_id, operator)
+        member = user = enterprise = None
+        if card is not None and identity is not None and identity.user_id:
+            member = await uow.accounts.member(card.enterprise_id, identity.user_id)
+            user = await uow.get(User, identity.user_id)
+            enterprise = await uow.get(Enterprise, card.enterprise_id)
+    if card is None:
+        return CardResult("卡片已失效", False)
+    if card.status != "open":
+        text = _decided_text(card.decision, card.decided_by)
+        await _update_pressed(deps, card, text, response_code)
+        return CardResult(text, False, card)
+    if member is None or user is None or enterprise is None or not member.can(Permission.ONBOARDING):
+        return CardResult("无审核权限", False, card)
+    if action not in ("approve", "reject"):
+        return CardResult("未知操作", False, card)
+    lock = _record_locks.setdefault(card.record_id, asyncio.Lock())
+    async with lock:
+        async with deps.uow() as uow:  # claim the card first: a second press stops here
+            claimed = await uow.chat.decide_card_once(card)
+            await uow.commit()
+        if not claimed:
+            async with deps.uow() as uow:
+                fresh = await uow.chat.card(channel, card_key)
+            by = fresh.decided_by if fresh else None
+            return CardResult(_decided_text(fresh.decision if fresh else None, by), False, fresh)
+        actor = Actor(user=user, enterprise=enterprise, member=member)
+        acted = True
+        try:
+            if action == "approve":
+                await roster_service.approve(deps, actor, card.record_id)
+            else:
+                await roster_service.reject(deps, actor, card.record_id, REJECT_REASON)
+            decision, by = action, member.name
+        except WrongState:  # decided elsewhere (dashboard, another HR member's card)
+            acted = False
+            async with deps.uow() as uow:
+                record = await uow.get(OnboardingRecord, card.record_id)
+                reviewer = (
+                    await uow.accounts.member(card.enterprise_id, record.reviewed_by or "")
+                    if record
+                    else None
+                )
+            decision = "approve" if record and record.status == OnboardingStatus.APPROVED else "reject"
+            by = reviewer.name if reviewer else ""
+        except DomainError as exc:
+            async with deps.uow() as uow:  # give the card back: nothing happened
+                fresh = await uow.chat.card(channel, card_key)
+                if fresh is not None:
+                    fresh.status = "open"
+                    await uow.commit()
+            return CardResult(exc.message, False, card)
+        await _close_cards(deps, card, decision, by, response_code)
+    return CardResult(_decided_text(decision, by), acted, card)
+
+
+def _decided_text(decision: str | None, by: str | None) -> str:
+    label = ONBOARDING_STATUS_LABELS[
+        OnboardingStatus.APPROVED if decision == "approve" else OnboardingStatus.REJECTED
+    ]
+    return f"{label}（{by}）" if by else label
+
+
+async def _close_cards(deps: Deps, pressed: ReviewCard, decision: str, by: str, response_code: str) -> None:
+    """Records the outcome on every copy of the card and queues the visible updates: the
+    pressed card, and DingTalk copies (a WeCom update needs the response code of a press, so
+    other WeCom copies show the outcome when pressed)."""
+    now = deps.clock.now()
+    text = _decided_text(decision, by)
+    async with deps.uow() as uow:
+        for card in await uow.chat.cards_of(pressed.record_id):
+            if card.decision is None:
+                card.decide(decision, by, now)
+            if card.id == pressed.id or card.channel == "dingtalk":
+                _queue_update(uow, card, text, response_code if card.id == pressed.id else "", now)
+        await uow.commit()
+
+
+async def _update_pressed(deps: Deps, card: ReviewCard, text: str, response_code: str) -> None:
+    async with deps.uow() as uow:
+        _queue_update(uow, card, text, response_code, deps.clock.now())
+        await uow.commit()
+
+
+def _queue_update(uow: UnitOfWork, card: ReviewCard, text: str, response_code: str, now: datetime) -> None:
+    if card.channel == "wecom":
+        if not response_code:
+            return
+        uow.outbox.add(
+            ob.chat("wecom", card.recipient, "card_update", text, now, response_code=response_code,
+                    card_key=card.card_key, enterprise_id=card.enterprise_id)
+        )  # fmt: skip
+    elif card.channel == "dingtalk":
+        uow.outbox.add(
+            ob.chat("dingtalk", card.recipient, "card_update", text, now, card_key=card.card_key, decided=True,
+                    status_text=text, enterprise_id=card.enterprise_id, record_id=card.record_id)
+        )  # fmt: skip

@@ -1,0 +1,106 @@
+"""Everything the chat channels need at run time, built once from the configuration: the
+conversation engine with its flows, the senders, the outbox deliverer, the DingTalk stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import aiohttp
+
+from ..config import Config
+from ..core import notify
+from ..core import outbox as ob
+from ..core.ports import Deps, UnitOfWork
+from .channels import DingtalkSender, Sender, WechatSender, WecomSender
+from .dingtalk import StreamRunner
+from .engine import Engine
+from .flows import install
+from .hr import hr_expander
+from .outbox import Deliverer
+
+log = logging.getLogger("laborsign.bots")
+
+WORKER_CHANNELS = ("wechat", "dingtalk")
+
+
+class ChatRuntime:
+    def __init__(self, deps: Deps, config: Config) -> None:
+        self.deps = deps
+        self.config = config
+        self._http: aiohttp.ClientSession | None = None
+        self.apps: dict[str, str] = {}  # channel → app id
+        self.senders: dict[str, Sender] = {}
+        if config.wechat.enabled:
+            self.apps["wechat"] = config.wechat.app_id
+            self.wechat: WechatSender | None = WechatSender(deps, config.wechat, self.http)
+            self.senders["wechat"] = self.wechat
+        else:
+            self.wechat = None
+        if config.wecom.enabled:
+            self.apps["wecom"] = config.wecom.corp_id
+            self.senders["wecom"] = WecomSender(deps, config.wecom, self.http)
+        if config.dingtalk.enabled:
+            self.apps["dingtalk"] = config.dingtalk.client_id
+            self.senders["dingtalk"] = DingtalkSender(deps, config.dingtalk, self.http)
+        self.engine = install(Engine(deps))
+        hr_apps = {k: v for k, v in self.apps.items() if k in ("wecom", "dingtalk")}
+        self.deliverer = Deliverer(deps, self.senders, {ob.Channel.HR: hr_expander(hr_apps)})
+        self.deliverer.housekeeping.append(self._housekeeping)
+        self.stream: StreamRunner | None = None
+        if config.dingtalk.enabled and config.dingtalk.mode == "stream":
+            self.stream = StreamRunner(deps, self.engine, config.dingtalk, self.http)
+        self._last_sweep: datetime | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def _housekeeping(self) -> None:
+        now = self.deps.clock.now()
+        if self._last_sweep is not None and (now - self._last_sweep).total_seconds() < 60:
+            return
+        self._last_sweep = now
+        await self.engine.expire_idle()
+        await self.engine.forget_old_inbound()
+
+    async def fanout(
+        self, uow: UnitOfWork, user_id: str, kind: str, text: str, link: str | None, now: datetime
+    ) -> bool:
+        """Notices to a person also go to every chat they bound (the SMS is written by the
+        caller as the channel that reaches everyone)."""
+        identities = await uow.chat.identities_of([user_id], [c for c in WORKER_CHANNELS if c in self.apps])
+        reached = False
+        for identity in identities:
+            if self.apps.get(identity.channel) != identity.app_id:
+                continue
+            uow.outbox.add(ob.chat(identity.channel, identity.external_id, kind, text, now, link=link))
+            reached = True
+        return reached
+
+    @asynccontextmanager
+    async def running(self, background: bool) -> AsyncIterator[None]:
+        notify.set_chat_fanout(self.fanout if self.apps else None)
+        tasks: list[asyncio.Task[None]] = []
+        if background:
+            tasks.append(asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer"))
+        if self.stream is not None:
+            tasks.append(asyncio.create_task(self.stream.run(), name="dingtalk-stream"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+            if notify._chat_fanout == self.fanout:
+                notify.set_chat_fanout(None)
+            if self._http is not None:
+                await self._http.close()

@@ -1,0 +1,197 @@
+"""Chat identities, conversations and review cards: the state the chat channels keep.
+
+A chat identity is one person on one channel app (a WeChat openid, a WeCom or DingTalk
+userid); binding ties it to a LaborSign user through an SMS code. A conversation is one run of a
+flow for one identity; its state and answers live in the database so that a restart or a second
+process continues it. Rules only: no SDK, no SQL."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import WrongState
+from .ids import new_id
+
+CONVERSATION_TTL = timedelta(hours=24)
+
+
+class ConversationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+@dataclass(eq=False)
+class ChatIdentity:
+    channel: str  # wechat | wecom | dingtalk
+    app_id: str
+    external_id: str
+    created_at: datetime
+    user_id: str | None = None
+    phone: str | None = None
+    bound_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    @property
+    def bound(self) -> bool:
+        return self.user_id is not None
+
+    def bind(self, user_id: str, phone: str, now: datetime) -> None:
+        self.user_id = user_id
+        self.phone = phone
+        self.bound_at = now
+
+    def unbind(self) -> None:
+        self.user_id = None
+        self.phone = None
+        self.bound_at = None
+
+
+@dataclass(eq=False)
+class Conversation:
+    """One run of a flow. `history` holds the states visited, so 返回 can go back one step."""
+
+    identity_id: str
+    channel: str
+    app_id: str
+    external_id: str
+    flow: str
+    state: str
+    started_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    status: str = ConversationStatus.ACTIVE
+    version: int = 0
+    id: str = field(default_factory=new_id)
+
+    def is_live(self, now: datetime) -> bool:
+        return self.status == ConversationStatus.ACTIVE and now < self.expires_at
+
+    def _touch(self, now: datetime) -> None:
+        self.updated_at = now
+        self.expires_at = now + CONVERSATION_TTL
+
+    def restart(self, state: str, data: dict[str, Any], now: datetime) -> None:
+        self.state = state
+        self.data = dict(data)
+        self.history = []
+        self.status = ConversationStatus.ACTIVE
+        self.started_at = now
+        self._touch(now)
+
+    def move_to(self, state: str, now: datetime, remember: bool = True) -> None:
+        self._require_active()
+        if remember and self.state != state:
+            self.history = [*self.history, self.state]
+        self.state = state
+        self._touch(now)
+
+    def back(self, now: datetime) -> bool:
+        """Returns False when already at the first question."""
+        self._require_active()
+        if not self.history:
+            self._touch(now)
+            return False
+        *rest, previous = self.history
+        self.history = rest
+        self.state = previous
+        self._touch(now)
+        return True
+
+    def answer(self, key: str, value: Any, now: datetime) -> None:
+        self._require_active()
+        self.data = {**self.data, key: value}
+        self._touch(now)
+
+    def finish(self, now: datetime) -> None:
+        self._require_active()
+        self.status = ConversationStatus.DONE
+        self.updated_at = now
+
+    def cancel(self, now: datetime) -> None:
+        self._require_active()
+        self.status = ConversationStatus.CANCELLED
+        self.updated_at = now
+
+    def expire(self, now: datetime) -> None:
+        self.status = ConversationStatus.EXPIRED
+        self.updated_at = now
+
+    def _require_active(self) -> None:
+        if self.status != ConversationStatus.ACTIVE:
+            raise WrongState("会话已结束", "conversation_closed")
+
+
+@dataclass(eq=False)
+class InboundMessage:
+    """A platform callback seen once: the dedupe key makes retries of it change nothing, and
+    the stored reply lets a retry get the same answer."""
+
+    channel: str
+    app_id: str
+    dedupe_key: str
+    received_at: datetime
+    reply: str | None = None
+    done_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+
+class CardStatus(enum.StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+@dataclass(eq=False)
+class ReviewCard:
+    """An onboarding-review card sent to one HR member on WeCom or DingTalk."""
+
+    record_id: str
+    enterprise_id: str
+    channel: str
+    recipient: str  # WeCom userid / DingTalk userid
+    card_key: str  # WeCom task_id / DingTalk outTrackId
+    created_at: datetime
+    status: str = CardStatus.OPEN
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    response_code: str | None = None  # WeCom: lets the card be updated once
+    id: str = field(default_factory=new_id)
+
+    def decide(self, decision: str, by_name: str, now: datetime) -> None:
+        """Records the outcome. The status may already say decided: the storage layer claims
+        the card with a compare-and-set before the review runs, so a second press stops there."""
+        if self.decision is not None:
+            raise WrongState("该卡片已处理", "card_decided")
+        self.status = CardStatus.DECIDED
+        self.decision = decision
+        self.decided_by = by_name
+        self.decided_at = now
+
+
+@dataclass(eq=False)
+class DeadLetter:
+    """An outbound message that failed every try, listed in the dashboard."""
+
+    message_id: str
+    channel: str
+    recipient_masked: str
+    kind: str
+    text: str
+    attempts: int
+    last_error: str
+    died_at: datetime
+    enterprise_id: str | None = None
+    retried_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def mark_retried(self, now: datetime) -> None:
+        if self.retried_at is not None:
+            raise WrongState("该消息已重新发送", "already_retried")
+        self.retried_at = now

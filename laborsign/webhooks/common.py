@@ -1,0 +1,121 @@
+"""Shared by the chat webhooks: bounded bodies, hostile-XML refusal, the replay window, the
+answer deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from ..bots.engine import Engine, Incoming, Outcome
+from ..bots.runtime import ChatRuntime
+from ..core import outbox as ob
+from ..core.chat import InboundMessage
+from ..core.errors import BadRequest, Forbidden, NotFound
+
+log = logging.getLogger("laborsign.webhooks")
+
+CHAT: web.AppKey[ChatRuntime] = web.AppKey("chat", ChatRuntime)
+MAX_BODY = 64 * 1024  # platform callbacks are a few hundred bytes
+REPLAY_WINDOW = 300  # seconds either side of our clock
+ANSWER_WITHIN = 4.0  # WeChat retries after 5 s without an answer
+
+_HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY)|<\?xml-stylesheet", re.IGNORECASE)
+
+
+def runtime(request: web.Request, channel: str) -> ChatRuntime:
+    chat = request.app.get(CHAT)
+    if chat is None or channel not in chat.apps:
+        raise NotFound("该渠道未启用", "channel_disabled")
+    return chat
+
+
+async def read_body(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequest("回调内容过大", "body_too_large")
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise BadRequest("回调内容过大", "body_too_large")
+    return body
+
+
+def refuse_hostile_xml(data: bytes | str) -> None:
+    """No DTDs at all: entity tricks (billion laughs, external entities) start with one."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _HOSTILE.search(raw):
+        raise BadRequest("不接受包含 DTD 或实体声明的 XML", "hostile_xml")
+
+
+def check_fresh(timestamp: str, now: float) -> None:
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        raise Forbidden("时间戳无效", "bad_timestamp") from None
+    if abs(now - sent) > REPLAY_WINDOW:
+        raise Forbidden("时间戳已过期", "stale_timestamp")
+
+
+def query(request: web.Request, *names: str) -> list[str]:
+    return [request.query.get(name, "")[:200] for name in names]
+
+
+async def answer_in_time(
+    engine: Engine, incoming: Incoming, late: Callable[[Outcome], Awaitable[None]]
+) -> Outcome | None:
+    """Runs the step; if it is not done in time the platform gets an empty acknowledgement and
+    `late` delivers the answer afterwards (through the customer-service API)."""
+    task = asyncio.create_task(engine.handle(incoming))
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
+    except TimeoutError:
+
+        def done(t: asyncio.Task[Outcome]) -> None:
+            if not t.cancelled() and t.exception() is None:
+                keep(asyncio.ensure_future(late(t.result())))
+
+        task.add_done_callback(done)
+        return None
+
+
+_background: set[asyncio.Future[Any]] = set()
+
+
+def keep(task: asyncio.Future[Any]) -> None:
+    """Holds a reference until done (the loop keeps only weak ones)."""
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def late_reply(chat: ChatRuntime, incoming: Incoming) -> Callable[[Outcome], Awaitable[None]]:
+    async def deliver(outcome: Outcome) -> None:
+        if not outcome.text or outcome.duplicate:
+            return
+        deps = chat.deps
+        async with deps.uow() as uow:
+            uow.outbox.add(
+                ob.chat(incoming.channel, incoming.external_id, "reply", outcome.text, deps.clock.now())
+            )
+            if incoming.dedupe_key:  # a later retry must not get it passively again
+                seen = await uow.chat.inbound(incoming.channel, incoming.app_id, incoming.dedupe_key)
+                if isinstance(seen, InboundMessage):
+                    seen.reply = ""
+            await uow.commit()
+        chat.deliverer.wakeup.set()
+
+    return deliver
+
+
+def text_response(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/plain")
+
+
+def xml_response(xml: str) -> web.Response:
+    return web.Response(text=xml, content_type="application/xml")
+
+
+def safe_str(value: Any, limit: int = 500) -> str:
+    return str(value or "")[:limit]

@@ -1,0 +1,52 @@
+"""DingTalk HTTP callback mode (the alternative to the stream): robot messages and card
+presses, signed with `timestamp` + `sign` headers and refused outside the replay window."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..api.http import ApiRoutes, json_response
+from ..bots import dingtalk
+from ..core.errors import BadRequest, Forbidden
+from .common import read_body, runtime
+
+routes = ApiRoutes("聊天渠道回调")
+
+
+@routes.post(
+    "/webhooks/dingtalk", "钉钉：HTTP 回调模式的机器人消息与卡片回调（timestamp/sign 签名）", auth="public"
+)
+async def dingtalk_callback(request: web.Request) -> web.Response:
+    chat = runtime(request, "dingtalk")
+    config = chat.config.dingtalk
+    timestamp = request.headers.get("timestamp", "")[:20]
+    sign = request.headers.get("sign", "")[:100]
+    now_ms = int(chat.deps.clock.now().timestamp() * 1000)
+    if not dingtalk.check_http_signature(config.client_secret, timestamp, sign, now_ms):
+        raise Forbidden("签名校验失败或时间戳已过期", "bad_signature")
+    body = await read_body(request)
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("请求内容不是有效的 JSON", "malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("请求内容应为 JSON 对象", "malformed_json")
+    if "outTrackId" in data:
+        key = f"card:{data.get('outTrackId')}:{data.get('userId')}:{timestamp}"
+        if not await chat.engine.claim_once("dingtalk", config.client_id, key):
+            return json_response({})
+        answer = await dingtalk.card_callback(chat.deps, chat.engine, config.client_id, data)
+        chat.deliverer.wakeup.set()
+        return json_response(answer)
+    if "msgtype" not in data:
+        return json_response({})  # unknown callback: acknowledged, ignored
+    incoming = dingtalk.incoming_from_bot(data, config.client_id, reply_by_outbox=False)
+    if incoming is None:
+        return json_response({})
+    outcome = await chat.engine.handle(incoming)
+    if not outcome.text:
+        return json_response({})
+    return json_response({"msgtype": "text", "text": {"content": outcome.text}})

@@ -1,0 +1,145 @@
+"""WeChat Official Account callbacks: URL check, signature, safe-mode AES, MsgId dedupe, and
+an answer within WeChat's 5 s (a passive encrypted reply, or an acknowledgement followed by a
+customer-service message when the step takes longer)."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from aiohttp import web
+
+from ..api.http import ApiRoutes
+from ..bots.engine import Incoming
+from ..core.errors import BadRequest, Forbidden
+from .common import (
+    answer_in_time,
+    check_fresh,
+    late_reply,
+    query,
+    read_body,
+    refuse_hostile_xml,
+    runtime,
+    safe_str,
+    text_response,
+    xml_response,
+)
+
+routes = ApiRoutes("聊天渠道回调")
+
+EVENTS = {
+    "subscribe": "subscribe",
+    "subscribe_scan": "subscribe",
+    "scan": "scan",
+    "unsubscribe": "unsubscribe",
+}
+
+
+@routes.get(
+    "/webhooks/wechat",
+    "微信公众号：服务器地址校验（echostr）",
+    auth="public",
+    query={"signature": "签名", "timestamp": "时间戳", "nonce": "随机数", "echostr": "回显字符串"},
+    produces="text/plain",
+)
+async def wechat_check(request: web.Request) -> web.Response:
+    chat = runtime(request, "wechat")
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.utils import check_signature
+
+    signature, timestamp, nonce, echostr = query(request, "signature", "timestamp", "nonce", "echostr")
+    try:
+        check_signature(chat.config.wechat.token, signature, timestamp, nonce)
+    except InvalidSignatureException:
+        raise Forbidden("签名校验失败", "bad_signature") from None
+    return text_response(echostr)
+
+
+@routes.post(
+    "/webhooks/wechat",
+    "微信公众号：消息与事件（明文或安全模式 AES 加密）",
+    auth="public",
+    query={
+        "signature": "签名",
+        "timestamp": "时间戳",
+        "nonce": "随机数",
+        "encrypt_type": "aes",
+        "msg_signature": "消息签名",
+    },
+    produces="application/xml",
+)
+async def wechat_message(request: web.Request) -> web.Response:
+    chat = runtime(request, "wechat")
+    config = chat.config.wechat
+    from wechatpy import parse_message
+    from wechatpy.crypto import WeChatCrypto
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+    from wechatpy.replies import TextReply
+    from wechatpy.utils import check_signature
+
+    signature, timestamp, nonce, encrypt_type, msg_signature = query(
+        request, "signature", "timestamp", "nonce", "encrypt_type", "msg_signature"
+    )
+    try:
+        check_signature(config.token, signature, timestamp, nonce)
+    except InvalidSignatureException:
+        raise Forbidden("签名校验失败", "bad_signature") from None
+    check_fresh(timestamp, chat.deps.clock.now().timestamp())
+    body = await read_body(request)
+    refuse_hostile_xml(body)
+    crypto = (
+        WeChatCrypto(config.token, config.encoding_aes_key, config.app_id) if encrypt_type == "aes" else None
+    )
+    try:
+        xml: Any = body
+        if crypto is not None:
+            xml = crypto.decrypt_message(body, msg_signature, timestamp, nonce)
+            refuse_hostile_xml(xml)
+        message = parse_message(xml)
+    except (InvalidSignatureException, InvalidAppIdException):
+        raise Forbidden("消息签名校验失败", "bad_signature") from None
+    except (ExpatError, KeyError, ValueError, TypeError, UnicodeDecodeError, AttributeError):
+        raise BadRequest("XML 格式不正确", "malformed_xml") from None
+    except Exception as exc:  # the SDK's own decrypt errors (bad padding, wrong key)
+        if type(exc).__module__.startswith("wechatpy"):
+            raise BadRequest("消息无法解密", "undecryptable") from None
+        raise
+    if message is None:
+        raise BadRequest("XML 格式不正确", "malformed_xml")
+    incoming = _incoming(message, config.app_id)
+    if incoming is None:
+        return text_response("success")  # unknown types: acknowledged, ignored
+    outcome = await answer_in_time(chat.engine, incoming, late_reply(chat, incoming))
+    if outcome is None or not outcome.text:
+        return text_response("success")
+    reply = TextReply(message=message, content=outcome.text).render()
+    if crypto is not None:
+        reply = crypto.encrypt_message(reply, nonce, timestamp)
+    return xml_response(reply)
+
+
+def _incoming(message: Any, app_id: str) -> Incoming | None:
+    openid = safe_str(getattr(message, "source", ""), 128)
+    if not openid:
+        return None
+    created = safe_str(getattr(message, "_data", {}).get("CreateTime", ""), 20)
+    if message.type == "text":
+        return Incoming(
+            channel="wechat", app_id=app_id, external_id=openid, text=safe_str(message.content).strip(),
+            dedupe_key=f"msg:{message.id}" if message.id else f"text:{openid}:{created}",
+        )  # fmt: skip
+    if message.type == "event":
+        event = EVENTS.get(message.event)
+        if event is None:
+            return None
+        scene = safe_str(getattr(message, "scene_id", "") or "", 200)
+        return Incoming(
+            channel="wechat", app_id=app_id, external_id=openid, event=event, scene=scene or None,
+            dedupe_key=f"event:{openid}:{created}:{message.event}",
+        )  # fmt: skip
+    if message.type in ("image", "voice", "video", "shortvideo", "location", "link"):
+        return Incoming(
+            channel="wechat", app_id=app_id, external_id=openid, text="",
+            dedupe_key=f"msg:{message.id}" if getattr(message, "id", None) else None,
+        )  # fmt: skip
+    return None

@@ -1,0 +1,129 @@
+"""WeCom (企业微信) app callbacks: URL check, encrypted messages (HR binds and asks for help
+here) and `template_card_event` presses on the onboarding-review card."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from aiohttp import web
+
+from ..api.http import ApiRoutes
+from ..bots import hr
+from ..bots.engine import Incoming
+from ..core.errors import BadRequest, Forbidden
+from .common import (
+    answer_in_time,
+    check_fresh,
+    late_reply,
+    query,
+    read_body,
+    refuse_hostile_xml,
+    runtime,
+    safe_str,
+    text_response,
+    xml_response,
+)
+
+routes = ApiRoutes("聊天渠道回调")
+
+
+def _crypto(request: web.Request) -> Any:
+    from wechatpy.enterprise.crypto import WeChatCrypto
+
+    config = runtime(request, "wecom").config.wecom
+    return WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id)
+
+
+@routes.get(
+    "/webhooks/wecom",
+    "企业微信：回调地址校验",
+    auth="public",
+    query={"msg_signature": "签名", "timestamp": "时间戳", "nonce": "随机数", "echostr": "加密的回显字符串"},
+    produces="text/plain",
+)
+async def wecom_check(request: web.Request) -> web.Response:
+    from wechatpy.exceptions import InvalidSignatureException
+
+    crypto = _crypto(request)
+    signature, timestamp, nonce, echostr = query(request, "msg_signature", "timestamp", "nonce", "echostr")
+    try:
+        plain = crypto.check_signature(signature, timestamp, nonce, echostr)
+    except InvalidSignatureException:
+        raise Forbidden("签名校验失败", "bad_signature") from None
+    except Exception:
+        raise BadRequest("回显字符串无法解密", "undecryptable") from None
+    return text_response(plain.decode() if isinstance(plain, bytes) else str(plain))
+
+
+@routes.post(
+    "/webhooks/wecom",
+    "企业微信：加密消息与模板卡片按钮事件",
+    auth="public",
+    query={"msg_signature": "签名", "timestamp": "时间戳", "nonce": "随机数"},
+    produces="application/xml",
+)
+async def wecom_message(request: web.Request) -> web.Response:
+    chat = runtime(request, "wecom")
+    crypto = _crypto(request)
+    from wechatpy.enterprise import parse_message
+    from wechatpy.enterprise.exceptions import InvalidCorpIdException
+    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.replies import TextReply
+
+    signature, timestamp, nonce = query(request, "msg_signature", "timestamp", "nonce")
+    check_fresh(timestamp, chat.deps.clock.now().timestamp())
+    body = await read_body(request)
+    refuse_hostile_xml(body)
+    try:
+        xml = crypto.decrypt_message(body, signature, timestamp, nonce)
+        refuse_hostile_xml(xml)
+        message = parse_message(xml)
+    except (InvalidSignatureException, InvalidCorpIdException):
+        raise Forbidden("消息签名校验失败", "bad_signature") from None
+    except (ExpatError, KeyError, ValueError, TypeError, UnicodeDecodeError, AttributeError):
+        raise BadRequest("XML 格式不正确", "malformed_xml") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("wechatpy"):
+            raise BadRequest("消息无法解密", "undecryptable") from None
+        raise
+    if message is None:
+        raise BadRequest("XML 格式不正确", "malformed_xml")
+    corp_id = chat.config.wecom.corp_id
+    data: dict[str, Any] = getattr(message, "_data", {}) or {}
+    user = safe_str(data.get("FromUserName"), 128)
+    if not user:
+        return text_response("")
+    if data.get("MsgType") == "event" and data.get("Event") == "template_card_event":
+        await _card_event(chat, corp_id, user, data)
+        return text_response("")
+    if data.get("MsgType") != "text":
+        return text_response("")  # other events (enter_agent, location…): nothing to do
+    incoming = Incoming(
+        channel="wecom", app_id=corp_id, external_id=user, text=safe_str(data.get("Content")).strip(),
+        dedupe_key=f"msg:{data.get('MsgId')}" if data.get("MsgId") else None,
+    )  # fmt: skip
+    outcome = await answer_in_time(chat.engine, incoming, late_reply(chat, incoming))
+    if outcome is None or not outcome.text:
+        return text_response("")
+    reply = TextReply(message=message, content=outcome.text).render()
+    return xml_response(crypto.encrypt_message(reply, nonce, timestamp))
+
+
+async def _card_event(chat: Any, corp_id: str, user: str, data: dict[str, Any]) -> None:
+    task_id = safe_str(data.get("TaskId"), 128)
+    key = safe_str(data.get("EventKey"), 200)
+    action, _, _record = key.partition(":")
+    dedupe = f"card:{user}:{data.get('CreateTime')}:{task_id}:{key}"
+    if not await chat.engine.claim_once("wecom", corp_id, dedupe):
+        return  # WeCom retried the same press
+    await hr.decide(
+        chat.deps,
+        "wecom",
+        corp_id,
+        task_id,
+        user,
+        action,
+        response_code=safe_str(data.get("ResponseCode"), 200),
+    )
+    chat.deliverer.wakeup.set()
