@@ -234,13 +234,19 @@ def _paint_over(
         painted[name] = _image_xobject(writer, image)
         paint += b"q " + matrix + b" " + name.encode() + b" Do Q\n"
 
-    resources = target.get_inherited("/Resources", None)
-    resources = DictionaryObject() if resources is None else resources.get_object().clone(writer)
-    xobjects = resources.get("/XObject")
-    xobjects = DictionaryObject() if xobjects is None else xobjects.get_object().clone(writer)
-    xobjects.update(painted)
-    resources[NameObject("/XObject")] = xobjects
-    target[NameObject("/Resources")] = writer._add_object(resources)
+    # The page already belongs to the writer (clone_from): extend its resources in place
+    # (names are unique, so a dictionary shared with other pages is harmless to extend);
+    # cloning them again would copy every font and image the page uses.
+    inherited = target.get_inherited("/Resources", None)
+    resources = DictionaryObject() if inherited is None else inherited.get_object()
+    if "/Resources" not in target:
+        resources = DictionaryObject(resources)  # inherited from the page tree: this page only
+        target[NameObject("/Resources")] = resources
+    xobjects: Any = resources.get("/XObject")
+    if xobjects is None:
+        xobjects = DictionaryObject()
+        resources[NameObject("/XObject")] = xobjects
+    xobjects.get_object().update(painted)
 
     contents = target.get("/Contents")
     parts = []
