@@ -21,7 +21,7 @@ from .config import Config
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
-from .core.pdf.tools import PoolPdfTools
+from .core.pdf.tools import PdfEngine, shared_workers
 from .identity import IdentityProviders, build_identity
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
@@ -54,7 +54,7 @@ class AppDeps:
     data_dir: Path = field(init=False)
     cipher: FieldCipher = field(init=False)
     blobs: LocalBlobStore = field(init=False)
-    pdf: PoolPdfTools = field(init=False)
+    pdf: PdfEngine = field(init=False)
     identity: IdentityProviders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,8 +62,8 @@ class AppDeps:
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")
         self.identity = build_identity(self.config.identity, self.secret, self.clock, self.config.public_url)
-        self.pdf = PoolPdfTools(
-            self.config.pki.workers or None,
+        self.pdf = PdfEngine(
+            shared_workers(self.config.pki.workers or os.cpu_count() or 1),
             PkiSettings(
                 directory=str(self.data_dir / "pki"),
                 secret=self.secret,

@@ -17,9 +17,10 @@ from .contracts import Contract, ContractEvent, Party, WorkerCard
 from .crypto import FieldCipher
 from .onboarding import OnboardingRecord
 from .outbox import OutboxMessage
+from .pdf.evidence import EvidenceData
 from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
-from .pdf.verify import VerifyReport
+from .pdf.tools import VerifyReport
 from .roster import Department, Employee, Invitation, JoinLink
 from .signing import Seal
 from .templates import Template
@@ -241,6 +242,7 @@ class PdfTools(Protocol):
     async def stamp(self, data: bytes, stamps: list[Stamp], flatten: bool = False) -> bytes: ...
     async def sign(self, data: bytes, spec: SignSpec) -> bytes: ...
     async def verify(self, data: bytes) -> VerifyReport: ...
+    async def evidence(self, data: EvidenceData) -> bytes: ...
 
 
 class Deps(Protocol):

@@ -180,3 +180,22 @@ def normalise_signature_png(png_bytes: bytes) -> bytes:
         )
     )
     return _png(_shrink(cropped))
+
+
+def decode_data_url(raw: object, field: str = "signature_png") -> bytes:
+    """A handwritten signature as the H5 page sends it: `data:image/png;base64,…`."""
+    import base64
+    import binascii
+
+    from ..errors import TooLarge
+
+    text = str(raw or "")
+    prefix = "data:image/png;base64,"
+    if not text.startswith(prefix):
+        raise Invalid.field(field, "请手写签名后再提交")
+    if len(text) > 3 * 1024 * 1024:
+        raise TooLarge("签名图片过大")
+    try:
+        return base64.b64decode(text[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid.field(field, "签名图片格式不正确") from None

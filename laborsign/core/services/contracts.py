@@ -605,39 +605,48 @@ async def page_image(deps: Deps, actor: Actor, contract_id: str, page: int, scal
 
 async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, bytes]:
     """出证报告, signed and timestamped by the platform so it cannot be altered unnoticed."""
-    from ..contracts import EVENT_LABELS, PARTY_STATUS_LABELS, verify_chain
+    from ..contracts import EVENT_LABELS, verify_chain
+    from ..pdf.evidence import EvidenceData, EvidenceEvent, EvidenceParty
     from ..pdf.pades import SignSpec
-    from ..pdf.report import EvidenceData, build_evidence_report
 
     contract, parties, _ = await get_contract(deps, actor, contract_id)
     async with deps.uow() as uow:
         events = await uow.contracts.events_of(contract.id)
-    intact, _ = verify_chain(events)
+    intact, first_bad = verify_chain(events)
     ident = await _worker_ident(deps, contract)
+    methods = {"sms": "短信验证码", "face": "人脸识别"}
     data = EvidenceData(
-        contract_id=contract.id, name=contract.name, status=status_label(contract.status),
-        enterprise=contract.enterprise_party["name"], credit_code=contract.enterprise_party["credit_code"],
-        worker=contract.worker_name, worker_id_masked=ident, original_sha256=contract.original_sha256,
+        contract_id=contract.id,
+        contract_name=contract.name,
+        original_sha256=contract.original_sha256,
         final_sha256=contract.document_sha256,
-        generated_at=china_time(deps.clock.now()).strftime("%Y-%m-%d %H:%M:%S"), chain_intact=intact,
+        enterprise_name=contract.enterprise_party["name"],
+        status=status_label(contract.status),
+        generated_at=deps.clock.now(),
         parties=[
-            {
-                "role": "劳动者" if p.role == "worker" else "用人单位", "name": p.name,
-                "status": PARTY_STATUS_LABELS[PartyStatus(p.status)],
-                "signed_at": china_time(p.signed_at).strftime("%Y-%m-%d %H:%M:%S") if p.signed_at else None,
-                "method": "短信验证码" if p.verification_method == "sms" else p.verification_method,
-            }
+            EvidenceParty(
+                role="劳动者" if p.role == "worker" else "用人单位",
+                name=p.name,
+                ident_masked=ident if p.role == "worker" else contract.enterprise_party["credit_code"],
+                verification="平台实名认证" if p.role == "worker" else "企业实名认证",
+                intent=methods.get(p.verification_method or "", p.verification_method or ""),
+                signed_at=p.signed_at,
+            )
             for p in parties
         ],
         events=[
-            {
-                "at": china_time(e.at).strftime("%Y-%m-%d %H:%M:%S"), "label": EVENT_LABELS.get(e.kind, e.kind),
-                "actor": e.actor_name, "ip": e.ip, "method": e.method, "sha256": e.document_sha256, "hash": e.hash,
-            }
+            EvidenceEvent(
+                at=e.at, actor=e.actor_name, action=EVENT_LABELS.get(e.kind, e.kind), ip=e.ip,
+                user_agent=e.user_agent, method=methods.get(e.method or "", e.method or ""),
+                document_sha256=e.document_sha256, chain_hash=e.hash,
+            )
             for e in events
         ],
+        notes=[
+            "审计记录哈希链完整，未被删除或篡改。" if intact else f"审计记录哈希链在第{first_bad}条处断开：记录被删除或篡改。",
+        ],
     )  # fmt: skip
-    pdf = build_evidence_report(data)
+    pdf = await deps.pdf.evidence(data)
     signed = await deps.pdf.sign(
         pdf, SignSpec("LaborSign 电子劳动合同平台", "平台出证", "organisation", "platform", "平台出证")
     )
@@ -815,7 +824,7 @@ async def create_seal(
             "type", "印章类型应为 official（公章）、contract（合同专用章）或 hr（人事专用章）"
         ) from None
     from ..contracts import SEAL_TYPE_LABELS
-    from ..pdf.images import draw_round_seal, normalise_uploaded_seal
+    from ..pdf.seals import draw_round_seal, normalise_uploaded_seal
 
     label = str(name or "").strip() or SEAL_TYPE_LABELS[kind]
     if len(label) > 20:
@@ -948,7 +957,7 @@ async def start_worker_signing(
             raise Invalid.field("signature_png", "您还没有保存过签名，请手写签名")
         blob = saved
     else:
-        from ..pdf.images import decode_data_url, normalise_signature_png
+        from ..pdf.seals import decode_data_url, normalise_signature_png
 
         png = normalise_signature_png(decode_data_url(signature_png))
         blob = await deps.blobs.put(png)
