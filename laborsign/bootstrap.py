@@ -17,7 +17,7 @@ from .api import system as system_api
 from .api import templates as templates_api
 from .api import verification as verification_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
-from .config import Config
+from .config import Config, LaborLawConfig
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
@@ -75,6 +75,10 @@ class AppDeps:
     @property
     def public_url(self) -> str:
         return self.config.public_url
+
+    @property
+    def labor_law(self) -> LaborLawConfig:
+        return self.config.labor_law
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()

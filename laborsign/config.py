@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,6 +113,12 @@ class JobsConfig(_Section):
     background: bool = True
 
 
+class LaborLawConfig(_Section):
+    # Checks at initiation (SPEC §2.11): probation wage and agreed wage against this.
+    region: str = "广州市"
+    minimum_monthly_wage: Decimal = Field(Decimal("2500"), ge=0)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -125,6 +132,7 @@ class Config(BaseModel):
     wechat: WechatConfig = WechatConfig()
     wecom: WecomConfig = WecomConfig()
     dingtalk: DingtalkConfig = DingtalkConfig()
+    labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
 
     @property

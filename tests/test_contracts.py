@@ -262,3 +262,49 @@ async def test_verify_endpoint(api: Api, make_api: Any, client: Any, clock: Fake
     form.add_field("file", b"not a pdf", filename="x.pdf")
     answer = await api.call("POST", "/api/v1/verify", data=form)
     assert api.last_status == 415 and answer["message"]
+
+
+async def test_labor_law_warnings_and_underage_worker(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"])
+    extra = [
+        {"key": k, "label": label, "kind": kind, "file": 0, "page": 2, "x": 60, "y": 100 + 30 * i, "width": 150,
+         "height": 20, "required": True, "filled_by": "initiator"}
+        for i, (k, label, kind) in enumerate([
+            ("contract_start_date", "合同开始", "date"), ("contract_end_date", "合同结束", "date"),
+            ("probation_months", "试用期（月）", "number"), ("wage", "月工资", "number"),
+            ("probation_wage", "试用期工资", "number"),
+        ])
+    ]  # fmt: skip
+    template = await upload(api, name="固定期限合同")
+    await api.call(
+        "PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS + extra}, expect=200
+    )
+    await api.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    body = launch_body(
+        {**world, "template": template},
+        fields={
+            "salary": "6000", "position": "技工", "contract_start_date": "2027-01-01",
+            "contract_end_date": "2027-11-30", "probation_months": "3", "wage": "5000", "probation_wage": "2000",
+        },
+    )  # fmt: skip
+    launched = await api.post("/api/v1/contracts", body, expect=201)
+    codes = {w["code"] for w in launched["warnings"]}
+    assert codes == {"probation_too_long", "probation_wage_too_low"}
+    assert any("2500" in w["message"] and "广州市" in w["message"] for w in launched["warnings"])
+
+    # A worker under 16 on the start date gets no contract; the others do.
+    young = await make_api()
+    from tests.test_onboarding import onboard
+
+    record = await onboard(
+        api, young, clock,
+        {**FORM, "name": "小明", "phone": "13500135001", "id_number": "440101201106015011", "birth_date": "2011-06-01"},
+    )  # fmt: skip
+    young_id = (await api.post(f"/api/v1/onboarding/{record['id']}/approve", {}, expect=200))["employee_id"]
+    body["employee_ids"] = [world["employee_id"], young_id]
+    both = await api.post("/api/v1/contracts", body, expect=201)
+    assert [c["employee_id"] for c in both["contracts"]] == [world["employee_id"]]
+    assert both["failed"][0]["employee_id"] == young_id and "16" in both["failed"][0]["message"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -245,6 +246,13 @@ class PdfTools(Protocol):
     async def evidence(self, data: EvidenceData) -> bytes: ...
 
 
+class LaborLawSettings(Protocol):
+    @property
+    def region(self) -> str: ...
+    @property
+    def minimum_monthly_wage(self) -> Decimal: ...
+
+
 class Deps(Protocol):
     """What every service is handed by the composition root."""
 
@@ -258,6 +266,8 @@ class Deps(Protocol):
     def blobs(self) -> BlobStore: ...
     @property
     def pdf(self) -> PdfTools: ...
+    @property
+    def labor_law(self) -> LaborLawSettings: ...
 
     @property
     def public_url(self) -> str: ...

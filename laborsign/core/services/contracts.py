@@ -333,14 +333,10 @@ async def _launch_one(
     too_young = underage(card.birth_date, start_day)
     if too_young:
         raise Invalid.field("employee_ids", f"{card.name}：{too_young}", code="worker_underage")
-    labor = getattr(deps, "labor_law", None)
-    minimum = labor.minimum_monthly_wage if labor else None
-    region = labor.region if labor else "当地"
-    if minimum is not None:
-        for w in check_terms(values, minimum, region):
-            entry = {"employee_id": employee_id, **w.as_dict()}
-            if entry not in result.warnings:
-                result.warnings.append(entry)
+    for w in check_terms(values, deps.labor_law.minimum_monthly_wage, deps.labor_law.region):
+        entry = {"employee_id": employee_id, **w.as_dict()}
+        if entry not in result.warnings:
+            result.warnings.append(entry)
     filled = await deps.pdf.stamp(base, _stamps_for(controls, values), flatten=True)
     blob = await deps.blobs.put(filled)
     sha = hashlib.sha256(filled).hexdigest()
