@@ -140,6 +140,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     h5_contracts_pages.setup(app)
     dashboard_verification_pages.setup(app)
     h5_verification_pages.setup(app)
+    from .dashboard import chat_pages as dashboard_chat_pages
+
+    dashboard_chat_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
@@ -159,4 +162,12 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
             yield
 
     app.cleanup_ctx.append(chat_channels)
+
+    from . import jobs
+
+    async def engine_jobs(app: web.Application) -> AsyncIterator[None]:
+        async with jobs.running(deps, background=config.jobs.background):
+            yield
+
+    app.cleanup_ctx.append(engine_jobs)
     return app

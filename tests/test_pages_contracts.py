@@ -119,3 +119,36 @@ async def test_hr_initiates_and_batch_signs(
     await page.goto(f"/dashboard/contracts/{listed['items'][0]['id']}")
     await expect(page.locator("#chain")).to_have_text("哈希链完整")
     await page.screenshot(path="/tmp/dash_contract.png")
+
+
+async def test_public_verify_page(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock, tmp_path: Any
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    session = await api.post(
+        "/api/v1/signing-sessions", {"contract_ids": [cid], "seal_id": world["seal"]["id"]}, expect=201
+    )
+    await api.post(
+        f"/api/v1/signing-sessions/{session['id']}/confirm",
+        {"code": await latest_code(client, "13800138000")},
+        expect=200,
+    )
+    signed = tmp_path / "合同.pdf"
+    signed.write_bytes(await api.get(f"/api/v1/contracts/{cid}/document.pdf"))
+    tampered = bytearray(signed.read_bytes())
+    tampered[600] ^= 1
+    bad = tmp_path / "改过的.pdf"
+    bad.write_bytes(bytes(tampered))
+    page = desktop
+    await page.goto("/verify")
+    await page.set_input_files('input[name="file"]', str(signed))
+    await page.get_by_role("button", name="开始验签").click()
+    await expect(page.locator("#signatures")).to_contain_text("广州测试科技有限公司")
+    await expect(page.locator("#signatures")).to_contain_text("未被改动")
+    await expect(page.locator("#report")).to_contain_text("本平台存有该文件")
+    await page.set_input_files('input[name="file"]', str(bad))
+    await page.get_by_role("button", name="开始验签").click()
+    await expect(page.locator("#signatures")).to_contain_text("已被改动")
+    await expect(page.locator("#report")).to_contain_text("本平台未存有该文件")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..web import HomeEntry, register_home_entry
+from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
 routes = web.RouteTableDef()
@@ -44,6 +44,11 @@ async def new_page(request: web.Request) -> web.Response:
 @routes.get("/dashboard/contracts/{id}")
 async def detail_page(request: web.Request) -> web.Response:
     return dashboard(request, "contracts_detail.html", contract_id=request.match_info["id"])
+
+
+@routes.get("/verify")
+async def verify_page(request: web.Request) -> web.Response:
+    return render(request, "verify.html")
 
 
 @routes.get("/dashboard/seals")

@@ -1,0 +1,45 @@
+"""Periodic background work of the engine that is not about chat: contracts past their signing
+deadline become expired. Safe with several processes (each expiry is guarded by the
+contract's version, so only one process records it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from .core.ports import Deps
+from .core.services.contracts import expire_due
+
+log = logging.getLogger("laborsign.jobs")
+
+
+async def every(seconds: float, name: str, job: Callable[[], Awaitable[int]]) -> None:
+    while True:
+        try:
+            done = await job()
+            if done:
+                log.info("job done", extra={"job": name, "count": done})
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failing pass must not stop the next one
+            log.exception("job failed", extra={"job": name})
+        await asyncio.sleep(seconds)
+
+
+@contextlib.asynccontextmanager
+async def running(deps: Deps, background: bool) -> AsyncIterator[None]:
+    tasks: list[asyncio.Task[None]] = []
+    if background:
+        tasks.append(
+            asyncio.create_task(every(60, "expire_contracts", lambda: expire_due(deps)), name="expire")
+        )
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
