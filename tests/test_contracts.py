@@ -308,3 +308,42 @@ async def test_labor_law_warnings_and_underage_worker(
     both = await api.post("/api/v1/contracts", body, expect=201)
     assert [c["employee_id"] for c in both["contracts"]] == [world["employee_id"]]
     assert both["failed"][0]["employee_id"] == young_id and "16" in both["failed"][0]["message"]
+
+
+async def test_initiate_from_an_uploaded_pdf(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
+    import json
+
+    import aiohttp
+
+    from tests.pdfs import make_pdf
+
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+
+    async def send(meta: dict[str, Any], data: bytes) -> Any:
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename="合同.pdf", content_type="application/pdf")
+        form.add_field("meta", json.dumps(meta, ensure_ascii=False))
+        return await api.call("POST", "/api/v1/contracts/upload", data=form)
+
+    meta = {
+        "name": "上传的劳动合同",
+        "employee_ids": [world["employee_id"]],
+        "enterprise_party": {"seal_type": "official"},
+        "placements": [
+            {"party": "worker", "file": 0, "page": 1, "x": 320, "y": 700, "width": 150, "height": 60},
+            {"party": "enterprise", "file": 0, "page": 1, "x": 80, "y": 640, "width": 120, "height": 120},
+        ],
+    }
+    only_worker = await send({**meta, "placements": meta["placements"][:1]}, make_pdf(1))
+    assert api.last_status == 422 and "placements" in only_worker["fields"]
+    outside = await send(
+        {**meta, "placements": [{**meta["placements"][0], "x": 590}, meta["placements"][1]]}, make_pdf(1)
+    )
+    assert api.last_status == 422 and "placements[0].x" in outside["fields"]
+    not_pdf = await send(meta, b"hello")
+    assert api.last_status == 415 and not_pdf["message"]
+    launched = await send(meta, make_pdf(1))
+    assert api.last_status == 201 and len(launched["contracts"]) == 1
+    detail = await api.get(f"/api/v1/contracts/{launched['contracts'][0]['id']}")
+    assert detail["status"] == "signing" and {c["kind"] for c in detail["controls"]} == {"signature", "seal"}
