@@ -152,3 +152,36 @@ async def test_public_verify_page(
     await page.get_by_role("button", name="开始验签").click()
     await expect(page.locator("#signatures")).to_contain_text("已被改动")
     await expect(page.locator("#report")).to_contain_text("本平台未存有该文件")
+
+
+async def test_pc_page_follows_signing_on_the_phone(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    from tests.test_contracts import signature_png
+
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    worker: Api = world["worker"]
+    await use_session(desktop, worker)
+    page = desktop
+    await page.goto(f"/h5/contracts/{cid}")
+    await expect(page.locator("#handoff")).to_be_visible()
+    qr = await worker.get(f"/api/v1/me/contracts/{cid}/qr.png")
+    assert qr[:8] == b"\x89PNG\r\n\x1a\n"
+    # The phone (same account, its own session) signs meanwhile.
+    phone_session = await make_api()
+    await phone_session.login(clock, FORM["phone"], side="worker")
+    started = await phone_session.post(
+        f"/api/v1/me/contracts/{cid}/signature",
+        {"signature_png": signature_png(), "fields": {"bank_account": "6222020000000000"}},
+        expect=201,
+    )
+    await phone_session.post(
+        f"/api/v1/signing-sessions/{started['id']}/confirm",
+        {"code": await latest_code(client, FORM["phone"])},
+        expect=200,
+    )
+    await expect(page.locator("#toast")).to_contain_text("已在手机上完成签署", timeout=10_000)
+    await expect(page.locator("#summary")).to_contain_text("已签署")
+    await expect(page.locator("#handoff")).to_be_hidden()

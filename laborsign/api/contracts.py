@@ -23,7 +23,7 @@ from ..core.contracts import (
     SealType,
     verify_chain,
 )
-from ..core.errors import BadRequest, Invalid
+from ..core.errors import BadRequest, Invalid, NotFound
 from ..core.services import contracts as svc
 from ..core.services.contracts import Context
 from ..core.signing import Seal, SigningSession
@@ -470,6 +470,27 @@ async def my_contract(request: web.Request) -> web.Response:
     if role == "worker":
         await svc.mark_viewed(deps, actor, contract.id, ctx(request))
     return json_response(contract_json(contract, parties, full=True, viewer=role))
+
+
+@routes.get(
+    "/api/v1/me/contracts/{id}/qr.png",
+    "电脑端：用手机扫码打开同一份合同签署",
+    auth="worker",
+    produces="image/png",
+)
+async def my_contract_qr(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    deps = request.app[DEPS]
+    contract, _, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    if role != "worker":
+        raise NotFound("合同不存在", "contract_not_found")
+    import io
+
+    import qrcode
+
+    out = io.BytesIO()
+    qrcode.make(f"{deps.public_url}/h5/contracts/{contract.id}", box_size=8, border=2).save(out)
+    return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @routes.post(
