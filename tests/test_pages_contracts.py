@@ -185,3 +185,37 @@ async def test_pc_page_follows_signing_on_the_phone(
     await expect(page.locator("#toast")).to_contain_text("已在手机上完成签署", timeout=10_000)
     await expect(page.locator("#summary")).to_contain_text("已签署")
     await expect(page.locator("#handoff")).to_be_hidden()
+
+
+async def test_hr_drags_the_seal_onto_the_seal_area(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto(f"/dashboard/contracts/{cid}")
+    await expect(page.locator(".drop")).to_have_count(1)
+    await expect(page.locator("#submit-seal")).to_be_disabled()
+    zone = page.locator(".drop").first
+    await zone.scroll_into_view_if_needed()
+    # HTML5 drag and drop, with the browser's own DataTransfer carrying the seal id.
+    await page.evaluate(
+        """() => {
+          const dt = new DataTransfer();
+          const seal = document.querySelector('[data-seal]');
+          const zone = document.querySelector('.drop');
+          seal.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+          zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+          zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+        }"""
+    )
+    await expect(page.locator(".drop img")).to_have_count(1)
+    await page.click("#submit-seal")
+    await expect(page.locator("#intent-code")).to_be_visible()
+    await page.fill("#intent-code", await latest_code(client, "13800138000"))
+    await page.get_by_role("button", name="确认").click()
+    await expect(page.locator("#toast")).to_contain_text("签署成功")
+    detail = await api.get(f"/api/v1/contracts/{cid}")
+    assert detail["parties"][1]["status"] == "signed"

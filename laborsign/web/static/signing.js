@@ -29,6 +29,8 @@
     });
   };
 
+  LS.askIntentCode = function (session, done) { askCode(session, done); };
+
   function askCode(session, done) {
     const back = LS.modal('<h3>意愿认证</h3><p>验证码已发送至 ' + LS.escape(session.intent.phone_masked) + '</p>' +
       '<form novalidate><input name="code" id="intent-code" inputmode="numeric" maxlength="6" placeholder="6位验证码">' +
