@@ -208,3 +208,15 @@ async def test_hostile_spreadsheets(api: Api, clock: FakeClock) -> None:
     assert api.last_status == 413
     answer = await upload(api, b"PK" + b"0" * (5 * 1024 * 1024 + 1))
     assert api.last_status == 413 and "5MB" in answer["message"]
+
+
+async def test_one_invite_link_even_when_asked_twice_at_once(api: Api, clock: FakeClock) -> None:
+    import asyncio
+
+    await api.register_enterprise(clock)
+    first, second = await asyncio.gather(api.get("/api/v1/invite-link"), api.get("/api/v1/invite-link"))
+    assert first["token"] == second["token"]
+    reset = await api.post("/api/v1/invite-link/reset", expect=200)
+    assert reset["token"] != first["token"]
+    await api.get(f"/api/v1/join/{first['token']}", expect=404)
+    assert (await api.get(f"/api/v1/join/{reset['token']}"))["enterprise"]["name"]

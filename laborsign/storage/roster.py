@@ -71,7 +71,8 @@ join_links = Table(
     "join_links",
     metadata,
     Column("id", Id(), primary_key=True),
-    Column("enterprise_id", Id(), ForeignKey("enterprises.id"), nullable=False, index=True),
+    # One link per enterprise: concurrent first requests cannot mint two different links.
+    Column("enterprise_id", Id(), ForeignKey("enterprises.id"), nullable=False, index=True, unique=True),
     Column("token", String(40), nullable=False, unique=True),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),

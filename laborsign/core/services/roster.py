@@ -248,19 +248,30 @@ def join_url(deps: Deps, token: str) -> str:
 
 
 async def invite_link(deps: Deps, actor: Actor, reset: bool = False) -> JoinLink:
+    """The enterprise's one invite link. Resetting gives it a new token, so links and QR codes
+    already handed out stop working."""
     enterprise = actor.require(Permission.ONBOARDING)
+    now = deps.clock.now()
     async with deps.uow() as uow:
         link = await uow.roster.join_link(enterprise.id)
-        if link is not None and reset:
-            link.active = False
-            link = None
-        if link is None:
-            link = JoinLink(
-                enterprise_id=enterprise.id, token=JoinLink.new_token(), created_at=deps.clock.now()
-            )
-            uow.add(link)
-        await uow.commit()
-    return link
+        if link is not None:
+            if reset:
+                link.token = JoinLink.new_token()
+                link.created_at = now
+                await uow.commit()
+            return link
+        link = JoinLink(enterprise_id=enterprise.id, token=JoinLink.new_token(), created_at=now)
+        uow.add(link)
+        try:
+            await uow.commit()
+            return link
+        except Exception as exc:  # another request created it first: use theirs
+            if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
+                raise
+    async with deps.uow() as uow:
+        existing = await uow.roster.join_link(enterprise.id)
+        assert existing is not None
+        return existing
 
 
 def _invite_text(enterprise: Enterprise, name: str) -> str:

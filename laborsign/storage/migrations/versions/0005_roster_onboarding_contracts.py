@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token", name=op.f("uq_join_links_token")),
     )
     with op.batch_alter_table("join_links", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_join_links_enterprise_id"), ["enterprise_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_join_links_enterprise_id"), ["enterprise_id"], unique=True)
 
     op.create_table(
         "onboarding_records",
