@@ -306,3 +306,25 @@ async def test_platform_staff_login(api: Api, client, clock: FakeClock) -> None:
     assert ok["user"]["name"] == "监管员"
     me = await api.get("/api/v1/me")
     assert me["side"] == "platform" and me["user"]["platform_role"] == "regulator"
+
+
+async def test_openapi_describes_every_api_route(api: Api, client) -> None:  # type: ignore[no-untyped-def]
+    doc = await api.get("/api/v1/openapi.json")
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    missing = []
+    for route in client.app.router.routes():
+        info = route.resource.canonical if route.resource is not None else ""
+        if not info.startswith(("/api/", "/webhooks/")) or route.method == "HEAD":
+            continue
+        if (info, route.method.lower()) not in documented:
+            missing.append(f"{route.method} {info}")
+    assert not missing, f"routes missing from the OpenAPI document: {missing}"
+    for path in (
+        "/api/v1/contracts",
+        "/api/v1/templates",
+        "/api/v1/invitations/batch",
+        "/api/v1/verify",
+        "/api/v1/me/verifications",
+        "/webhooks/wechat",
+    ):
+        assert path in doc["paths"], path
