@@ -66,6 +66,16 @@ async def test_worker_signs_on_the_phone(
     for i, (dx, dy) in enumerate([(60, -70), (120, 40), (180, -50), (240, 60), (300, -30)]):
         await page.mouse.move(box["x"] + 40 + dx, box["y"] + 150 + dy, steps=6 + i)
     await page.mouse.up()
+    # Turning the phone keeps the drawing (redrawn at the new size, not lost).
+    await page.set_viewport_size({"width": 844, "height": 390})
+    await page.wait_for_timeout(400)
+    ink = await page.evaluate(
+        """() => { const c = document.getElementById('pad-canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    assert ink > 500, "the signature survives a rotation"
+    await page.set_viewport_size({"width": 390, "height": 844})
     await page.get_by_role("button", name="确定").click()
     await expect(page.locator(".area img")).to_have_count(1)
     await page.get_by_role("button", name="提交签署").click()
