@@ -2,8 +2,8 @@
 SQLite and on PostgreSQL, with the share of time spent in PDF work (fill, sign).
 
 Run: .venv/bin/python bench/contracts_launch_sign.py [--contracts 1000] [--sign 200] [--backends sqlite,postgresql]
-The PDF share is measured by timing the process-pool calls; the rest is database, blob
-store and Python around them."""
+The PDF share adds up the time spent waiting for process-pool calls, relative to wall time; with
+several contracts in flight at once it exceeds 100 % (the pool's processes work in parallel)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from laborsign.core.accounts import Enterprise, Member, Role, Session, User
 from laborsign.core.roster import Employee
 from laborsign.core.services import contracts as svc
 from laborsign.core.services.accounts import Actor
-from laborsign.core.signing import SigningSession
 from laborsign.core.templates import Template
 from tests.pdfs import make_pdf
 from tests.test_templates import CONTROLS
@@ -139,14 +138,14 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
     session = await svc.start_enterprise_signing(
         deps, actor, contract_ids=ids, seal_id=seal.id, fields={}, intent_method="sms", ctx=svc.Context()
     )
+    # The SMS code is read from the outbox like the dev inbox does; what is timed is confirming
+    # the batch, i.e. applying the signatures.
     async with deps.uow() as uow:
-        stored = await uow.get(SigningSession, session.id)
-        assert stored is not None
+        code = (await uow.outbox.for_recipient("sms", "13800138000", 1))[0].payload["code"]
     timed.seconds = 0.0
     start = time.perf_counter()
-    # The SMS code step is bypassed here: what is measured is applying 200 signatures.
-    for cid in ids:
-        await svc._sign_one(deps, actor, stored, cid, svc.Context())
+    done = await svc.confirm_signing(deps, actor, session.id, code, svc.Context())
+    assert len(done["signed"]) == sign, done["failed"][:3]
     sign_s = time.perf_counter() - start
     sign_pdf = timed.seconds
     await deps.db.dispose()

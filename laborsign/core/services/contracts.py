@@ -991,15 +991,20 @@ async def confirm_signing(
         if not await uow.contracts.claim_session(session.id, now):
             raise WrongState("该签署已确认过，请勿重复提交", "session_used")
         await uow.commit()
-    signed: list[str] = []
-    failed: list[dict[str, str]] = []
-    for cid in session.contract_ids:
-        try:
-            await _sign_one(deps, actor, session, cid, ctx)
-        except (WrongState, Invalid, NotFound) as exc:
-            failed.append({"id": cid, "error": exc.code, "message": exc.message})
-            continue
-        signed.append(cid)
+    # Batch signing: a few contracts at a time, so both worker processes stay busy.
+    gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
+    errors: dict[str, DomainError] = {}
+
+    async def one(cid: str) -> None:
+        async with gate:
+            try:
+                await _sign_one(deps, actor, session, cid, ctx)
+            except (WrongState, Invalid, NotFound) as exc:
+                errors[cid] = exc
+
+    await asyncio.gather(*(one(cid) for cid in session.contract_ids))
+    signed = [cid for cid in session.contract_ids if cid not in errors]
+    failed = [{"id": cid, "error": e.code, "message": e.message} for cid, e in errors.items()]
     async with deps.uow() as uow:
         stored = await uow.get_or_404(SigningSession, session.id)
         stored.status = SessionStatus.DONE
