@@ -33,11 +33,13 @@ from .http import (
     ApiRoutes,
     body,
     client_ip,
+    int_param,
     json_response,
     page_json,
     paging,
     require_actor,
     require_user,
+    scale_param,
 )
 from .uploads import read_multipart
 
@@ -276,14 +278,9 @@ async def evidence(request: web.Request) -> web.Response:
 )
 async def page_png(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    try:
-        page = int(request.match_info["page"])
-        scale = float(request.query.get("scale", "1.5"))
-    except ValueError:
-        raise Invalid.field("page", "页码应为整数") from None
-    if not 0.5 <= scale <= 3:
-        raise Invalid.field("scale", "缩放应在0.5到3之间")
-    png = await svc.page_image(request.app[DEPS], actor, request.match_info["id"], page, scale)
+    png = await svc.page_image(
+        request.app[DEPS], actor, request.match_info["id"], int_param(request, "page"), scale_param(request)
+    )
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -278,6 +278,24 @@ def paging(request: web.Request) -> tuple[int, int]:
     return page, per_page
 
 
+def int_param(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise Invalid.field(name, "应为整数") from None
+
+
+def scale_param(request: web.Request) -> float:
+    """`?scale=` of a page image: 0.5 to 3, default 1.5."""
+    try:
+        scale = float(request.query.get("scale", "1.5"))
+    except ValueError:
+        raise Invalid.field("scale", "缩放应为数字") from None
+    if not 0.5 <= scale <= 3:
+        raise Invalid.field("scale", "缩放应在0.5到3之间")
+    return scale
+
+
 def page_json(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 

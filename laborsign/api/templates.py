@@ -8,10 +8,19 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..core.clock import iso
-from ..core.errors import Invalid
 from ..core.services import templates as svc
 from ..core.templates import TEMPLATE_TYPES, Template
-from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
+from .http import (
+    DEPS,
+    ApiRoutes,
+    body,
+    int_param,
+    json_response,
+    page_json,
+    paging,
+    require_actor,
+    scale_param,
+)
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同模板")
@@ -139,13 +148,6 @@ async def delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise Invalid.field(name, "应为整数") from None
-
-
 @routes.get(
     "/api/v1/templates/{id}/files/{file}.pdf",
     "下载模板底稿 PDF",
@@ -155,9 +157,9 @@ def _int(request: web.Request, name: str) -> int:
 async def file_pdf(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template, data = await svc.template_file(
-        request.app[DEPS], actor, request.match_info["id"], _int(request, "file")
+        request.app[DEPS], actor, request.match_info["id"], int_param(request, "file")
     )
-    name = template.files[_int(request, "file")]["name"]
+    name = template.files[int_param(request, "file")]["name"]
     return web.Response(
         body=data,
         content_type="application/pdf",
@@ -174,19 +176,13 @@ async def file_pdf(request: web.Request) -> web.Response:
 )
 async def page_png(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    try:
-        scale = float(request.query.get("scale", "1.5"))
-    except ValueError:
-        raise Invalid.field("scale", "缩放应为数字") from None
-    if not 0.5 <= scale <= 3:
-        raise Invalid.field("scale", "缩放应在0.5到3之间")
     png = await svc.page_preview(
         request.app[DEPS],
         actor,
         request.match_info["id"],
-        _int(request, "file"),
-        _int(request, "page"),
-        scale,
+        int_param(request, "file"),
+        int_param(request, "page"),
+        scale_param(request),
     )
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
