@@ -59,6 +59,36 @@ def _create_staff(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _chat_worker(args: argparse.Namespace) -> int:
+    """The chat channels without the web server: the DingTalk stream connection (when enabled,
+    held by one process among several) and the outbox deliverer."""
+    import asyncio
+
+    from .bootstrap import build_deps
+    from .bots.runtime import ChatRuntime
+    from .logs import setup_logging
+
+    config = load_config(args.config)
+    setup_logging()
+
+    async def run() -> None:
+        deps = build_deps(config)
+        await deps.db.migrate()
+        chat = ChatRuntime(deps, config)
+        try:
+            async with chat.running(background=True):
+                print("聊天渠道后台已启动（Ctrl-C 退出）")
+                await asyncio.Event().wait()
+        finally:
+            await deps.db.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--name", required=True)
     staff.add_argument("--password", help="optional; otherwise log in with an SMS code")
     staff.set_defaults(func=_create_staff)
+    chat = sub.add_parser(
+        "chat-worker",
+        help="run the chat channels without the web server: DingTalk stream client and outbox deliverer",
+    )
+    chat.add_argument("--config")
+    chat.set_defaults(func=_chat_worker)
     return parser
 
 

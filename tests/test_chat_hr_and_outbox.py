@@ -329,3 +329,10 @@ async def test_dingtalk_stream_onboarding_and_card(
             break
         await asyncio.sleep(0.05)
     assert fake.opens > opens and fake.sockets
+
+
+async def test_dead_letter_page(api: Api, client: Any, clock: FakeClock) -> None:
+    await api.register_enterprise(clock)
+    page = await client.get("/dashboard/chat/outbox")
+    assert page.status == 200 and "发送失败的消息" in await page.text()
+    assert (await api.get("/api/v1/chat/dead-letters"))["total"] == 0

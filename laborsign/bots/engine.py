@@ -218,50 +218,46 @@ class Engine:
             claim = await self._claim(msg)
             if isinstance(claim, Outcome):
                 return claim
-            identity_id, inbound_id = claim
+            identity, inbound = claim
             for attempt in range(3):
                 try:
-                    return await self._step(msg, identity_id, inbound_id)
+                    return await self._step(msg, identity, inbound, reload=attempt > 0)
                 except Busy:
                     if attempt == 2:
-                        await self._release_claim(inbound_id)
+                        await self._release_claim(inbound)
                         return Outcome(["系统繁忙，请稍后重新发送。"])
                 except Exception:
-                    await self._release_claim(inbound_id)
+                    await self._release_claim(inbound)
                     raise
         raise AssertionError("unreachable")
 
-    async def _claim(self, msg: Incoming) -> tuple[str, str | None] | Outcome:
-        """Records the message once (retries of it become duplicates) and makes sure the
-        chat identity exists."""
+    async def _claim(self, msg: Incoming) -> tuple[ChatIdentity, InboundMessage | None] | Outcome:
+        """In one transaction: records the message once (a retry of it becomes a duplicate)
+        and makes sure the chat identity exists."""
         now = self.deps.clock.now()
-        inbound_id: str | None = None
-        if msg.dedupe_key:
-            inbound = InboundMessage(msg.channel, msg.app_id, msg.dedupe_key[:200], now)
+        key = msg.dedupe_key[:200] if msg.dedupe_key else None
+        for _ in range(2):
+            inbound = InboundMessage(msg.channel, msg.app_id, key, now) if key else None
             try:
                 async with self.deps.uow() as uow:
-                    uow.add(inbound)
+                    if inbound is not None:
+                        uow.add(inbound)
+                        await uow.flush()
+                    identity = await uow.chat.identity(msg.channel, msg.app_id, msg.external_id)
+                    if identity is None:
+                        identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
+                        uow.add(identity)
                     await uow.commit()
-                inbound_id = inbound.id
+                return identity, inbound
             except IntegrityError:
-                async with self.deps.uow() as uow:
-                    seen = await uow.chat.inbound(msg.channel, msg.app_id, msg.dedupe_key[:200])
-                # The first delivery's answer again (or nothing while it is still being handled).
-                return Outcome([seen.reply] if seen and seen.reply else [], duplicate=True)
-        async with self.deps.uow() as uow:
-            identity = await uow.chat.identity(msg.channel, msg.app_id, msg.external_id)
-        if identity is None:
-            identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
-            try:
-                async with self.deps.uow() as uow:
-                    uow.add(identity)
-                    await uow.commit()
-            except IntegrityError:  # created by a concurrent first message in another process
-                async with self.deps.uow() as uow:
-                    found = await uow.chat.identity(msg.channel, msg.app_id, msg.external_id)
-                assert found is not None
-                identity = found
-        return identity.id, inbound_id
+                if key is not None:
+                    async with self.deps.uow() as uow:
+                        seen = await uow.chat.inbound(msg.channel, msg.app_id, key)
+                    if seen is not None:
+                        # The first delivery's answer again (nothing while it is still underway).
+                        return Outcome([seen.reply] if seen.reply else [], duplicate=True)
+                # Otherwise the identity was created by a concurrent first message: again.
+        raise Busy()
 
     async def claim_once(self, channel: str, app_id: str, key: str) -> bool:
         """For callbacks that are not conversation steps (card presses): True the first time."""
@@ -273,24 +269,28 @@ class Engine:
             return False
         return True
 
-    async def _release_claim(self, inbound_id: str | None) -> None:
+    async def _release_claim(self, inbound: InboundMessage | None) -> None:
         """A message we failed to handle must not swallow the platform's retry of it."""
-        if inbound_id is None:
+        if inbound is None:
             return
         try:
             async with self.deps.uow() as uow:
-                row = await uow.get(InboundMessage, inbound_id)
+                row = await uow.get(InboundMessage, inbound.id)
                 if row is not None:
                     await uow.delete(row)
                     await uow.commit()
         except Exception:
             log.exception("could not release the inbound claim")
 
-    async def _step(self, msg: Incoming, identity_id: str, inbound_id: str | None) -> Outcome:
+    async def _step(
+        self, msg: Incoming, identity: ChatIdentity, inbound: InboundMessage | None, reload: bool
+    ) -> Outcome:
         async with self.deps.uow() as uow:
-            identity = await uow.get(ChatIdentity, identity_id)
-            assert identity is not None
-            conversations = await uow.chat.conversations_of(identity_id)
+            if reload:
+                fresh = await uow.get(ChatIdentity, identity.id)
+                assert fresh is not None
+                identity = fresh
+            conversations = await uow.chat.conversations_of(identity.id)
         ctx = Ctx(self, self.deps, msg, identity, conversations, self.deps.clock.now())
         await self._route(ctx)
         text = "\n\n".join(ctx.replies)
@@ -303,11 +303,10 @@ class Engine:
                     uow.add(conv)
                 for message in ctx.outbox:
                     uow.outbox.add(message)
-                if inbound_id is not None:
-                    inbound = await uow.get(InboundMessage, inbound_id)
-                    if inbound is not None:
-                        inbound.reply = text
-                        inbound.done_at = ctx.now
+                if inbound is not None:
+                    uow.add(inbound)
+                    inbound.reply = text
+                    inbound.done_at = ctx.now
                 await uow.commit()
         except (StaleDataError, IntegrityError) as exc:
             raise Busy() from exc
