@@ -69,3 +69,17 @@ async def test_join_review_roster(phone: Any, desktop: Any, api: Api, client: An
 
     await page.goto("/h5/onboarding")
     await expect(page.locator("#list")).to_contain_text("已通过")
+
+
+async def test_card_link_opens_the_record(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    from tests.test_onboarding import onboard
+
+    await api.register_enterprise(clock)
+    worker = await make_api()
+    record = await onboard(api, worker, clock)
+    await use_session(desktop, api)
+    await desktop.goto(f"/dashboard/onboarding/{record['id']}")
+    await expect(desktop.locator(".modal")).to_contain_text("王五")
+    await expect(desktop.locator("#approve")).to_be_visible()

@@ -49,6 +49,12 @@ async def review_page(request: web.Request) -> web.Response:
     return dashboard(request, "onboarding_review.html")
 
 
+@routes.get("/dashboard/onboarding/{id}")
+async def record_page(request: web.Request) -> web.Response:
+    """Where an HR card's link lands: the review list with this record open."""
+    return dashboard(request, "onboarding_review.html", record_id=request.match_info["id"])
+
+
 @routes.get("/dashboard/employees")
 async def roster_page(request: web.Request) -> web.Response:
     return dashboard(request, "employees.html")
