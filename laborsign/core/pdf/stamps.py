@@ -17,6 +17,8 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from .imagecache import encode_png
+
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
@@ -106,17 +108,76 @@ def draw_overlay(stamps: list[Stamp]) -> bytes:
     return buf.getvalue()
 
 
+def _image_appearance(writer: IncrementalPdfFileWriter, s: Stamp) -> generic.IndirectObject:
+    """The image as a form XObject fitted (aspect kept, centred) into the stamp's box. The PNG
+    is decoded and deflated once per process (imagecache): the same seal goes into many
+    contracts, and re-encoding it through reportlab cost several times the signature."""
+    assert s.image_png is not None
+    enc = encode_png(s.image_png)
+
+    def image_stream(colour: str, data: bytes) -> generic.StreamObject:
+        return generic.StreamObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Image"),
+                generic.pdf_name("/Width"): generic.NumberObject(enc.width),
+                generic.pdf_name("/Height"): generic.NumberObject(enc.height),
+                generic.pdf_name("/ColorSpace"): generic.pdf_name(colour),
+                generic.pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+                generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode"),
+            },
+            encoded_data=data,
+        )
+
+    image = image_stream("/DeviceRGB", enc.rgb)
+    if enc.alpha is not None:
+        image[generic.pdf_name("/SMask")] = writer.add_object(image_stream("/DeviceGray", enc.alpha))
+    scale = min(s.width / enc.width, s.height / enc.height)
+    w, h = enc.width * scale, enc.height * scale
+    x, y = (s.width - w) / 2, (s.height - h) / 2
+    form = generic.StreamObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+            generic.pdf_name("/BBox"): generic.ArrayObject(
+                [
+                    generic.FloatObject(0),
+                    generic.FloatObject(0),
+                    generic.FloatObject(s.width),
+                    generic.FloatObject(s.height),
+                ]
+            ),
+            generic.pdf_name("/Resources"): generic.DictionaryObject(
+                {
+                    generic.pdf_name("/XObject"): generic.DictionaryObject(
+                        {generic.pdf_name("/Im0"): writer.add_object(image)}
+                    )
+                }
+            ),
+        },
+        stream_data=f"q {w:.3f} 0 0 {h:.3f} {x:.3f} {y:.3f} cm /Im0 Do Q".encode(),
+    )
+    return writer.add_object(form)
+
+
 def add_stamps(data: bytes, stamps: list[Stamp]) -> bytes:
     if not stamps:
         return data
-    overlay = PdfFileReader(io.BytesIO(draw_overlay(stamps)))
+    texts = [s for s in stamps if s.image_png is None]
+    overlay = PdfFileReader(io.BytesIO(draw_overlay(texts))) if texts else None
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    for index, s in enumerate(stamps):
+    text_index = 0
+    for s in stamps:
         page_ref, _ = writer.find_page_for_modification(s.page - 1)
         page = page_ref.get_object()
         box = [float(v) for v in page["/MediaBox"]]
         left, top = box[0] + s.x, box[3] - s.y
-        appearance = writer.import_page_as_xobject(overlay, page_ix=index)
+        if s.image_png is not None:
+            appearance = _image_appearance(writer, s)
+        else:
+            assert overlay is not None
+            appearance = writer.import_page_as_xobject(overlay, page_ix=text_index)
+            text_index += 1
         annot = generic.DictionaryObject(
             {
                 generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
