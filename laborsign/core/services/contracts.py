@@ -31,7 +31,7 @@ from ..contracts import (
     parse_control_value,
     validate_contract_name,
 )
-from ..errors import DomainError, Forbidden, Invalid, NotFound, WrongState
+from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..labor_law import check_terms, underage
 from ..notify import notify_person
 from ..pdf.compose import merge_pdfs, rebase_controls
@@ -1133,8 +1133,3 @@ async def _worker_ident(deps: Deps, contract: Contract) -> str:
 
 def status_label(status: str) -> str:
     return CONTRACT_STATUS_LABELS.get(ContractStatus(status), status)
-
-
-def forbid_integrator_signing(actor: Actor) -> None:
-    if actor.user is None:
-        raise Forbidden("签署须由经办人本人登录并完成意愿认证", "signing_requires_person")
