@@ -229,3 +229,29 @@ async def test_hr_drags_the_seal_onto_the_seal_area(
     await expect(page.locator("#toast")).to_contain_text("签署成功")
     detail = await api.get(f"/api/v1/contracts/{cid}")
     assert detail["parties"][1]["status"] == "signed"
+
+
+async def test_hr_initiates_from_an_uploaded_pdf(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock, tmp_path: Any
+) -> None:
+    from tests.pdfs import make_pdf
+
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    pdf = tmp_path / "已编辑合同.pdf"
+    pdf.write_bytes(make_pdf(3))
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto("/dashboard/contracts/new")
+    await page.get_by_role("link", name="上传文件直接发起").click()
+    await page.set_input_files('input[name="file"]', str(pdf))
+    await expect(page.locator("#pages-info")).to_have_text("共 3 页")
+    await expect(page.locator('input[name="name"]')).to_have_value("已编辑合同")
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator('[data-error-for="employee_ids"]')).to_contain_text("劳动者")
+    await page.check(f'[data-person="{world["employee_id"]}"]')
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+    listed = await api.get("/api/v1/contracts?q=已编辑合同")
+    detail = await api.get(f"/api/v1/contracts/{listed['items'][0]['id']}")
+    assert {c["page"] for c in detail["controls"]} == {3}

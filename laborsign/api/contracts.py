@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel
 
+from ..core.accounts import Permission
 from ..core.clock import iso
 from ..core.contracts import (
     CONTRACT_STATUS_LABELS,
@@ -206,6 +207,25 @@ async def create_from_upload(request: web.Request) -> web.Response:
         request.app[DEPS], actor, pdf=files[0][1], meta=meta, ctx=ctx(request)
     )
     return json_response(_launch_json(result), 201)
+
+
+@routes.post(
+    "/api/v1/contracts/upload/inspect",
+    "上传发起前检查 PDF：返回各页尺寸（不保存文件），用于放置签署位置",
+    auth="enterprise",
+    multipart={"file": "PDF 文件"},
+)
+async def inspect_upload(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    actor.require(Permission.CONTRACTS)
+    upload = await read_multipart(
+        request, max_file_bytes=MAX_PDF_BYTES, max_files=1, too_large_message="PDF文件不能超过20MB"
+    )
+    files = upload.files.get("file", [])
+    if not files:
+        raise Invalid.field("file", "请上传合同PDF文件")
+    info = await request.app[DEPS].pdf.inspect(files[0][1])
+    return json_response({"pages": [{"width": p.width, "height": p.height} for p in info.pages]})
 
 
 @routes.get(

@@ -41,6 +41,11 @@ async def new_page(request: web.Request) -> web.Response:
     return dashboard(request, "contracts_new.html")
 
 
+@routes.get("/dashboard/contracts/upload")
+async def upload_page(request: web.Request) -> web.Response:
+    return dashboard(request, "contracts_upload.html")
+
+
 @routes.get("/dashboard/contracts/{id}")
 async def detail_page(request: web.Request) -> web.Response:
     return dashboard(request, "contracts_detail.html", contract_id=request.match_info["id"])
