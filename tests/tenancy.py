@@ -4,6 +4,7 @@ expects 404. A new enterprise-scoped route with a path id must register a factor
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 
 from laborsign.core.clock import FakeClock
@@ -51,11 +52,15 @@ async def template(b: Api, clock: FakeClock) -> dict[str, str]:
     return {"id": created["id"], "file": "0", "page": "1"}
 
 
+_WORKER_NUMBERS = itertools.count(31_000_000)
+
+
 async def _employee(b: Api, clock: FakeClock) -> str:
     from tests.test_onboarding import FORM
 
     link = await b.get("/api/v1/invite-link")
-    phone = f"137{abs(hash(b)) % 100_000_000:08d}"
+    # A new worker each call: the same person cannot be onboarded twice while employed.
+    phone = f"137{next(_WORKER_NUMBERS) % 100_000_000:08d}"
     from tests.conftest import Api as _Api
 
     worker = _Api(b.client)  # same cookie jar as B: log in as the worker, then B again

@@ -167,3 +167,27 @@ def test_review_transitions() -> None:
                 lambda: r.correct({"address": "广州市越秀区1号"}, "hr", TODAY, now)):  # fmt: skip
         with pytest.raises(WrongState):
             act()
+
+
+# -- over HTTP: joining again ---------------------------------------------------------------------
+
+
+async def test_joining_again_while_employed_is_refused(api: Any, make_api: Any, clock: Any) -> None:
+    """An employee on the roster cannot file a second onboarding for the same employer (it
+    would put them on the roster twice); after resignation they can join again."""
+    from tests.test_onboarding import onboard
+
+    await api.register_enterprise(clock)
+    worker = await make_api()
+    record = await onboard(api, worker, clock)
+    approved = await api.post(f"/api/v1/onboarding/{record['id']}/approve", {}, expect=200)
+    link = await api.get("/api/v1/invite-link")
+    again = await worker.post(f"/api/v1/join/{link['token']}/onboarding", FORM, expect=409)
+    assert again["error"] == "already_employee" and "在职" in again["message"]
+    eid = approved["employee_id"]
+    await api.post(f"/api/v1/employees/{eid}/resignation", {"reason": "个人原因"}, expect=200)
+    await worker.post(f"/api/v1/join/{link['token']}/onboarding", FORM, expect=409)  # still 待确认离职
+    await api.post(f"/api/v1/employees/{eid}/resignation/confirm", {"handover_to": "李四"}, expect=200)
+    back = await worker.post(f"/api/v1/join/{link['token']}/onboarding", FORM, expect=201)
+    approved = await api.post(f"/api/v1/onboarding/{back['id']}/approve", {}, expect=200)
+    assert (await api.get("/api/v1/employees?status=active"))["total"] == 1

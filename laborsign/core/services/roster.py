@@ -385,7 +385,10 @@ async def submit_onboarding(
         if await uow.roster.pending_record(enterprise.id, user.id):
             raise WrongState("您提交的入职资料正在审核中，请勿重复提交", "onboarding_pending")
         existing = await uow.roster.current_employee_by_phone(enterprise.id, form.phone)
-        if existing is not None and existing.user_id not in (None, user.id):
+        if existing is not None and existing.user_id == user.id:
+            # a second approval would put the same person on the roster twice
+            raise WrongState("您已是该单位的在职员工，无需重复提交入职资料", "already_employee")
+        if existing is not None and existing.user_id is not None:
             raise WrongState("该手机号已在该企业花名册中", "already_employee")
         record = OnboardingRecord(
             enterprise_id=enterprise.id, user_id=user.id, name=form.name, phone=form.phone, gender=form.gender,
