@@ -191,3 +191,23 @@ async def test_joining_again_while_employed_is_refused(api: Any, make_api: Any, 
     back = await worker.post(f"/api/v1/join/{link['token']}/onboarding", FORM, expect=201)
     approved = await api.post(f"/api/v1/onboarding/{back['id']}/approve", {}, expect=200)
     assert (await api.get("/api/v1/employees?status=active"))["total"] == 1
+
+
+async def test_simultaneous_submissions_make_one_record(api: Any, make_api: Any, clock: Any) -> None:
+    """A double tap, or the H5 form and a chat at the same moment: one pending record, the
+    others refused with 409."""
+    import asyncio
+
+    from tests.test_onboarding import WORKER
+
+    await api.register_enterprise(clock)
+    worker = await make_api()
+    await worker.login(clock, WORKER, side="worker")
+    link = await api.get("/api/v1/invite-link")
+    answers = await asyncio.gather(
+        *[worker.post(f"/api/v1/join/{link['token']}/onboarding", FORM) for _ in range(4)]
+    )
+    assert sorted(a.get("status") or a["error"] for a in answers) == [
+        "onboarding_pending", "onboarding_pending", "onboarding_pending", "pending_review",
+    ]  # fmt: skip
+    assert (await api.get("/api/v1/onboarding?status=pending_review"))["total"] == 1

@@ -19,12 +19,14 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.contracts import WorkerCard
 from ..core.onboarding import OnboardingRecord
 from ..core.roster import Department, Employee, Invitation, JoinLink
+from .accounts import users
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 departments = Table(
@@ -133,6 +135,11 @@ def map_roster() -> None:
 class RosterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+    async def lock_user(self, user_id: str) -> None:
+        """Serialises one person's submissions (a double tap, H5 and chat at once): a row lock
+        on PostgreSQL, the write lock on SQLite, held until the transaction ends."""
+        await self.s.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
 
     async def departments_of(self, enterprise_id: str) -> list[Department]:
         stmt = (

@@ -382,6 +382,7 @@ async def submit_onboarding(
     now = deps.clock.now()
     async with deps.uow() as uow:
         enterprise = await uow.get_or_404(Enterprise, enterprise_id)
+        await uow.roster.lock_user(user.id)  # the checks below and the insert, one at a time
         if await uow.roster.pending_record(enterprise.id, user.id):
             raise WrongState("您提交的入职资料正在审核中，请勿重复提交", "onboarding_pending")
         existing = await uow.roster.current_employee_by_phone(enterprise.id, form.phone)
