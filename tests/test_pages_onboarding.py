@@ -43,6 +43,7 @@ async def test_join_review_roster(phone: Any, desktop: Any, api: Api, client: An
     await page.select_option('select[name="contact_relation"]', "父母")
     await page.fill('input[name="contact_phone"]', "13600136000")
     await page.get_by_role("button", name="提交").click()
+    await expect(page.locator("#done")).to_be_visible()
     await expect(page.locator("#done")).to_contain_text("资料审核中")
 
     await use_session(desktop, api)
