@@ -7,6 +7,7 @@ by one process would invalidate the token of the others."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import functools
 import json
@@ -62,7 +63,7 @@ def _errcode(exc: Exception) -> int | None:
         return None
 
 
-class _WechatpySender:
+class _WechatpySender(abc.ABC):
     """Shared retry-on-stale-token logic for the two wechatpy-based senders."""
 
     channel = ""
@@ -70,8 +71,9 @@ class _WechatpySender:
     def __init__(self, token: SharedToken) -> None:
         self.token = token
 
+    @abc.abstractmethod
     def _client(self, access_token: str) -> Any:
-        raise NotImplementedError
+        """The wechatpy client (Official Account or WeCom) bound to this access token."""
 
     async def _call(self, action: Callable[[Any], T]) -> T:
         from wechatpy.exceptions import WeChatClientException
