@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
 from .api import roster as roster_api
+from .api import signing as signing_api
 from .api import system as system_api
 from .api import templates as templates_api
 from .api import verification as verification_api
@@ -23,6 +25,7 @@ from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
 from .identity import IdentityProviders, build_identity
+from .jobs import BackgroundTasks
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 
@@ -56,8 +59,10 @@ class AppDeps:
     blobs: LocalBlobStore = field(init=False)
     pdf: PdfEngine = field(init=False)
     identity: IdentityProviders = field(init=False)
+    tasks: BackgroundTasks = field(init=False)
 
     def __post_init__(self) -> None:
+        self.tasks = BackgroundTasks()
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")
@@ -83,6 +88,9 @@ class AppDeps:
     def uow(self) -> UnitOfWork:
         return self.db.uow()
 
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        self.tasks.spawn(work, name)
+
 
 def api_route_tables(config: Config) -> list[ApiRoutes]:
     tables = [
@@ -91,6 +99,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         templates_api.routes,
         roster_api.routes,
         contracts_api.routes,
+        signing_api.routes,
     ]
     if config.sms.provider == "outbox":
         tables.append(system_api.dev_routes)
@@ -170,4 +179,10 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
             yield
 
     app.cleanup_ctx.append(engine_jobs)
+
+    async def after_answer_work(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await deps.tasks.drain(grace=30)
+
+    app.cleanup_ctx.append(after_answer_work)  # shut down first, while the database is open
     return app

@@ -27,7 +27,7 @@ from ..core.contracts import (
 from ..core.errors import BadRequest, Invalid, NotFound
 from ..core.services import contracts as svc
 from ..core.services.contracts import Context
-from ..core.signing import Seal, SigningSession
+from ..core.signing import Seal
 from ..core.values import mask_phone
 from .http import (
     DEPS,
@@ -64,24 +64,6 @@ class ReasonIn(BaseModel):
 class SealIn(BaseModel):
     type: Any = None
     name: Any = None
-
-
-class SigningSessionIn(BaseModel):
-    contract_ids: Any = None
-    seal_id: Any = None
-    fields: Any = None
-    intent_method: Any = "sms"
-
-
-class ConfirmIn(BaseModel):
-    code: Any = None
-
-
-class WorkerSignatureIn(BaseModel):
-    signature_png: Any = None
-    fields: Any = None
-    save_signature: Any = False
-    use_saved_signature: Any = False
 
 
 def ctx(request: web.Request) -> Context:
@@ -409,50 +391,6 @@ async def seal_png(request: web.Request) -> web.Response:
     )
 
 
-# -- signing -----------------------------------------------------------------------------------------
-
-
-def session_json(s: SigningSession) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "contract_ids": s.contract_ids,
-        "status": s.status,
-        "expires_at": iso(s.expires_at),
-        "intent": {"method": s.intent_method, "phone_masked": mask_phone(s.phone)},
-    }
-
-
-@routes.post(
-    "/api/v1/signing-sessions",
-    "企业签署（单份或批量）：选择印章并发送意愿认证短信",
-    body=SigningSessionIn,
-    status=201,
-    auth="enterprise",
-)
-async def start_signing(request: web.Request) -> web.Response:
-    actor = await require_user(request)
-    data = await body(request, SigningSessionIn)
-    session = await svc.start_enterprise_signing(
-        request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request)
-    )
-    return json_response(session_json(session), 201)
-
-
-@routes.post(
-    "/api/v1/signing-sessions/{id}/confirm",
-    "提交意愿认证验证码，完成签署",
-    body=ConfirmIn,
-    auth="session",
-)
-async def confirm(request: web.Request) -> web.Response:
-    actor = await require_user(request)
-    data = await body(request, ConfirmIn)
-    result = await svc.confirm_signing(
-        request.app[DEPS], actor, request.match_info["id"], data.code, ctx(request)
-    )
-    return json_response(result)
-
-
 # -- the worker's side --------------------------------------------------------------------------------
 
 
@@ -508,25 +446,6 @@ async def my_contract_qr(request: web.Request) -> web.Response:
     out = io.BytesIO()
     qrcode.make(f"{deps.public_url}/h5/contracts/{contract.id}", box_size=8, border=2).save(out)
     return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
-
-
-@routes.post(
-    "/api/v1/me/contracts/{id}/signature",
-    "劳动者提交手写签名并发送意愿认证短信",
-    body=WorkerSignatureIn,
-    status=201,
-    auth="worker",
-)
-async def worker_signature(request: web.Request) -> web.Response:
-    actor = await require_user(request)
-    data = await body(request, WorkerSignatureIn)
-    session = await svc.start_worker_signing(
-        request.app[DEPS], actor, request.match_info["id"], signature_png=data.signature_png, fields=data.fields,
-        save_signature=data.save_signature, use_saved=data.use_saved_signature, ctx=ctx(request),
-    )  # fmt: skip
-    answer = session_json(session)
-    answer["signing_session_id"] = session.id
-    return json_response(answer, 201)
 
 
 @routes.post("/api/v1/me/contracts/{id}/decline", "劳动者拒签（填写原因）", body=ReasonIn, auth="worker")

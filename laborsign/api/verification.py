@@ -12,9 +12,11 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..core.clock import iso
-from ..core.errors import BadRequest, NotFound
+from ..core.errors import BadRequest, Forbidden, NotFound
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
+from ..core.services import signing as signing_svc
 from ..core.services import verification as svc
+from ..core.signing import SigningSession
 from ..core.values import mask_phone
 from ..core.verification import (
     CONSENT_TEXT,
@@ -410,7 +412,9 @@ async def console_reject(request: web.Request) -> web.Response:
 # --- provider callbacks ------------------------------------------------------------------------------
 
 
-async def _callback(request: web.Request) -> PersonVerification | EnterpriseVerification:
+async def _callback(request: web.Request) -> PersonVerification | EnterpriseVerification | SigningSession:
+    """The provider adapter authenticates the result (403 when forged); it is then for a
+    real-name session or for a signing session's face check."""
     provider = request.match_info["provider"]
     if len(provider) > 20:
         raise NotFound("未知的认证服务提供方", "unknown_provider")
@@ -418,7 +422,14 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
         raise BadRequest("回调内容过大", "malformed_callback")
     raw = await request.read() if request.method == "POST" else b""
     headers = {k: v for k, v in request.headers.items()}
-    return await svc.identity_callback(_deps(request), provider, headers, dict(request.query), raw)
+    deps = _deps(request)
+    result = await deps.identity.callback(provider, headers, dict(request.query), raw)
+    target = await svc.apply_identity_result(deps, result) or await signing_svc.face_intent_result(
+        deps, result
+    )
+    if target is None:
+        raise Forbidden("回调签名无效或认证会话不存在", "bad_callback")
+    return target
 
 
 @webhook_routes.post(
@@ -426,6 +437,8 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
 )
 async def identity_callback(request: web.Request) -> web.Response:
     target = await _callback(request)
+    if isinstance(target, SigningSession):
+        return json_response({"ok": True, "status": target.intent_status})
     return json_response({"ok": True, "status": target.status})
 
 
@@ -436,6 +449,8 @@ async def identity_return(request: web.Request) -> web.Response:
     target = await _callback(request)
     if isinstance(target, PersonVerification):
         raise web.HTTPFound(f"/h5/verify?vid={target.id}")
+    if isinstance(target, SigningSession):
+        raise web.HTTPFound(f"/h5/intent/{target.id}")
     raise web.HTTPFound("/dashboard/verification")
 
 

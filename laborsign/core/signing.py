@@ -14,10 +14,31 @@ SIGNING_SESSION_TTL = timedelta(minutes=10)
 
 
 class SessionStatus(enum.StrEnum):
-    PENDING = "pending"  # intent code sent
-    CONFIRMING = "confirming"  # code accepted, signatures being applied
+    PENDING = "pending"  # waiting for the intent verification
+    CONFIRMING = "confirming"  # intent verified, signatures being applied
     DONE = "done"
     EXPIRED = "expired"
+
+
+class IntentMethod(enum.StrEnum):
+    SMS = "sms"  # a code sent to the signer's phone
+    FACE = "face"  # the identity provider's face check against the signer's verified identity
+
+
+class IntentStatus(enum.StrEnum):
+    CODE_SENT = "code_sent"
+    REDIRECT = "redirect"  # the signer is at the face provider
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+INTENT_METHOD_LABELS = {IntentMethod.SMS: "短信验证码", IntentMethod.FACE: "人脸识别"}
+INTENT_STATUS_LABELS = {
+    IntentStatus.CODE_SENT: "验证码已发送",
+    IntentStatus.REDIRECT: "等待人脸识别",
+    IntentStatus.PASSED: "意愿认证已通过",
+    IntentStatus.FAILED: "意愿认证未通过",
+}
 
 
 @dataclass(eq=False)
@@ -49,10 +70,53 @@ class SigningSession:
     result: dict[str, Any] = field(default_factory=dict)
     ip: str = ""
     user_agent: str = ""
+    intent_status: str = IntentStatus.CODE_SENT
+    intent_ref: str | None = None  # the face provider's session reference
+    intent_url: str | None = None  # where the signer does the face check
+    intent_reason: str = ""
+    intent_result_enc: str | None = None  # the provider's detail (similarity…), encrypted
+    intent_at: datetime | None = None
     id: str = field(default_factory=new_id)
 
     def check_open(self, now: datetime) -> None:
         if self.status != SessionStatus.PENDING:
             raise WrongState("该签署已确认过，请勿重复提交", "session_used")
-        if now >= self.expires_at:
+        if self.expired(now):
             raise WrongState("签署确认已超时，请重新提交签署", "session_expired")
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def state(self, now: datetime) -> str:
+        """What the signer sees: a pending session past its time is expired."""
+        if self.status == SessionStatus.PENDING and self.expired(now):
+            return SessionStatus.EXPIRED
+        return self.status
+
+    def redirected(self, url: str, ref: str) -> None:
+        self.intent_status = IntentStatus.REDIRECT
+        self.intent_url = url
+        self.intent_ref = ref
+
+    def face_result(self, passed: bool, reason: str, now: datetime) -> bool:
+        """Records the provider's answer once (True when recorded); a replayed answer, or one
+        for a session no longer waiting, changes nothing. A pass after the session's time is
+        recorded as a failure: nothing is signed late."""
+        if self.intent_status != IntentStatus.REDIRECT or self.status != SessionStatus.PENDING:
+            return False
+        self.intent_at = now
+        if not passed:
+            self.intent_status = IntentStatus.FAILED
+            self.intent_reason = (reason or "人脸识别未通过")[:200]
+        elif self.expired(now):
+            self.intent_status = IntentStatus.FAILED
+            self.intent_reason = "人脸识别完成时签署已超时，请重新提交签署"
+        else:
+            self.intent_status = IntentStatus.PASSED
+        return True
+
+    def require_face_passed(self) -> None:
+        if self.intent_status == IntentStatus.REDIRECT:
+            raise WrongState("尚未完成人脸识别，请先完成人脸识别", "intent_pending")
+        if self.intent_status == IntentStatus.FAILED:
+            raise WrongState(self.intent_reason or "人脸识别未通过，请重新提交签署", "intent_failed")

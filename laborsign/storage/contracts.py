@@ -134,6 +134,12 @@ signing_sessions = Table(
     Column("result", JSON, nullable=False),
     Column("ip", String(64), nullable=False),
     Column("user_agent", String(300), nullable=False),
+    Column("intent_status", String(20), nullable=False, server_default="code_sent"),
+    Column("intent_ref", String(128), index=True),
+    Column("intent_url", Text),
+    Column("intent_reason", String(200), nullable=False, server_default=""),
+    Column("intent_result_enc", Text),
+    Column("intent_at", UTCDateTime()),
 )
 
 saved_signatures = Table(
@@ -272,6 +278,25 @@ class ContractRepository:
                 .execution_options(synchronize_session=False)
             )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def session_by_intent_ref(self, ref: str) -> SigningSession | None:
+        stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)
+        return (await self.s.execute(stmt)).scalar_one_or_none()
+
+    async def sessions_to_resume(self, now: datetime, limit: int) -> list[SigningSession]:
+        """Face-verified sessions whose signatures were never applied (the process applying
+        them stopped): still pending, intent passed, not yet expired."""
+        stmt = (
+            select(SigningSession)
+            .where(
+                signing_sessions.c.status == "pending",
+                signing_sessions.c.intent_status == "passed",
+                signing_sessions.c.expires_at > now,
+            )
+            .order_by(signing_sessions.c.created_at)
+            .limit(limit)
+        )
+        return list((await self.s.execute(stmt)).scalars())
 
     async def by_sha256(self, sha256: str) -> Contract | None:
         stmt = (

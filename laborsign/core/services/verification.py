@@ -49,6 +49,7 @@ from ..verification import (
     PersonMethod,
     PersonStatus,
     PersonVerification,
+    RedirectResult,
     check_bankcard_limits,
     check_method_fits,
     enterprise_status_after,
@@ -455,12 +456,12 @@ async def users_with_id_number(deps: Deps, id_type: str, id_number: str) -> list
 # --- provider callbacks ---------------------------------------------------------------------------
 
 
-async def identity_callback(
-    deps: VerificationDeps, provider: str, headers: dict[str, str], query: dict[str, str], body: bytes
-) -> PersonVerification | EnterpriseVerification:
-    """A face or Alipay result. The provider adapter authenticates it (Forbidden when forged);
-    a replay of a finished session changes nothing."""
-    result = await deps.identity.callback(provider, headers, query, body)
+async def apply_identity_result(
+    deps: VerificationDeps, result: RedirectResult
+) -> PersonVerification | EnterpriseVerification | None:
+    """A face or Alipay result already authenticated by the provider adapter, for a real-name
+    session of ours (None when the reference is not one). A replay of a finished session
+    changes nothing."""
     now = deps.clock.now()
     async with deps.uow() as uow:
         person = await uow.verification.person_by_ref(result.ref)
@@ -478,7 +479,7 @@ async def identity_callback(
             return person
         attempt = await uow.verification.enterprise_by_ref(result.ref)
         if attempt is None:
-            raise Forbidden("回调签名无效或认证会话不存在", "bad_callback")
+            return None
         if attempt.status == AttemptStatus.PENDING and attempt.method == EnterpriseMethod.ALIPAY:
             if result.passed:
                 attempt.verify(now)

@@ -1,0 +1,145 @@
+"""Signing sessions in the JSON API: the enterprise's single and batch signing, the worker's
+handwritten signature, intent verification by SMS code or face, and the session's state for
+pages that follow a face check."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import qrcode
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..core.clock import iso
+from ..core.errors import NotFound
+from ..core.services import signing as svc
+from ..core.signing import INTENT_STATUS_LABELS, IntentMethod, IntentStatus, SigningSession
+from ..core.values import mask_phone
+from .contracts import ctx
+from .http import DEPS, ApiRoutes, body, json_response, require_user
+
+routes = ApiRoutes("签署")
+
+
+class SigningSessionIn(BaseModel):
+    contract_ids: Any = None
+    seal_id: Any = None
+    fields: Any = None
+    intent_method: Any = "sms"
+
+
+class ConfirmIn(BaseModel):
+    code: Any = None
+
+
+class WorkerSignatureIn(BaseModel):
+    signature_png: Any = None
+    fields: Any = None
+    save_signature: Any = False
+    use_saved_signature: Any = False
+    intent_method: Any = "sms"
+
+
+def session_json(s: SigningSession, now: Any) -> dict[str, Any]:
+    intent: dict[str, Any] = {
+        "method": s.intent_method,
+        "status": s.intent_status,
+        "status_label": INTENT_STATUS_LABELS.get(IntentStatus(s.intent_status), s.intent_status),
+    }
+    if s.intent_method == IntentMethod.SMS:
+        intent["phone_masked"] = mask_phone(s.phone)
+    else:
+        intent["redirect_url"] = s.intent_url
+        intent["qr_png"] = f"/api/v1/signing-sessions/{s.id}/qr.png"
+        if s.intent_reason:
+            intent["reason"] = s.intent_reason
+    out: dict[str, Any] = {
+        "id": s.id,
+        "contract_ids": s.contract_ids,
+        "status": s.state(now),
+        "expires_at": iso(s.expires_at),
+        "intent": intent,
+    }
+    if s.result:
+        out["result"] = s.result
+    return out
+
+
+@routes.post(
+    "/api/v1/signing-sessions",
+    "企业签署（单份或批量）：选择印章，意愿认证用短信验证码或人脸识别",
+    body=SigningSessionIn,
+    status=201,
+    auth="enterprise",
+)
+async def start_signing(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, SigningSessionIn)
+    deps = request.app[DEPS]
+    session = await svc.start_enterprise_signing(deps, actor, **data.model_dump(), ctx=ctx(request))
+    return json_response(session_json(session, deps.clock.now()), 201)
+
+
+@routes.get("/api/v1/signing-sessions/{id}", "签署会话状态（人脸识别后查询签署结果）", auth="session")
+async def get_session(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    deps = request.app[DEPS]
+    session = await svc.get_session(deps, actor, request.match_info["id"])
+    return json_response(session_json(session, deps.clock.now()))
+
+
+@routes.get(
+    "/api/v1/signing-sessions/{id}/qr.png",
+    "电脑端：用手机扫码完成人脸识别",
+    auth="session",
+    produces="image/png",
+)
+async def session_qr(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    deps = request.app[DEPS]
+    session = await svc.get_session(deps, actor, request.match_info["id"])
+    if session.intent_method != IntentMethod.FACE or not session.intent_url:
+        raise NotFound("该签署不使用人脸识别", "not_face")
+    url = session.intent_url
+    if url.startswith("/"):
+        url = deps.public_url.rstrip("/") + url
+    out = io.BytesIO()
+    qrcode.make(url, box_size=6, border=2).save(out)
+    return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@routes.post(
+    "/api/v1/signing-sessions/{id}/confirm",
+    "完成签署：短信方式提交验证码；人脸方式在识别通过后确认（通常已自动完成）",
+    body=ConfirmIn,
+    auth="session",
+)
+async def confirm(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, ConfirmIn)
+    result = await svc.confirm_signing(
+        request.app[DEPS], actor, request.match_info["id"], data.code, ctx(request)
+    )
+    return json_response(result)
+
+
+@routes.post(
+    "/api/v1/me/contracts/{id}/signature",
+    "劳动者提交手写签名，意愿认证用短信验证码或人脸识别",
+    body=WorkerSignatureIn,
+    status=201,
+    auth="worker",
+)
+async def worker_signature(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await body(request, WorkerSignatureIn)
+    deps = request.app[DEPS]
+    session = await svc.start_worker_signing(
+        deps, actor, request.match_info["id"], signature_png=data.signature_png, fields=data.fields,
+        save_signature=data.save_signature, use_saved=data.use_saved_signature,
+        intent_method=data.intent_method, ctx=ctx(request),
+    )  # fmt: skip
+    answer = session_json(session, deps.clock.now())
+    answer["signing_session_id"] = session.id
+    return json_response(answer, 201)

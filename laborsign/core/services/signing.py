@@ -1,0 +1,414 @@
+"""Signing: a party submits (seal or handwritten signature, its fields), proves intent by an SMS
+code or by a face check at the identity provider, and the platform applies one PAdES
+signature per contract, each in a transaction guarded by the contract's version.
+
+A face-verified session is applied as soon as the provider's result arrives (in the
+background, the answer to the provider does not wait for the PDF work); the signer's page,
+`confirm` and the resume job all go through the same claim, so a session is applied once."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any
+
+from ..accounts import Permission, SmsPurpose, User
+from ..clock import china_time
+from ..contracts import Contract, PartyRole, PartyStatus, display_value, parse_control_value
+from ..errors import DomainError, Invalid, NotFound, WrongState
+from ..identity_rules import IdType
+from ..notify import notify_person
+from ..pdf.stamps import Stamp
+from ..ports import Deps
+from ..signing import (
+    SIGNING_SESSION_TTL,
+    IntentMethod,
+    IntentStatus,
+    Seal,
+    SessionStatus,
+    SigningSession,
+)
+from ..values import mask_phone
+from ..verification import RedirectResult, require_enterprise_verified
+from .accounts import Actor, consume_sms_code, request_sms_code
+from .contracts import (
+    LAUNCH_CONCURRENCY,
+    NOT_FOUND,
+    Context,
+    _enterprise_contract,
+    _id_list,
+    _unique_controls,
+    _user,
+    _worker_contract,
+    _worker_ident,
+    record_event,
+)
+from .verification import VerificationDeps, verified_identity
+
+log = logging.getLogger("laborsign.signing")
+
+INTENT_RESULT_CTX = "signing_sessions.intent_result"
+
+
+def _party_values(contract: Contract, role: str, given: object) -> dict[str, str]:
+    data = given if isinstance(given, dict) else {}
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, control in _unique_controls(contract.controls).items():
+        if control["filled_by"] != role or control["kind"] in ("signature", "seal", "sign_date"):
+            continue
+        try:
+            value = parse_control_value(control, data.get(key))
+        except Invalid as exc:
+            errors.update(exc.fields)
+            continue
+        if value is not None:
+            values[key] = value
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    return values
+
+
+def _intent_method(raw: object) -> IntentMethod:
+    try:
+        return IntentMethod(str(raw or IntentMethod.SMS))
+    except ValueError:
+        raise Invalid.field(
+            "intent_method", "意愿认证方式应为 sms（短信验证码）或 face（人脸识别）"
+        ) from None
+
+
+async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: User) -> None:
+    """Before the session is stored: a face check is opened with the provider for the signer's
+    verified identity (refused when there is none the provider can check)."""
+    if session.intent_method != IntentMethod.FACE:
+        return
+    person = await verified_identity(deps, user.id)
+    if person is None or person.id_type != IdType.RESIDENT_ID:
+        raise WrongState(
+            "人脸识别仅适用于已用居民身份证完成实名认证的签署人，请使用短信验证码", "face_unavailable"
+        )
+    start = await deps.identity.face_start(
+        session.id, person.name, person.id_number, f"/h5/intent/{session.id}"
+    )
+    session.redirected(start.url, start.ref)
+
+
+async def _after_stored(deps: Deps, session: SigningSession) -> None:
+    if session.intent_method == IntentMethod.SMS:
+        await request_sms_code(deps, session.phone, SmsPurpose.INTENT)
+
+
+async def start_enterprise_signing(
+    deps: VerificationDeps,
+    actor: Actor,
+    *,
+    contract_ids: object,
+    seal_id: object,
+    fields: object,
+    intent_method: object,
+    ctx: Context,
+) -> SigningSession:
+    """Single and batch signing: one intent verification for every listed contract."""
+    enterprise = actor.require(Permission.CONTRACTS)
+    require_enterprise_verified(enterprise)
+    user = actor.require_user()
+    method = _intent_method(intent_method)
+    ids = _id_list(contract_ids, "contract_ids", "请选择要签署的合同")
+    per_contract = fields if isinstance(fields, dict) else {}
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        seal = await uow.get(Seal, str(seal_id or ""))
+        if seal is None or seal.enterprise_id != enterprise.id:
+            raise Invalid.field("seal_id", "请选择本企业的印章")
+        clean: dict[str, dict[str, str]] = {}
+        for cid in ids:
+            contract = await _enterprise_contract(uow, actor, cid)
+            contract.require_signing()
+            parties = (await uow.contracts.parties_of([cid]))[cid]
+            mine = next(p for p in parties if p.role == PartyRole.ENTERPRISE)
+            if mine.status != PartyStatus.PENDING:
+                raise WrongState(
+                    f"《{contract.name}》（{contract.worker_name}）企业方已签署", "already_signed"
+                )
+            try:
+                clean[cid] = _party_values(contract, "enterprise", per_contract.get(cid))
+            except Invalid as exc:
+                raise Invalid(
+                    f"《{contract.name}》：{exc.message}", {f"{cid}.{k}": v for k, v in exc.fields.items()}
+                ) from None
+    session = SigningSession(
+        party_role="enterprise", user_id=user.id, phone=user.phone, contract_ids=ids, intent_method=method,
+        created_at=now, expires_at=now + SIGNING_SESSION_TTL, enterprise_id=enterprise.id, seal_id=seal.id,
+        fields=clean, ip=ctx.ip[:64], user_agent=ctx.user_agent[:300],
+    )  # fmt: skip
+    await _begin_intent(deps, session, user)
+    async with deps.uow() as uow:
+        uow.add(session)
+        await uow.commit()
+    await _after_stored(deps, session)
+    return session
+
+
+async def start_worker_signing(
+    deps: VerificationDeps,
+    actor: Actor,
+    contract_id: str,
+    *,
+    signature_png: object,
+    fields: object,
+    save_signature: object,
+    use_saved: object = False,
+    intent_method: object = None,
+    ctx: Context,
+) -> SigningSession:
+    user = actor.require_user()
+    method = _intent_method(intent_method)
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        contract = await _worker_contract(uow, actor, contract_id)
+        contract.require_signing()
+        if not user.verified:
+            raise WrongState("请先完成个人实名认证，再签署合同", "person_not_verified")
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        mine = next(p for p in parties if p.role == PartyRole.WORKER)
+        if mine.status != PartyStatus.PENDING:
+            raise WrongState("您已签署该合同", "already_signed")
+        values = _party_values(contract, "worker", fields)
+        saved = await uow.contracts.saved_signature(user.id)
+    if use_saved is True:
+        if saved is None:
+            raise Invalid.field("signature_png", "您还没有保存过签名，请手写签名")
+        blob = saved
+    else:
+        from ..pdf.seals import decode_data_url, normalise_signature_png
+
+        png = normalise_signature_png(decode_data_url(signature_png))
+        blob = await deps.blobs.put(png)
+    session = SigningSession(
+        party_role="worker", user_id=user.id, phone=user.phone, contract_ids=[contract.id], intent_method=method,
+        created_at=now, expires_at=now + SIGNING_SESSION_TTL, signature_blob=blob, fields={contract.id: values},
+        ip=ctx.ip[:64], user_agent=ctx.user_agent[:300],
+    )  # fmt: skip
+    await _begin_intent(deps, session, user)
+    async with deps.uow() as uow:
+        if save_signature is True:
+            await uow.contracts.save_signature(user.id, blob, now)
+        uow.add(session)
+        await uow.commit()
+    await _after_stored(deps, session)
+    return session
+
+
+async def get_session(deps: Deps, actor: Actor, session_id: str) -> SigningSession:
+    """The signer's own session (anyone else's is 404)."""
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        session = await uow.get(SigningSession, session_id)
+    if session is None or session.user_id != user.id:
+        raise NotFound("签署会话不存在", "session_not_found")
+    return session
+
+
+async def public_session(deps: Deps, session_id: str) -> SigningSession | None:
+    """For the page the face provider sends the signer back to (often a phone with no login):
+    the caller shows only the state, never the contracts."""
+    async with deps.uow() as uow:
+        return await uow.get(SigningSession, session_id)
+
+
+async def confirm_signing(
+    deps: Deps, actor: Actor, session_id: str, code: object, ctx: Context
+) -> dict[str, list[Any]]:
+    """SMS: checks the code. Face: the provider's result must have arrived and passed (the
+    signatures are normally applied already by then; this is the signer's explicit retry)."""
+    session = await get_session(deps, actor, session_id)
+    session.check_open(deps.clock.now())
+    if session.intent_method == IntentMethod.FACE:
+        session.require_face_passed()
+    elif not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code):
+        raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+    result = await _apply(deps, session, ctx)
+    if result is None:
+        raise WrongState("该签署已确认过，请勿重复提交", "session_used")
+    return result
+
+
+async def face_intent_result(deps: Deps, result: RedirectResult) -> SigningSession | None:
+    """The provider's result for a face check opened by a signing session (None when the
+    reference is not one of ours). A pass starts applying the signatures."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        session = await uow.contracts.session_by_intent_ref(result.ref)
+        if session is None:
+            return None
+        recorded = session.face_result(result.passed, result.reason, now)
+        if recorded:
+            session.intent_result_enc = deps.cipher.encrypt(
+                json.dumps({"passed": result.passed, "reason": result.reason, **result.detail},
+                           ensure_ascii=False, sort_keys=True, default=str),
+                INTENT_RESULT_CTX,
+            )  # fmt: skip
+        await uow.commit()
+    if recorded and session.intent_status == IntentStatus.PASSED:
+        deps.spawn(_apply_logged(deps, session), f"signing-{session.id}")
+    return session
+
+
+async def resume_signing(deps: Deps, limit: int = 50) -> int:
+    """Face-verified sessions whose signatures a stopped process never applied. Safe with
+    several processes: each session is claimed once."""
+    async with deps.uow() as uow:
+        sessions = await uow.contracts.sessions_to_resume(deps.clock.now(), limit)
+    applied = 0
+    for session in sessions:
+        if await _apply_logged(deps, session):
+            applied += 1
+    return applied
+
+
+async def _apply_logged(deps: Deps, session: SigningSession) -> bool:
+    """Applies a face-verified session with the signer's own IP and device from submission."""
+    try:
+        return await _apply(deps, session, Context(session.ip, session.user_agent)) is not None
+    except Exception:
+        log.exception("applying a face-verified signing session failed", extra={"session": session.id})
+        return False
+
+
+async def _apply(deps: Deps, session: SigningSession, ctx: Context) -> dict[str, list[Any]] | None:
+    """Claims the session (None when another confirmation got it first) and signs every
+    contract, a few at a time so both worker processes stay busy."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        if not await uow.contracts.claim_session(session.id, now):
+            return None
+        await uow.commit()
+    gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
+    errors: dict[str, DomainError] = {}
+
+    async def one(cid: str) -> None:
+        async with gate:
+            try:
+                await _sign_one(deps, session, cid, ctx)
+            except (WrongState, Invalid, NotFound) as exc:
+                errors[cid] = exc
+
+    await asyncio.gather(*(one(cid) for cid in session.contract_ids))
+    signed = [cid for cid in session.contract_ids if cid not in errors]
+    failed = [{"id": cid, "error": e.code, "message": e.message} for cid, e in errors.items()]
+    async with deps.uow() as uow:
+        stored = await uow.get_or_404(SigningSession, session.id)
+        stored.status = SessionStatus.DONE
+        if stored.intent_method == IntentMethod.SMS:
+            stored.intent_status = IntentStatus.PASSED
+            stored.intent_at = now
+        stored.result = {"signed": signed, "failed": failed}
+        await uow.commit()
+    return {"signed": signed, "failed": failed}
+
+
+def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
+    area_kind = "signature" if role == "worker" else "seal"
+    stamps = []
+    for c in contract.controls:
+        if c["filled_by"] != role:
+            continue
+        box = (c["page"], c["x"], c["y"], c["width"], c["height"])
+        if c["kind"] == area_kind:
+            stamps.append(Stamp(*box, image_png=image))
+        elif c["kind"] == "sign_date":
+            stamps.append(Stamp(*box, text=display_value(c, today)))
+        elif c["key"] in values:
+            stamps.append(Stamp(*box, text=display_value(c, values[c["key"]])))
+    return stamps
+
+
+async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: Context) -> None:
+    from ..pdf.pades import SignSpec
+
+    role = session.party_role
+    async with deps.uow() as uow:
+        contract = await uow.get_or_404(Contract, contract_id, NOT_FOUND)
+        contract.require_signing()
+        parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
+        party = next(p for p in parties if p.role == role)
+        if party.status != PartyStatus.PENDING:
+            raise WrongState("该签署方已签署", "already_signed")
+        version = contract.version
+        if role == "enterprise":
+            seal = await uow.get_or_404(Seal, str(session.seal_id), "印章不存在")
+            image_blob = seal.blob
+        else:
+            image_blob = str(session.signature_blob)
+    user = await _user(deps, session.user_id)
+    image = await deps.blobs.get(image_blob)
+    current = await deps.blobs.get(contract.document_blob)
+    today = china_time(deps.clock.now()).date().isoformat()
+    values = session.fields.get(contract.id, {})
+    if role == "worker":
+        ident = await _worker_ident(deps, contract)
+        spec = SignSpec(
+            contract.worker_name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
+            stamps=_marks(contract, role, values, image, today),
+        )  # fmt: skip
+    else:
+        ep = contract.enterprise_party
+        spec = SignSpec(
+            ep["name"], ep["credit_code"], "organisation", f"enterprise_{contract.version + 1}",
+            f"用人单位签署（经办人：{ep['operator_name']}）", stamps=_marks(contract, role, values, image, today),
+        )  # fmt: skip
+    signed_pdf = await deps.pdf.sign(current, spec)
+    blob = await deps.blobs.put(signed_pdf)
+    sha = hashlib.sha256(signed_pdf).hexdigest()
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
+        if stored.version != version or not await uow.contracts.bump_version(stored, version):
+            raise WrongState("合同已被其他操作更新，请刷新后重试", "concurrent_update")
+        stored_parties = (await uow.contracts.parties_of([stored.id]))[stored.id]
+        stored.version = version  # record_signature increments it to match the row
+        mine = next(p for p in stored_parties if p.role == role)
+        stored.values = {**stored.values, **values}
+        completed = stored.record_signature(
+            mine,
+            stored_parties,
+            user_id=user.id,
+            method=session.intent_method,
+            new_blob=blob,
+            new_sha256=sha,
+            now=now,
+        )
+        actor_type, actor_name = (
+            ("worker", stored.worker_name) if role == "worker" else ("enterprise", user.name or "")
+        )
+        proof: dict[str, Any] = (
+            {"phone": mask_phone(session.phone)}
+            if session.intent_method == IntentMethod.SMS
+            else {"provider_ref": session.intent_ref}
+        )
+        await record_event(
+            uow, stored, "intent_verified", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            method=session.intent_method, **proof,
+        )  # fmt: skip
+        if values:
+            await record_event(
+                uow, stored, "filled", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+                fields=sorted(values),
+            )  # fmt: skip
+        await record_event(
+            uow, stored, "signed", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            method=session.intent_method, party=role, signature_field=spec.field_name,
+        )  # fmt: skip
+        if completed:
+            await record_event(
+                uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"
+            )
+            await notify_person(
+                uow, phone=stored.worker_phone, user_id=stored.worker_user_id, kind="contract_completed",
+                text=f"《{stored.name}》已由双方签署完成，可随时查看和下载：",
+                link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
+            )  # fmt: skip
+        await uow.commit()
