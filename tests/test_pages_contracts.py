@@ -26,6 +26,16 @@ async def use_session(page: Any, api: Api) -> None:
     await page.context.add_cookies([{"name": "laborsign_session", "value": cookie, "url": str(url)}])
 
 
+async def scribble(page: Any) -> None:
+    """A handwritten signature drawn on the open signature pad."""
+    box = await page.locator("#pad-canvas").bounding_box()
+    await page.mouse.move(box["x"] + 40, box["y"] + 150)
+    await page.mouse.down()
+    for i, (dx, dy) in enumerate([(60, -70), (120, 40), (180, -50), (240, 60), (300, -30)]):
+        await page.mouse.move(box["x"] + 40 + dx, box["y"] + 150 + dy, steps=6 + i)
+    await page.mouse.up()
+
+
 async def test_worker_signs_on_the_phone(
     phone: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
@@ -61,11 +71,7 @@ async def test_worker_signs_on_the_phone(
     await page.get_by_role("button", name="确定").click()
     await expect(page.locator("#toast")).to_contain_text("过于简单")
     await page.get_by_role("button", name="清除").click()
-    await page.mouse.move(box["x"] + 40, box["y"] + 150)
-    await page.mouse.down()
-    for i, (dx, dy) in enumerate([(60, -70), (120, 40), (180, -50), (240, 60), (300, -30)]):
-        await page.mouse.move(box["x"] + 40 + dx, box["y"] + 150 + dy, steps=6 + i)
-    await page.mouse.up()
+    await scribble(page)
     # Turning the phone keeps the drawing (redrawn at the new size, not lost).
     await page.set_viewport_size({"width": 844, "height": 390})
     await page.wait_for_timeout(400)
@@ -81,7 +87,7 @@ async def test_worker_signs_on_the_phone(
     await page.get_by_role("button", name="提交签署").click()
     await expect(page.locator("#intent-code")).to_be_visible()
     await page.fill("#intent-code", await latest_code(client, FORM["phone"]))
-    await page.get_by_role("button", name="立即确认").click()
+    await page.get_by_role("button", name="确认签署").click()
     await expect(page.locator("#toast")).to_contain_text("签署成功")
     await expect(page.locator("#summary")).to_contain_text("已签署")
     detail = await api.get(f"/api/v1/contracts/{cid}")

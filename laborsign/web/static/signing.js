@@ -1,7 +1,21 @@
-/* Enterprise signing dialog: choose a seal, fill the enterprise's fields, confirm with the SMS
- * code sent to the operator. Used for one contract and for batch signing alike. */
+/* Signing dialogs shared by the dashboard and the worker's H5 pages: the enterprise's seal
+ * choice (one contract or a batch), the choice of intent verification (SMS code or face), the
+ * SMS code dialog, and following a face check — on a phone the page goes to the provider and
+ * comes back; on a PC a QR code hands the face check to the phone and this page follows it. */
 (function () {
   "use strict";
+
+  LS.intentChoice = function () {
+    return '<fieldset class="intent-choice" style="border:0;padding:0;margin:10px 0"><legend style="font-size:13px;color:var(--muted)">意愿认证方式</legend>' +
+      '<label class="inline"><input type="radio" name="intent_method" value="sms" checked> 短信验证码</label> ' +
+      '<label class="inline"><input type="radio" name="intent_method" value="face"> 人脸识别</label></fieldset>';
+  };
+
+  LS.chosenIntent = function (root) {
+    const picked = root.querySelector('input[name="intent_method"]:checked');
+    return picked ? picked.value : "sms";
+  };
+
   LS.enterpriseSign = async function (contractIds, done, fields) {
     const seals = await LS.api("GET", "/api/v1/seals");
     if (!seals.ok) { LS.showError(null, seals.data); return; }
@@ -14,38 +28,81 @@
         return '<label style="text-align:center;cursor:pointer"><img src="' + s.image + '" alt="' + LS.escape(s.type_label) +
           '" style="width:96px;height:96px;display:block"><input type="radio" name="seal_id" value="' + s.id + '"' + (i === 0 ? " checked" : "") +
           "> " + LS.escape(s.name) + "</label>";
-      }).join("") + '</div><div class="field-error" data-error-for="seal_id"></div>' +
-      '<p class="muted" style="font-size:13px">提交后将向经办人手机发送验证码进行意愿认证。</p>' +
+      }).join("") + '</div><div class="field-error" data-error-for="seal_id"></div>' + LS.intentChoice() +
+      '<div class="field-error" data-error-for="intent_method"></div>' +
+      '<p class="muted" style="font-size:13px">提交后由经办人本人完成意愿认证：短信验证码发送至经办人手机，人脸识别用手机扫码完成。</p>' +
       '<div class="row"><span class="spacer"></span><button type="button" data-close>取消</button><button class="primary">提交签署</button></div></form>');
     back.querySelector("form").addEventListener("submit", async function (e) {
       e.preventDefault();
       const form = e.target;
       const r = await LS.api("POST", "/api/v1/signing-sessions", {
-        contract_ids: contractIds, seal_id: new FormData(form).get("seal_id"), fields: fields || {}, intent_method: "sms",
+        contract_ids: contractIds, seal_id: new FormData(form).get("seal_id"), fields: fields || {}, intent_method: LS.chosenIntent(form),
       });
       if (!r.ok) { LS.showError(form, r.data); return; }
       back.remove();
-      askCode(r.data, done);
+      LS.followIntent(r.data, done);
     });
   };
 
-  LS.askIntentCode = function (session, done) { askCode(session, done); };
+  /* After a session was opened: the SMS code dialog, or the face check. `done(result)` gets
+   * {signed: [...], failed: [...]} once the signatures are applied. */
+  LS.followIntent = function (session, done) {
+    if (session.intent.method === "face") face(session, done);
+    else askCode(session, done);
+  };
 
   function askCode(session, done) {
-    const back = LS.modal('<h3>意愿认证</h3><p>验证码已发送至 ' + LS.escape(session.intent.phone_masked) + '</p>' +
-      '<form novalidate><input name="code" id="intent-code" inputmode="numeric" maxlength="6" placeholder="6位验证码">' +
+    const back = LS.modal('<h3>意愿认证</h3><p>验证码已发送至 ' + LS.escape(session.intent.phone_masked) + '，请输入以确认签署。</p>' +
+      '<form novalidate><input name="code" id="intent-code" inputmode="numeric" maxlength="6" placeholder="6位验证码" autocomplete="one-time-code">' +
       '<div class="field-error" data-error-for="code"></div><div class="row" style="margin-top:12px"><span class="spacer"></span>' +
-      '<button type="button" data-close>取消</button><button class="primary">确认</button></div></form>');
+      '<button type="button" data-close>取消</button><button class="primary">确认签署</button></div></form>');
     const form = back.querySelector("form");
     form.addEventListener("submit", async function (e) {
       e.preventDefault();
       const button = form.querySelector("button.primary");
       button.disabled = true; button.textContent = "签署中…";
       const r = await LS.api("POST", "/api/v1/signing-sessions/" + session.id + "/confirm", { code: form.code.value.trim() });
-      button.disabled = false; button.textContent = "确认";
+      button.disabled = false; button.textContent = "确认签署";
       if (!r.ok) { LS.showError(form, r.data); return; }
       back.remove();
       done(r.data);
     });
+  }
+
+  function onPhone() {
+    return ("ontouchstart" in window) || window.matchMedia("(max-width: 899px)").matches;
+  }
+
+  function face(session, done) {
+    if (onPhone()) {  // the provider sends the signer back to /h5/intent/{id}
+      location.href = session.intent.redirect_url;
+      return;
+    }
+    const back = LS.modal('<h3>人脸识别</h3><div style="text-align:center">' +
+      '<p>请用手机微信或钉钉扫描二维码，由签署人本人完成人脸识别。</p>' +
+      '<img id="face-qr" alt="人脸识别二维码" style="width:180px;height:180px" src="' + session.intent.qr_png + '">' +
+      '<p><a href="' + LS.escape(session.intent.redirect_url) + '" target="_blank" rel="noopener">在本机打开</a></p>' +
+      '<p id="face-state" class="muted" role="status">等待人脸识别结果…</p></div>' +
+      '<div class="row"><span class="spacer"></span><button type="button" data-close>关闭</button></div>');
+    const state = back.querySelector("#face-state");
+    const timer = setInterval(async function () {
+      if (!document.body.contains(back)) { clearInterval(timer); return; }
+      const r = await LS.api("GET", "/api/v1/signing-sessions/" + session.id);
+      if (!r.ok) return;
+      const s = r.data;
+      if (s.status === "done") {
+        clearInterval(timer); back.remove(); done(s.result);
+      } else if (s.intent.status === "failed") {
+        clearInterval(timer);
+        state.className = "field-error";
+        state.textContent = (s.intent.reason || "人脸识别未通过") + "，合同未签署，请重新提交。";
+      } else if (s.status === "expired") {
+        clearInterval(timer);
+        state.className = "field-error";
+        state.textContent = "签署已超时，合同未签署，请重新提交。";
+      } else if (s.intent.status === "passed") {
+        state.textContent = "人脸识别已通过，正在签署…";
+      }
+    }, 1500);
   }
 })();
