@@ -59,7 +59,7 @@ async def test_worker_signs_with_a_face_check_on_the_phone(
 async def test_hr_hands_the_face_check_to_a_phone(
     desktop: Any, phone: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
-    world, cid = await _world(api, make_api, client, clock)
+    _, cid = await _world(api, make_api, client, clock)
     await use_session(desktop, api)
     page = desktop
     await page.goto(f"/dashboard/contracts/{cid}")
