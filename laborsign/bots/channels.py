@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
@@ -50,9 +50,12 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chat-sdk")
 SDK_TIMEOUT = 15.0
 
 
-async def in_thread(fn: Callable[[], T]) -> T:
+async def in_thread(fn: Callable[[], T], pool: Executor = _pool) -> T:
     loop = asyncio.get_running_loop()
-    return await asyncio.wait_for(loop.run_in_executor(_pool, fn), SDK_TIMEOUT)
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that arrives
+    # as the call finishes (CPython gh-86296), and a stopping deliverer would carry on.
+    async with asyncio.timeout(SDK_TIMEOUT):
+        return await loop.run_in_executor(pool, fn)
 
 
 def _errcode(exc: Exception) -> int | None:

@@ -43,6 +43,7 @@ class PassStats:
     dead: int = 0
     postponed: int = 0
     expanded: int = 0
+    released: int = 0  # claimed, then handed back untried because the deliverer is stopping
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -70,50 +71,100 @@ class Deliverer:
         self.lease = lease
         self.concurrency = concurrency
         self.wakeup = asyncio.Event()
+        self.waiting = asyncio.Event()  # set while run_forever waits for work
+        self._stopping = False
         self.housekeeping: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """Asks the deliverer to stop: no new batch is claimed, messages being sent are
+        finished and recorded, and claimed ones not yet started are handed back at once."""
+        self._stopping = True
+        self.wakeup.set()
 
     async def run_once(self) -> PassStats:
         """One pass over everything due now. Tests call this instead of waiting."""
         stats = PassStats()
         for job in self.housekeeping:
             await job()
-        while True:
+        while not self._stopping:
             now = self.deps.clock.now()
             async with self.deps.uow() as uow:
                 claimed = await uow.outbox_queue.claim_due(now, self.lease, self.batch)
                 await uow.commit()
             if not claimed:
-                return stats
-            # One recipient's messages go in order, one at a time; recipients in parallel.
-            by_recipient: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
-            for message in claimed:
-                by_recipient[(message.channel, message.recipient)].append(message)
-            gate = asyncio.Semaphore(self.concurrency)
-
-            async def one_recipient(messages: list[OutboxMessage], gate: asyncio.Semaphore = gate) -> None:
-                async with gate:
-                    for message in messages:
-                        await self._deliver(message, stats)
-
-            await asyncio.gather(*(one_recipient(ms) for ms in by_recipient.values()))
+                break
+            await self._deliver_batch(claimed, stats)
             if len(claimed) < self.batch:
-                return stats
+                break
+        return stats
+
+    async def _deliver_batch(self, claimed: list[OutboxMessage], stats: PassStats) -> None:
+        # One recipient's messages go in order, one at a time; recipients in parallel.
+        by_recipient: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            by_recipient[(message.channel, message.recipient)].append(message)
+        gate = asyncio.Semaphore(self.concurrency)
+        unstarted: list[OutboxMessage] = []
+
+        async def one_recipient(messages: list[OutboxMessage]) -> None:
+            async with gate:
+                for i, message in enumerate(messages):
+                    if self._stopping:
+                        unstarted.extend(messages[i:])
+                        return
+                    await self._deliver(message, stats)
+
+        await asyncio.gather(*(one_recipient(ms) for ms in by_recipient.values()))
+        if unstarted:
+            await self._hand_back(unstarted, stats)
+
+    async def _hand_back(self, claimed: list[OutboxMessage], stats: PassStats) -> None:
+        """Ends the lease of claimed messages never tried, so another process (or the next
+        start) sends them now rather than when the lease runs out."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            for mine in claimed:
+                message = await uow.get(OutboxMessage, mine.id)
+                # Only while the lease is still ours: once it ran out another process may hold it.
+                if (
+                    message is not None
+                    and message.status == ob.OutboxStatus.PENDING
+                    and message.next_attempt_at == mine.next_attempt_at
+                ):
+                    message.postpone(now)
+                    stats.released += 1
+            await uow.commit()
 
     async def run_forever(self, idle: float = 1.0) -> None:
-        while True:
+        """Passes until `stop()`; between passes waits up to `idle` seconds for a wake-up."""
+        while not self._stopping:
             try:
                 stats = await self.run_once()
                 if stats.handled:
                     continue
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("outbox pass failed")
-            self.wakeup.clear()
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), idle)
-            except TimeoutError:
-                pass
+            await self._wait_for_work(idle)
+
+    async def _wait_for_work(self, idle: float) -> None:
+        if self._stopping:
+            return
+        self.wakeup.clear()
+        self.waiting.set()
+        try:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns a wake-up that
+            # lands with the shutdown's cancellation and drops the cancellation (CPython
+            # gh-86296), which left this loop running for ever.
+            async with asyncio.timeout(idle):
+                await self.wakeup.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting.clear()
 
     async def _deliver(self, claimed: OutboxMessage, stats: PassStats) -> None:
         try:

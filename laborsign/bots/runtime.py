@@ -15,7 +15,7 @@ from ..config import Config
 from ..core import notify
 from ..core import outbox as ob
 from ..core.ports import Deps, UnitOfWork
-from .channels import DingtalkSender, Sender, WechatSender, WecomSender
+from .channels import SDK_TIMEOUT, DingtalkSender, Sender, WechatSender, WecomSender
 from .dingtalk import StreamRunner
 from .engine import Engine
 from .flows import install
@@ -25,6 +25,10 @@ from .outbox import Deliverer
 log = logging.getLogger("laborsign.bots")
 
 WORKER_CHANNELS = ("wechat", "dingtalk")
+# Long enough for a send under way to finish or time out (SDK and HTTP calls give up within
+# SDK_TIMEOUT) and be recorded, so that it is neither lost nor sent again after its lease.
+STOP_GRACE = SDK_TIMEOUT + 5
+CANCEL_GRACE = 5.0
 
 
 class ChatRuntime:
@@ -83,24 +87,55 @@ class ChatRuntime:
         return reached
 
     @asynccontextmanager
-    async def running(self, background: bool) -> AsyncIterator[None]:
+    async def running(self, background: bool, *, grace: float = STOP_GRACE) -> AsyncIterator[None]:
+        """The background tasks for the life of the block. On the way out the deliverer is
+        asked to stop and given `grace` seconds to record what it is sending; what is still
+        running then is cancelled (a message cut short comes back when its lease ends)."""
         notify.set_chat_fanout(self.fanout if self.apps else None)
         tasks: list[asyncio.Task[None]] = []
         if background:
             tasks.append(asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer"))
+        stream: asyncio.Task[None] | None = None
         if self.stream is not None:
-            tasks.append(asyncio.create_task(self.stream.run(), name="dingtalk-stream"))
+            stream = asyncio.create_task(self.stream.run(), name="dingtalk-stream")
+            tasks.append(stream)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
-            if notify._chat_fanout == self.fanout:
-                notify.set_chat_fanout(None)
-            if self._http is not None:
-                await self._http.close()
+            try:
+                self.deliverer.stop()
+                if stream is not None:
+                    stream.cancel()  # nothing to finish: a frame not yet acknowledged comes again
+                await stop_tasks(tasks, grace)
+            finally:
+                if notify._chat_fanout == self.fanout:
+                    notify.set_chat_fanout(None)
+                if self._http is not None:
+                    await self._http.close()
+
+
+async def stop_tasks(
+    tasks: list[asyncio.Task[None]], grace: float, cancel_grace: float = CANCEL_GRACE
+) -> None:
+    """Waits up to `grace` seconds for tasks told to stop, cancels those still running and
+    waits `cancel_grace` more. A task that outlives that is logged and left behind: shutdown
+    goes on rather than hang. A cancellation of the shutdown itself cancels the tasks and
+    goes on up."""
+    if not tasks:
+        return
+    try:
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            log.warning("background task still busy at shutdown; cancelling", extra={"task": task.get_name()})
+            task.cancel()
+        if late:
+            _, stuck = await asyncio.wait(late, timeout=cancel_grace)
+            for task in stuck:
+                log.error("background task did not end when cancelled", extra={"task": task.get_name()})
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        raise
+    for task in tasks:
+        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task failed", exc_info=exc, extra={"task": task.get_name()})

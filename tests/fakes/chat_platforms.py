@@ -35,6 +35,9 @@ class Fake:
     fail_next: int = 0  # the next N sends fail
     fail_with_http: bool = False
     valid_tokens: set[str] = field(default_factory=set)
+    hold: asyncio.Event | None = None  # when an unset event: sends are recorded, answered once it is set
+    held: int = 0
+    _held_more: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def base(self) -> str:
@@ -58,6 +61,19 @@ class Fake:
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.received if r["kind"] == kind]
+
+    async def holding(self) -> None:
+        """Keeps a received send in flight (not yet answered) while `hold` is unset."""
+        if self.hold is None:
+            return
+        self.held += 1
+        self._held_more.set()
+        await self.hold.wait()
+
+    async def wait_held(self, count: int) -> None:
+        while self.held < count:
+            self._held_more.clear()
+            await self._held_more.wait()
 
 
 class FakeWechat(Fake):
@@ -96,6 +112,7 @@ class FakeWechat(Fake):
             return fail
         body = await request.json()
         self.received.append({"kind": "text", "to": body["touser"], "text": body["text"]["content"]})
+        await self.holding()
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def template_send(self, request: web.Request) -> web.Response:
