@@ -1,6 +1,6 @@
 """One party's signing act as the contract service asks for it (`PdfEngine.sign`): its marks
 (stamp annotations, stamps.py) and a PAdES signature by a certificate issued for that act,
-timestamped, with chain and CRLs embedded (B-LT), in incremental updates. The signature is
+timestamped, with chain and CRLs embedded (B-LT), all in one incremental update. The signature is
 made by `signing.sign_pdf`. Runs in a worker process."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .ca import HttpTsa, PlatformCA, PlatformTsa
 from .signing import sign_pdf
-from .stamps import Stamp, add_stamps
+from .stamps import Stamp
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,11 @@ def sign_document(data: bytes, spec: SignSpec, settings: PkiSettings) -> bytes:
     credentials = ca.issue_signer(spec.common_name, spec.ident, spec.kind, spec.organisation)  # type: ignore[arg-type]
     timestamper: HttpTsa | PlatformTsa = HttpTsa(settings.tsa_url) if settings.tsa_url else ca.tsa()
     return sign_pdf(
-        add_stamps(data, spec.stamps),
+        data,
         credentials=credentials,
         field_name=spec.field_name,
         timestamper=timestamper,
         reason=spec.reason,
         location=spec.location,
+        stamps=spec.stamps,
     )

@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -51,6 +52,7 @@ from ._runner import run_sync
 from .ca import HttpTsa, PlatformTsa, SignerCredentials, Timestamper
 from .geometry import Box, page_rect, page_rotation, place
 from .imagecache import encode_png
+from .stamps import Stamp, stamp_into
 
 # A private policy OID for the platform's time-stamping unit, under the UUID arc (X.667),
 # so no registration is needed and it cannot collide with a real TSA's policy.
@@ -408,11 +410,13 @@ def sign_pdf(
     reason: str = "",
     location: str = "中国",
     stock: bool = False,
+    stamps: Sequence[Stamp] = (),
 ) -> bytes:
     """Returns `data` with one more incremental revision; `data` is a prefix of the result.
 
-    Raises Unavailable (nothing produced) when the time-stamping authority fails, and
-    Invalid when the document cannot be signed. `stock=True` uses pyHanko as documented
+    `stamps` (the party's marks: values, seal or handwritten signature images, date) go into
+    the same revision, covered by this signature. Raises Unavailable (nothing produced) when
+    the time-stamping authority fails, and Invalid when the document cannot be signed. `stock=True` uses pyHanko as documented
     (validation before signing, key re-parsed): the benchmark's baseline."""
     return run_sync(
         async_sign_pdf(
@@ -425,6 +429,7 @@ def sign_pdf(
             reason=reason,
             location=location,
             stock=stock,
+            stamps=stamps,
         )
     )
 
@@ -440,6 +445,7 @@ async def async_sign_pdf(
     reason: str = "",
     location: str = "中国",
     stock: bool = False,
+    stamps: Sequence[Stamp] = (),
 ) -> bytes:
     if len(data) > MAX_SIGN_BYTES:
         raise Invalid("文件过大，无法签署")
@@ -454,6 +460,8 @@ async def async_sign_pdf(
     if any(field_name == name for name, _, _ in fields.enumerate_sig_fields(writer.prev)):
         raise Invalid(f"签名域“{field_name}”已存在", code="field_exists")
 
+    if stamps:
+        stamp_into(writer, list(stamps))
     field_spec = fields.SigFieldSpec(field_name)
     style: StaticStampStyle | None = None
     if box is not None:

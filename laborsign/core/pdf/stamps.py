@@ -1,9 +1,10 @@
 """Marks a signing party adds to an already-signed document: its own field values, its
 handwritten signature or seal images and the signing date.
 
-They are added as print-visible stamp annotations in an incremental update, never by
-rewriting page content, so the signatures already in the file stay intact and validators
-classify the change as an annotation (allowed after approval signatures)."""
+They are added as print-visible stamp annotations in the incremental update that also holds
+the party's signature (so the signature that makes them covers them), never by rewriting page
+content: the signatures already in the file stay intact and validators classify the change
+as an annotation (allowed after approval signatures)."""
 
 from __future__ import annotations
 
@@ -161,23 +162,56 @@ def _image_appearance(writer: IncrementalPdfFileWriter, s: Stamp) -> generic.Ind
 
 
 def add_stamps(data: bytes, stamps: list[Stamp]) -> bytes:
+    """The marks in an incremental update of their own (a party's signature instead puts them
+    into its own revision: `signing.sign_pdf(stamps=...)`)."""
     if not stamps:
         return data
-    texts = [s for s in stamps if s.image_png is None]
-    overlay = PdfFileReader(io.BytesIO(draw_overlay(texts))) if texts else None
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    text_index = 0
+    stamp_into(writer, stamps)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _text_appearances(writer: IncrementalPdfFileWriter, texts: list[Stamp]) -> list[generic.IndirectObject]:
+    """Form XObjects for the text marks, from one reportlab overlay (a page per mark). All its
+    pages share one font dictionary (the CJK subset): it is imported once and every form
+    refers to it, instead of importing each overlay page with its own copy."""
+    overlay = PdfFileReader(io.BytesIO(draw_overlay(texts)))
+    fonts: generic.PdfObject | None = None
+    forms = []
+    for index, s in enumerate(texts):
+        page = overlay.find_page_for_modification(index)[0].get_object()
+        if fonts is None:
+            fonts = writer.import_object(page["/Resources"].raw_get("/Font"))
+        form = generic.StreamObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+                generic.pdf_name("/BBox"): generic.ArrayObject(
+                    [generic.FloatObject(v) for v in (0, 0, s.width, s.height)]
+                ),
+                generic.pdf_name("/Resources"): generic.DictionaryObject({generic.pdf_name("/Font"): fonts}),
+            },
+            stream_data=page["/Contents"].data,
+        )
+        form.compress()
+        forms.append(writer.add_object(form))
+    return forms
+
+
+def stamp_into(writer: IncrementalPdfFileWriter, stamps: list[Stamp]) -> None:
+    """Registers the marks as annotations in the revision `writer` is preparing."""
+    texts = [s for s in stamps if s.image_png is None]
+    text_forms = iter(_text_appearances(writer, texts) if texts else [])
+    pages: dict[int, tuple[generic.IndirectObject, list[float]]] = {}
     for s in stamps:
-        page_ref, _ = writer.find_page_for_modification(s.page - 1)
-        page = page_ref.get_object()
-        box = [float(v) for v in page["/MediaBox"]]
+        if s.page not in pages:  # each lookup walks the page tree
+            page_ref, _ = writer.find_page_for_modification(s.page - 1)
+            pages[s.page] = (page_ref, [float(v) for v in page_ref.get_object()["/MediaBox"]])
+        page_ref, box = pages[s.page]
         left, top = box[0] + s.x, box[3] - s.y
-        if s.image_png is not None:
-            appearance = _image_appearance(writer, s)
-        else:
-            assert overlay is not None
-            appearance = writer.import_page_as_xobject(overlay, page_ix=text_index)
-            text_index += 1
+        appearance = _image_appearance(writer, s) if s.image_png is not None else next(text_forms)
         annot = generic.DictionaryObject(
             {
                 generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
@@ -192,9 +226,6 @@ def add_stamps(data: bytes, stamps: list[Stamp]) -> bytes:
             }
         )
         writer.register_annotation(page_ref, writer.add_object(annot))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def flatten_stamps(data: bytes, stamps: list[Stamp]) -> bytes:
