@@ -263,7 +263,7 @@ def test_a_partys_marks_are_covered_by_its_own_signature(platform_ca: PlatformCA
     for revision, (_, _, _, stamps) in enumerate(acts, start=1):
         view = reader.get_historical_resolver(revision)
         added = 0
-        for page_ref in (view(reader.root.raw_get("/Pages")).get_object()["/Kids"]):
+        for page_ref in view(reader.root.raw_get("/Pages")).get_object()["/Kids"]:
             for annot in page_ref.get_object().get("/Annots", []):
                 annot = annot.get_object()
                 if annot.get("/Subtype") == "/Stamp":
