@@ -42,16 +42,21 @@ async def settled(party: Api, session_id: str) -> dict[str, Any]:
     raise AssertionError(f"signing session {session_id} never settled: {state}")
 
 
-async def launched_world(api: Api, make_api: Any, client: Any, clock: FakeClock, n: int = 1) -> dict[str, Any]:
+async def launched_world(
+    api: Api, make_api: Any, client: Any, clock: FakeClock, n: int = 1
+) -> dict[str, Any]:
     world = await setup_contract_world(api, make_api, client, clock)
     await verify_for_real(api, world["worker"], clock, world["enterprise"]["id"])
     world["ids"] = [
-        (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"] for _ in range(n)
+        (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+        for _ in range(n)
     ]
     return world
 
 
-async def test_worker_and_enterprise_sign_by_face(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
+async def test_worker_and_enterprise_sign_by_face(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
     world = await launched_world(api, make_api, client, clock, n=2)
     worker: Api = world["worker"]
     first, second = world["ids"]
@@ -67,7 +72,8 @@ async def test_worker_and_enterprise_sign_by_face(api: Api, make_api: Any, clien
     assert intent["redirect_url"].startswith("/sandbox/identity/face/")
     assert parse_qs(urlsplit(intent["redirect_url"]).query)["return"] == [f"/h5/intent/{started['id']}"]
     assert not any(
-        m["purpose"] == "intent" for m in (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"]
+        m["purpose"] == "intent"
+        for m in (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"]
     ), "no SMS code for a face check"
     page = await client.get(intent["redirect_url"])
     assert page.status == 200 and "人脸识别" in await page.text()
@@ -89,7 +95,10 @@ async def test_worker_and_enterprise_sign_by_face(api: Api, make_api: Any, clien
     assert [p["status"] for p in detail["parties"]] == ["signed", "pending"]
     # A replayed result changes nothing, and the session cannot be confirmed again.
     version = (await api.get(f"/api/v1/contracts/{first}"))["document_sha256"]
-    assert (await provider_answers(client, sandbox_ref(started), True)) == (200, {"ok": True, "status": "passed"})
+    assert (await provider_answers(client, sandbox_ref(started), True)) == (
+        200,
+        {"ok": True, "status": "passed"},
+    )
     again = await worker.post(f"/api/v1/signing-sessions/{started['id']}/confirm", {}, expect=409)
     assert again["error"] == "session_used"
     assert (await api.get(f"/api/v1/contracts/{first}"))["document_sha256"] == version
@@ -132,12 +141,16 @@ async def test_worker_and_enterprise_sign_by_face(api: Api, make_api: Any, clien
     assert "人脸识别" in "".join(p.extract_text() for p in PdfReader(BytesIO(evidence)).pages)
 
 
-async def test_face_needs_a_resident_id_identity(api: Api, make_api: Any, client: Any, clock: FakeClock) -> None:
+async def test_face_needs_a_resident_id_identity(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
     world = await launched_world(api, make_api, client, clock)
     # Another member of the enterprise, verified with a passport: the face provider cannot check it.
     member = await make_api()
     await api.post(
-        "/api/v1/members", {"name": "李经办", "phone": "13900139000", "permissions": ["contracts"]}, expect=201
+        "/api/v1/members",
+        {"name": "李经办", "phone": "13900139000", "permissions": ["contracts"]},
+        expect=201,
     )
     await member.login(clock, "13900139000")
     v = await member.post(
@@ -191,7 +204,9 @@ async def test_a_verified_face_is_applied_once_by_whoever_comes_first(
     deps = client.app[DEPS]
     async with deps.uow() as uow:  # the result recorded, the work it spawned lost
         await uow.session.execute(
-            update(signing_sessions).where(signing_sessions.c.id == session["id"]).values(intent_status="passed")
+            update(signing_sessions)
+            .where(signing_sessions.c.id == session["id"])
+            .values(intent_status="passed")
         )
         await uow.commit()
     one, confirmed, other = await asyncio.gather(
