@@ -137,9 +137,12 @@ class WechatSender(_WechatpySender):
         link = message.payload.get("link")
         template_id = self.config.notice_template_id
         if message.kind != "reply" and template_id:
+            # The whole message opens the link, so a text written to lead into one (an SMS's
+            # "…请点击链接查看并签署：") drops its colon.
+            text = message.text.rstrip("：:") if link else message.text
             data = {
                 "first": {"value": message.payload.get("title") or "劳动合同签通知"},
-                "keyword1": {"value": message.text},
+                "keyword1": {"value": text},
                 "remark": {"value": "点击查看详情" if link else ""},
             }
             await self._call(lambda c: c.message.send_template(openid, template_id, data, url=link))

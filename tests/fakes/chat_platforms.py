@@ -85,6 +85,9 @@ class FakeWechat(Fake):
         self.secret = secrets.token_hex(16)
         self.token = "tok" + secrets.token_hex(6)
         self.aes_key = aes_key()
+        self.notice_template_id = "tpl" + secrets.token_hex(10)
+        self.template_ids = {self.notice_template_id}  # added to the account in its console
+        self.unsubscribed: set[str] = set()  # openids that no longer follow the account
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -111,18 +114,37 @@ class FakeWechat(Fake):
         if (fail := self.failing()) is not None:
             return fail
         body = await request.json()
+        if body.get("touser") in self.unsubscribed:
+            return web.json_response({"errcode": 43004, "errmsg": "require subscribe"})
         self.received.append({"kind": "text", "to": body["touser"], "text": body["text"]["content"]})
         await self.holding()
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def template_send(self, request: web.Request) -> web.Response:
+        """message/template/send: the template must be one the account added, every data
+        field an object with a string `value`, and the person must follow the account."""
         if (bad := self._token_ok(request)) is not None:
             return bad
         if (fail := self.failing()) is not None:
             return fail
         body = await request.json()
+        if body.get("template_id") not in self.template_ids:
+            return web.json_response({"errcode": 40037, "errmsg": "invalid template_id"})
+        data = body.get("data")
+        if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
+        ):
+            return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+        if body.get("touser") in self.unsubscribed:
+            return web.json_response({"errcode": 43004, "errmsg": "require subscribe"})
         self.received.append(
-            {"kind": "template", "to": body["touser"], "data": body["data"], "url": body.get("url")}
+            {
+                "kind": "template",
+                "to": body["touser"],
+                "template_id": body["template_id"],
+                "data": data,
+                "url": body.get("url"),
+            }
         )
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": int(time.time())})
 

@@ -1,0 +1,117 @@
+"""WeChat Official Account notices as template messages: the real wechatpy client against the
+fake platform's message/template/send, what the worker receives (template, fields, link), a
+transient failure retried once, and a person who stopped following (43004): one try, a dead
+letter, the SMS that went with every notice still there."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from laborsign.api.http import DEPS
+from laborsign.core.clock import FakeClock
+from laborsign.webhooks.common import CHAT
+from tests.chat_helpers import Platforms, WechatUser, channel_env, fake_platforms
+from tests.conftest import Api
+from tests.test_chat_wechat import bind
+from tests.test_contracts import launch_body, mark_verified, setup_contract_world
+from tests.test_onboarding import FORM
+
+WORKER = FORM["phone"]
+
+
+@pytest.fixture
+async def platforms() -> AsyncIterator[Platforms]:
+    async with fake_platforms() as fakes:
+        yield fakes
+
+
+@pytest.fixture
+def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, str]:
+    return {
+        **config_env,
+        **channel_env(platforms),
+        "LABORSIGN_WECHAT__NOTICE_TEMPLATE_ID": platforms.wechat.notice_template_id,
+    }
+
+
+async def deliver(client: Any) -> Any:
+    return await client.app[CHAT].deliverer.run_once()
+
+
+async def test_contract_notices_as_template_messages(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    fake = platforms.wechat
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=WORKER)
+    follower = WechatUser(client, fake, clock)
+    await bind(follower, api, clock, WORKER)
+    while (await deliver(client)).handled:  # what onboarding queued before
+        pass
+    fake.received.clear()
+
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    link = f"{client.app[DEPS].public_url}/h5/contracts/{cid}"
+    fake.fail_next = 1  # errcode -1, "system error": tried again after the backoff
+    stats = await deliver(client)
+    assert stats.retried == 1 and stats.sent == 1  # the template message, and the SMS
+    clock.advance(seconds=10)
+    assert (await deliver(client)).sent == 1
+    assert (await deliver(client)).handled == 0
+
+    assert fake.of("template") == [
+        {
+            "kind": "template",
+            "to": follower.openid,
+            "template_id": fake.notice_template_id,
+            "url": link,
+            "data": {
+                "first": {"value": "劳动合同签通知"},
+                # The SMS's colon before the link is gone: the whole message is the link.
+                "keyword1": {
+                    "value": "【广州测试科技有限公司】邀请您签署《标准劳动合同》，请点击链接查看并签署"
+                },
+                "remark": {"value": "点击查看详情"},
+            },
+        }
+    ]
+    assert fake.of("text") == [], "a notice goes as a template message, not as a customer-service text"
+
+    # A notice without a link: no url in the request (the message is not clickable).
+    await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "岗位调整"}, expect=200)
+    assert (await deliver(client)).sent == 2  # the SMS and the template message
+    withdrawn = fake.of("template")[-1]
+    assert withdrawn["url"] is None and withdrawn["data"]["remark"] == {"value": ""}
+    assert (
+        withdrawn["data"]["keyword1"]["value"]
+        == "【广州测试科技有限公司】已撤回《标准劳动合同》，原因：岗位调整。"
+    )
+    fresh = (await api.post(f"/api/v1/contracts/{cid}/reinitiate", expect=201))["id"]
+    assert (await deliver(client)).sent == 2
+    assert fake.of("template")[-1]["url"] == f"{client.app[DEPS].public_url}/h5/contracts/{fresh}"
+
+    # The worker stops following the account (WeChat tells us, and from now on refuses with
+    # 43004). A reminder six hours later: one try, then a dead letter; no retries.
+    fake.unsubscribed.add(follower.openid)
+    await follower.post(follower.event_xml("unsubscribe"))
+    clock.advance(hours=6)
+    await api.post(f"/api/v1/contracts/{fresh}/remind", expect=200)
+    stats = await deliver(client)
+    assert stats.dead == 1 and stats.retried == 0 and stats.sent == 1  # the SMS
+    clock.advance(hours=2)
+    assert (await deliver(client)).handled == 0
+    assert len(fake.of("template")) == 3
+
+    async with client.app[DEPS].uow() as uow:
+        letters, total = await uow.chat.dead_letters(None, 0, 10)
+    assert total == 1
+    [letter] = letters
+    assert letter.channel == "wechat" and letter.kind == "contract_reminder"
+    assert letter.attempts == 1 and "43004" in letter.last_error
+    # The SMS written with every notice reaches the worker, with the link.
+    sms = await api.get(f"/api/v1/dev/sms?phone={WORKER}")
+    assert "提醒您尽快签署" in sms["items"][0]["text"]
+    assert f"/h5/contracts/{fresh}" in sms["items"][0]["text"]
