@@ -143,3 +143,19 @@ async def worker_signature(request: web.Request) -> web.Response:
     answer = session_json(session, deps.clock.now())
     answer["signing_session_id"] = session.id
     return json_response(answer, 201)
+
+
+@routes.get(
+    "/api/v1/me/signature.png", "我保存的手写签名（用于再次签署）", auth="worker", produces="image/png"
+)
+async def my_saved_signature(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    png = await svc.saved_signature(request.app[DEPS], actor)
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+@routes.delete("/api/v1/me/signature", "删除我保存的手写签名", auth="worker")
+async def forget_my_signature(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    await svc.forget_saved_signature(request.app[DEPS], actor)
+    return json_response({"ok": True})

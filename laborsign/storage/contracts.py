@@ -324,6 +324,10 @@ class ContractRepository:
         ).first()
         return row[0] if row else None
 
+    async def forget_signature(self, user_id: str) -> bool:
+        result = await self.s.execute(saved_signatures.delete().where(saved_signatures.c.user_id == user_id))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     async def save_signature(self, user_id: str, blob: str, now: datetime) -> None:
         existing = await self.saved_signature(user_id)
         if existing is None:

@@ -202,6 +202,25 @@ async def start_worker_signing(
     return session
 
 
+async def saved_signature(deps: Deps, actor: Actor) -> bytes:
+    """The signature the worker chose to keep for reuse (PNG)."""
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        blob = await uow.contracts.saved_signature(user.id)
+    if blob is None:
+        raise NotFound("您还没有保存过签名", "no_saved_signature")
+    return await deps.blobs.get(blob)
+
+
+async def forget_saved_signature(deps: Deps, actor: Actor) -> None:
+    """Deletes the kept signature; signatures already in contracts are not affected."""
+    user = actor.require_user()
+    async with deps.uow() as uow:
+        if not await uow.contracts.forget_signature(user.id):
+            raise NotFound("您还没有保存过签名", "no_saved_signature")
+        await uow.commit()
+
+
 async def get_session(deps: Deps, actor: Actor, session_id: str) -> SigningSession:
     """The signer's own session (anyone else's is 404)."""
     user = actor.require_user()
