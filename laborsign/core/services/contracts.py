@@ -119,7 +119,7 @@ def _merge_controls(templates: list[Template], starts: list[list[int]]) -> list[
     return out
 
 
-def _unique_controls(controls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def unique_controls(controls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for c in controls:
         seen.setdefault(c["key"], c)
@@ -132,7 +132,7 @@ def _initiator_values(
     """Values for every initiator control; worker facts come from the roster unless given."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for key, control in _unique_controls(controls).items():
+    for key, control in unique_controls(controls).items():
         if control["filled_by"] != "initiator":
             continue
         raw = given.get(key, prefill.get(key))
@@ -208,8 +208,8 @@ async def initiate(
 ) -> LaunchResult:
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
-    ids = _id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
-    workers = _id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
+    ids = id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
+    workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
     given = fields if isinstance(fields, dict) else {}
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -289,7 +289,7 @@ def _placeholder_prefill(controls: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _id_list(raw: object, name: str, empty: str) -> list[str]:
+def id_list(raw: object, name: str, empty: str) -> list[str]:
     if not isinstance(raw, list) or not raw:
         raise Invalid.field(name, empty)
     if len(raw) > 1000:
@@ -415,7 +415,7 @@ async def initiate_from_upload(
     require_enterprise_verified(enterprise)
     facts = await deps.pdf.inspect(pdf)
     name = validate_contract_name(meta.get("name"))
-    workers = _id_list(meta.get("employee_ids"), "employee_ids", "请至少选择一名劳动者")
+    workers = id_list(meta.get("employee_ids"), "employee_ids", "请至少选择一名劳动者")
     party = _parse_party(meta.get("enterprise_party"), enterprise, actor)
     deadline = _parse_deadline(meta.get("sign_deadline"), deps.clock.now())
     placements = meta.get("placements")
@@ -528,7 +528,7 @@ async def counts_for_worker(deps: Deps, actor: Actor) -> dict[str, int]:
         return await uow.contracts.counts(worker_phone=user.phone)
 
 
-async def _enterprise_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
+async def enterprise_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
     enterprise = actor.require(Permission.CONTRACTS)
     contract = await uow.get(Contract, contract_id)
     if contract is None or contract.enterprise_id != enterprise.id:
@@ -536,7 +536,7 @@ async def _enterprise_contract(uow: UnitOfWork, actor: Actor, contract_id: str) 
     return contract
 
 
-async def _worker_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
+async def worker_contract(uow: UnitOfWork, actor: Actor, contract_id: str) -> Contract:
     user = actor.require_user()
     contract = await uow.get(Contract, contract_id)
     if contract is None or contract.worker_phone != user.phone or contract.status == ContractStatus.DRAFT:
@@ -568,7 +568,7 @@ async def get_contract(deps: Deps, actor: Actor, contract_id: str) -> tuple[Cont
 async def mark_viewed(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> None:
     """The worker's first look at a contract goes into the audit trail (SPEC §2.8)."""
     async with deps.uow() as uow:
-        contract = await _worker_contract(uow, actor, contract_id)
+        contract = await worker_contract(uow, actor, contract_id)
         user = actor.require_user()
         events = await uow.contracts.events_of(contract.id)
         if any(e.kind == "viewed" and e.actor_id == user.id for e in events):
@@ -609,7 +609,7 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
     async with deps.uow() as uow:
         events = await uow.contracts.events_of(contract.id)
     intact, first_bad = verify_chain(events)
-    ident = await _worker_ident(deps, contract)
+    ident = await worker_ident(deps, contract)
     methods = {"sms": "短信验证码", "face": "人脸识别"}
     data = EvidenceData(
         contract_id=contract.id,
@@ -655,7 +655,7 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
 async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Contract:
     now = deps.clock.now()
     async with deps.uow() as uow:
-        contract = await _enterprise_contract(uow, actor, contract_id)
+        contract = await enterprise_contract(uow, actor, contract_id)
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         worker = next(p for p in parties if p.role == PartyRole.WORKER)
         contract.check_remind(now)
@@ -692,7 +692,7 @@ def _reason(raw: object, label: str) -> str:
 async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, ctx: Context) -> Contract:
     now = deps.clock.now()
     async with deps.uow() as uow:
-        contract = await _enterprise_contract(uow, actor, contract_id)
+        contract = await enterprise_contract(uow, actor, contract_id)
         text = _reason(reason, "撤回原因")
         contract.withdraw(text, now)
         contract.version += 1
@@ -721,7 +721,7 @@ async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -
     """重新发起: a new contract with the same content and parties as a withdrawn one."""
     enterprise = actor.require(Permission.CONTRACTS)
     async with deps.uow() as uow:
-        old = await _enterprise_contract(uow, actor, contract_id)
+        old = await enterprise_contract(uow, actor, contract_id)
     old.require_withdrawn()
     require_enterprise_verified(enterprise)
     now = deps.clock.now()
@@ -751,7 +751,7 @@ async def decline(deps: Deps, actor: Actor, contract_id: str, reason: object, ct
     now = deps.clock.now()
     user = actor.require_user()
     async with deps.uow() as uow:
-        contract = await _worker_contract(uow, actor, contract_id)
+        contract = await worker_contract(uow, actor, contract_id)
         text = _reason(reason, "拒签原因")
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         worker = next(p for p in parties if p.role == PartyRole.WORKER)
@@ -852,12 +852,12 @@ async def seal_image(deps: Deps, actor: Actor, seal_id: str) -> bytes:
     return await deps.blobs.get(seal.blob)
 
 
-async def _user(deps: Deps, user_id: str) -> User:
+async def load_user(deps: Deps, user_id: str) -> User:
     async with deps.uow() as uow:
         return await uow.get_or_404(User, user_id)
 
 
-async def _worker_ident(deps: Deps, contract: Contract) -> str:
+async def worker_ident(deps: Deps, contract: Contract) -> str:
     """The masked ID for the worker's certificate (never the full number)."""
     async with deps.uow() as uow:
         cards = await uow.workers.cards(deps, contract.enterprise_id, [contract.employee_id])

@@ -37,13 +37,13 @@ from .contracts import (
     LAUNCH_CONCURRENCY,
     NOT_FOUND,
     Context,
-    _enterprise_contract,
-    _id_list,
-    _unique_controls,
-    _user,
-    _worker_contract,
-    _worker_ident,
+    enterprise_contract,
+    id_list,
+    load_user,
     record_event,
+    unique_controls,
+    worker_contract,
+    worker_ident,
 )
 from .verification import VerificationDeps, verified_identity
 
@@ -56,7 +56,7 @@ def _party_values(contract: Contract, role: str, given: object) -> dict[str, str
     data = given if isinstance(given, dict) else {}
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for key, control in _unique_controls(contract.controls).items():
+    for key, control in unique_controls(contract.controls).items():
         if control["filled_by"] != role or control["kind"] in ("signature", "seal", "sign_date"):
             continue
         try:
@@ -116,7 +116,7 @@ async def start_enterprise_signing(
     require_enterprise_verified(enterprise)
     user = actor.require_user()
     method = _intent_method(intent_method)
-    ids = _id_list(contract_ids, "contract_ids", "请选择要签署的合同")
+    ids = id_list(contract_ids, "contract_ids", "请选择要签署的合同")
     per_contract = fields if isinstance(fields, dict) else {}
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -125,7 +125,7 @@ async def start_enterprise_signing(
             raise Invalid.field("seal_id", "请选择本企业的印章")
         clean: dict[str, dict[str, str]] = {}
         for cid in ids:
-            contract = await _enterprise_contract(uow, actor, cid)
+            contract = await enterprise_contract(uow, actor, cid)
             contract.require_signing()
             parties = (await uow.contracts.parties_of([cid]))[cid]
             mine = next(p for p in parties if p.role == PartyRole.ENTERPRISE)
@@ -168,7 +168,7 @@ async def start_worker_signing(
     method = _intent_method(intent_method)
     now = deps.clock.now()
     async with deps.uow() as uow:
-        contract = await _worker_contract(uow, actor, contract_id)
+        contract = await worker_contract(uow, actor, contract_id)
         contract.require_signing()
         if not user.verified:
             raise WrongState("请先完成个人实名认证，再签署合同", "person_not_verified")
@@ -362,13 +362,13 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
             image_blob = seal.blob
         else:
             image_blob = str(session.signature_blob)
-    user = await _user(deps, session.user_id)
+    user = await load_user(deps, session.user_id)
     image = await deps.blobs.get(image_blob)
     current = await deps.blobs.get(contract.document_blob)
     today = china_time(deps.clock.now()).date().isoformat()
     values = session.fields.get(contract.id, {})
     if role == "worker":
-        ident = await _worker_ident(deps, contract)
+        ident = await worker_ident(deps, contract)
         spec = SignSpec(
             contract.worker_name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
             stamps=_marks(contract, role, values, image, today),
