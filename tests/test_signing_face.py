@@ -129,6 +129,12 @@ async def test_worker_and_enterprise_sign_by_face(
     report = await client.app[DEPS].pdf.verify(pdf)
     assert [s.signer for s in report.signatures] == ["王五", "广州测试科技有限公司"]
     assert all(s.intact and s.trusted for s in report.signatures)
+    # The worker's certificate names the verified identity, masked.
+    masked = FORM["id_number"][:4] + "*" * 10 + FORM["id_number"][-4:]
+    assert (
+        masked in report.signatures[0].signer_subject
+        and FORM["id_number"] not in report.signatures[0].signer_subject
+    )
     events = (await api.get(f"/api/v1/contracts/{first}/events"))["items"]
     intents = [e for e in events if e["kind"] == "intent_verified"]
     assert [e["method"] for e in intents] == ["face", "face"]
@@ -223,3 +229,25 @@ async def test_a_verified_face_is_applied_once_by_whoever_comes_first(
     pdf = await api.get(f"/api/v1/contracts/{cid}/document.pdf")
     assert len((await deps.pdf.verify(pdf)).signatures) == 1
     assert await signing.resume_signing(deps) == 0
+
+
+async def test_the_worker_certificate_names_the_verified_person(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    """The roster can say otherwise (HR retyped the name); the certificate states who proved
+    their identity, the contract still shows the roster's party."""
+    world = await setup_contract_world(api, make_api, client, clock)
+    await verify_for_real(api, world["worker"], clock, world["enterprise"]["id"])
+    await api.call("PATCH", f"/api/v1/employees/{world['employee_id']}", {"name": "王伍"}, expect=200)
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    worker: Api = world["worker"]
+    session = await worker.post(
+        f"/api/v1/me/contracts/{cid}/signature", {"signature_png": signature_png(), "fields": {"bank_account": "6222020000000000"}},
+        expect=201,
+    )  # fmt: skip
+    code = (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]["code"]
+    await worker.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200)
+    pdf = await worker.get(f"/api/v1/contracts/{cid}/document.pdf")
+    (signature,) = (await client.app[DEPS].pdf.verify(pdf)).signatures
+    assert signature.signer == "王五" and signature.intact
+    assert (await api.get(f"/api/v1/contracts/{cid}"))["worker_name"] == "王伍"

@@ -368,9 +368,16 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
     today = china_time(deps.clock.now()).date().isoformat()
     values = session.fields.get(contract.id, {})
     if role == "worker":
-        ident = await worker_ident(deps, contract)
+        # The certificate names the person who proved who they are (their real-name identity);
+        # the roster's copy only where no identity is held.
+        person = await verified_identity(deps, user.id)
+        name, ident = (
+            (person.name, person.id_number_masked)
+            if person is not None
+            else (contract.worker_name, await worker_ident(deps, contract))
+        )
         spec = SignSpec(
-            contract.worker_name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
+            name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
             stamps=_marks(contract, role, values, image, today),
         )  # fmt: skip
     else:
