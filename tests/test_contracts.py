@@ -4,9 +4,11 @@ sign by both parties with SMS intent codes, download, audit trail, verification.
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from sqlalchemy import update
 
 from laborsign.api.http import DEPS
@@ -206,6 +208,7 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     assert (
         all(s.intact and s.trusted for s in report.signatures) and report.signatures[-1].covers_whole_document
     )
+    await _independent_verifiers(api, client, pdf)
     events = await api.get(f"/api/v1/contracts/{cid}/events")
     kinds = [e["kind"] for e in events["items"]]
     assert events["chain_intact"] is True
@@ -347,3 +350,37 @@ async def test_initiate_from_an_uploaded_pdf(api: Api, make_api: Any, client: An
     assert api.last_status == 201 and len(launched["contracts"]) == 1
     detail = await api.get(f"/api/v1/contracts/{launched['contracts'][0]['id']}")
     assert detail["status"] == "signing" and {c["kind"] for c in detail["controls"]} == {"signature", "seal"}
+
+
+async def _independent_verifiers(api: Api, client: Any, pdf: bytes) -> None:
+    """poppler's pdfsig (platform root in a throw-away NSS database) and the public verify API
+    accept the final contract, and both catch one changed byte."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from tests.pdf.test_signing import _nss_db, _pdfsig
+
+    at = pdf.index(b"stream\n") + 20  # inside the first content stream, under every signature
+    tampered = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+    form = aiohttp.FormData()
+    form.add_field("file", tampered, filename="contract.pdf", content_type="application/pdf")
+    report = await api.call("POST", "/api/v1/verify", data=form, expect=200)
+    assert report["signatures"] and not any(s["intact"] for s in report["signatures"])
+    if shutil.which("pdfsig") is None or shutil.which("certutil") is None:
+        assert os.environ.get("CI") != "true", "CI installs poppler-utils and libnss3-tools"
+        return
+    root = x509.load_pem_x509_certificate(await api.get("/api/v1/pki/root.pem")).public_bytes(Encoding.DER)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        nss = _nss_db(folder, root)
+        (folder / "good.pdf").write_bytes(pdf)
+        (folder / "bad.pdf").write_bytes(tampered)
+        good = _pdfsig(nss, folder / "good.pdf")
+        assert good.count("Signature is Valid.") == 2 and good.count("Certificate is Trusted.") == 2, good
+        assert "Total document signed" in good
+        bad = _pdfsig(nss, folder / "bad.pdf")
+        assert "Signature is Valid." not in bad and "Digest Mismatch" in bad, bad
