@@ -120,6 +120,31 @@
     });
   };
 
+  /* Brings login_form.html to life: the code / password tabs (the submit button's label follows
+     them), the code button and the login call; `done(data, fields)` takes over once logged in. */
+  LS.loginForm = function (form, side, done) {
+    const submit = form.querySelector("button[type=submit]");
+    let mode = "code";
+    document.querySelectorAll("[data-tab]").forEach(function (tab) {
+      tab.addEventListener("click", function () {
+        mode = tab.dataset.tab;
+        document.querySelectorAll("[data-tab]").forEach(function (t) { t.classList.toggle("active", t === tab); });
+        document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = p.dataset.pane !== mode; });
+        submit.textContent = mode === "code" ? submit.dataset.labelCode : submit.dataset.labelPassword;
+      });
+    });
+    LS.codeButton(form.querySelector("#send-code"), form.querySelector("#phone"), "login", form);
+    form.addEventListener("submit", async function (e) {
+      e.preventDefault();
+      const d = LS.formData(form);
+      const body = { side: side, phone: d.phone, agree_terms: d.agree_terms };
+      if (mode === "code") body.code = d.code; else body.password = d.password;
+      const r = await LS.api("POST", "/api/v1/auth/login", body, { allow401: true });
+      if (!r.ok) { LS.showError(form, r.data); return; }
+      done(r.data, d);
+    });
+  };
+
   LS.escape = function (text) {
     return String(text === null || text === undefined ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
