@@ -251,3 +251,44 @@ async def test_the_worker_certificate_names_the_verified_person(
     (signature,) = (await client.app[DEPS].pdf.verify(pdf)).signatures
     assert signature.signer == "王五" and signature.intact
     assert (await api.get(f"/api/v1/contracts/{cid}"))["worker_name"] == "王伍"
+
+
+async def test_a_batch_cut_short_by_shutdown_is_finished_later_each_contract_signed_once(
+    api: Api, make_api: Any, client: Any, clock: FakeClock, monkeypatch: Any
+) -> None:
+    world = await launched_world(api, make_api, client, clock, n=2)
+    first, second = world["ids"]
+    deps = client.app[DEPS]
+    real_sign = deps.pdf.sign
+    calls: list[int] = []
+    second_started = asyncio.Event()
+
+    async def stalls_on_the_second(data: bytes, spec: Any) -> bytes:
+        calls.append(1)
+        if len(calls) == 2:
+            second_started.set()
+            await asyncio.Event().wait()  # never finishes: the process is stopped here
+        return await real_sign(data, spec)
+
+    monkeypatch.setattr(signing, "LAUNCH_CONCURRENCY", 1)  # one contract at a time
+    monkeypatch.setattr(deps.pdf, "sign", stalls_on_the_second)
+    session = await api.post(
+        "/api/v1/signing-sessions",
+        {"contract_ids": [first, second], "seal_id": world["seal"]["id"], "intent_method": "face"},
+        expect=201,
+    )
+    assert (await provider_answers(client, sandbox_ref(session), True))[0] == 200
+    await asyncio.wait_for(second_started.wait(), 30)
+    await deps.tasks.drain(grace=0)  # shutdown: the applying task is cancelled
+    state = await api.get(f"/api/v1/signing-sessions/{session['id']}")
+    assert state["status"] == "pending" and state["intent"]["status"] == "passed"
+    assert (await api.get(f"/api/v1/contracts/{first}"))["parties"][1]["status"] == "signed"
+    assert (await api.get(f"/api/v1/contracts/{second}"))["parties"][1]["status"] == "pending"
+
+    monkeypatch.setattr(deps.pdf, "sign", real_sign)
+    assert await signing.resume_signing(deps) == 1  # the next process's job
+    state = await settled(api, session["id"])
+    assert state["result"] == {"signed": [first, second], "failed": []}
+    for cid in (first, second):
+        events = (await api.get(f"/api/v1/contracts/{cid}/events"))["items"]
+        assert [e["kind"] for e in events].count("signed") == 1

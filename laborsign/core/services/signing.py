@@ -16,7 +16,7 @@ from typing import Any
 
 from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
-from ..contracts import Contract, PartyRole, PartyStatus, display_value, parse_control_value
+from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value, parse_control_value
 from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..identity_rules import IdType
 from ..notify import notify_person
@@ -315,7 +315,13 @@ async def _apply(deps: Deps, session: SigningSession, ctx: Context) -> dict[str,
             except (WrongState, Invalid, NotFound) as exc:
                 errors[cid] = exc
 
-    await asyncio.gather(*(one(cid) for cid in session.contract_ids))
+    try:
+        await asyncio.gather(*(one(cid) for cid in session.contract_ids))
+    except asyncio.CancelledError:
+        # Stopped half-way (the process is shutting down): the session goes back to waiting,
+        # so what is left is applied again — by the resume job for a passed face check.
+        await asyncio.shield(_release(deps, session.id))
+        raise
     signed = [cid for cid in session.contract_ids if cid not in errors]
     failed = [{"id": cid, "error": e.code, "message": e.message} for cid, e in errors.items()]
     async with deps.uow() as uow:
@@ -327,6 +333,23 @@ async def _apply(deps: Deps, session: SigningSession, ctx: Context) -> dict[str,
         stored.result = {"signed": signed, "failed": failed}
         await uow.commit()
     return {"signed": signed, "failed": failed}
+
+
+def _signed_by(party: Party, session: SigningSession) -> bool:
+    return (
+        party.status == PartyStatus.SIGNED
+        and party.user_id == session.user_id
+        and party.signed_at is not None
+        and party.signed_at >= session.created_at
+    )
+
+
+async def _release(deps: Deps, session_id: str) -> None:
+    async with deps.uow() as uow:
+        stored = await uow.get_or_404(SigningSession, session_id)
+        if stored.status == SessionStatus.CONFIRMING:
+            stored.status = SessionStatus.PENDING
+            await uow.commit()
 
 
 def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
@@ -354,6 +377,8 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
         contract.require_signing()
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         party = next(p for p in parties if p.role == role)
+        if _signed_by(party, session):
+            return  # this session got there before it was interrupted
         if party.status != PartyStatus.PENDING:
             raise WrongState("该签署方已签署", "already_signed")
         version = contract.version
