@@ -283,6 +283,15 @@ class ContractRepository:
         stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
+    async def latest_session(self, user_id: str, intent_method: str) -> SigningSession | None:
+        stmt = (
+            select(SigningSession)
+            .where(signing_sessions.c.user_id == user_id, signing_sessions.c.intent_method == intent_method)
+            .order_by(signing_sessions.c.created_at.desc(), signing_sessions.c.id.desc())
+            .limit(1)
+        )
+        return (await self.s.execute(stmt)).scalar_one_or_none()
+
     async def sessions_to_resume(self, now: datetime, limit: int) -> list[SigningSession]:
         """Face-verified sessions whose signatures were never applied (the process applying
         them stopped): still pending, intent passed, not yet expired."""

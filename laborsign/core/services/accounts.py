@@ -142,14 +142,17 @@ async def request_sms_code(deps: Deps, phone_raw: object, purpose_raw: object) -
     return int(SMS_CODE_TTL.total_seconds()), 60
 
 
-async def consume_sms_code(deps: Deps, phone: str, purpose: str, code: object) -> bool:
+async def consume_sms_code(
+    deps: Deps, phone: str, purpose: str, code: object, not_before: datetime | None = None
+) -> bool:
     """Checks a code in its own transaction so that a wrong try is counted even when the
-    caller's request then fails. At most one caller ever gets True for a given code."""
+    caller's request then fails. At most one caller ever gets True for a given code.
+    `not_before`: a code sent earlier (for something else) does not count."""
     text = str(code or "").strip()
     now = deps.clock.now()
     async with deps.uow() as uow:
         sms = await uow.accounts.last_sms(phone, purpose)
-        if sms is None or not sms.usable(now):
+        if sms is None or not sms.usable(now) or (not_before is not None and sms.created_at < not_before):
             return False
         ok = sms.try_code(deps.secret, text, now)
         if ok:

@@ -81,9 +81,11 @@ def _intent_method(raw: object) -> IntentMethod:
 
 
 async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: User) -> None:
-    """Before the session is stored: a face check is opened with the provider for the signer's
-    verified identity (refused when there is none the provider can check)."""
-    if session.intent_method != IntentMethod.FACE:
+    """Before the session is stored (so a refusal leaves none behind): the SMS code is sent to
+    the signer, or a face check is opened with the provider for the signer's verified identity
+    (refused when there is none the provider can check)."""
+    if session.intent_method == IntentMethod.SMS:
+        await request_sms_code(deps, session.phone, SmsPurpose.INTENT)
         return
     person = await verified_identity(deps, user.id)
     if person is None or person.id_type != IdType.RESIDENT_ID:
@@ -94,11 +96,6 @@ async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: U
         session.id, person.name, person.id_number, f"/h5/intent/{session.id}"
     )
     session.redirected(start.url, start.ref)
-
-
-async def _after_stored(deps: Deps, session: SigningSession) -> None:
-    if session.intent_method == IntentMethod.SMS:
-        await request_sms_code(deps, session.phone, SmsPurpose.INTENT)
 
 
 async def start_enterprise_signing(
@@ -148,7 +145,6 @@ async def start_enterprise_signing(
     async with deps.uow() as uow:
         uow.add(session)
         await uow.commit()
-    await _after_stored(deps, session)
     return session
 
 
@@ -198,7 +194,6 @@ async def start_worker_signing(
             await uow.contracts.save_signature(user.id, blob, now)
         uow.add(session)
         await uow.commit()
-    await _after_stored(deps, session)
     return session
 
 
@@ -247,8 +242,14 @@ async def confirm_signing(
     session.check_open(deps.clock.now())
     if session.intent_method == IntentMethod.FACE:
         session.require_face_passed()
-    elif not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code):
-        raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+    else:
+        # A code confirms the signing it was sent for: not one started before it.
+        async with deps.uow() as uow:
+            latest = await uow.contracts.latest_session(session.user_id, IntentMethod.SMS)
+        if latest is not None and latest.id != session.id:
+            raise WrongState("您已提交了新的签署，本次签署已失效，请在最新的签署中确认", "session_superseded")
+        if not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code, session.created_at):
+            raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
     result = await _apply(deps, session, ctx)
     if result is None:
         raise WrongState("该签署已确认过，请勿重复提交", "session_used")
