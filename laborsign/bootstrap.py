@@ -25,9 +25,9 @@ from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
 from .identity import IdentityProviders, build_identity
-from .jobs import BackgroundTasks
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
+from .tasks import BackgroundTasks
 
 
 def load_secret(config: Config) -> bytes:

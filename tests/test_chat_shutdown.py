@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from laborsign.bots.channels import in_thread
-from laborsign.bots.runtime import ChatRuntime, stop_tasks
+from laborsign.bots.runtime import ChatRuntime
 from laborsign.core import outbox as ob
 from laborsign.core.clock import FakeClock
 from laborsign.core.outbox import OutboxMessage
+from laborsign.tasks import stop_tasks
 from laborsign.webhooks.common import CHAT
 from tests.chat_helpers import Platforms, channel_env, fake_platforms
 

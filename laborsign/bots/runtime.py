@@ -15,6 +15,7 @@ from ..config import Config
 from ..core import notify
 from ..core import outbox as ob
 from ..core.ports import Deps, UnitOfWork
+from ..tasks import stop_tasks
 from .channels import SDK_TIMEOUT, DingtalkSender, Sender, WechatSender, WecomSender
 from .dingtalk import StreamRunner
 from .engine import Engine
@@ -28,7 +29,6 @@ WORKER_CHANNELS = ("wechat", "dingtalk")
 # Long enough for a send under way to finish or time out (SDK and HTTP calls give up within
 # SDK_TIMEOUT) and be recorded, so that it is neither lost nor sent again after its lease.
 STOP_GRACE = SDK_TIMEOUT + 5
-CANCEL_GRACE = 5.0
 
 
 class ChatRuntime:
@@ -112,30 +112,3 @@ class ChatRuntime:
                     notify.set_chat_fanout(None)
                 if self._http is not None:
                     await self._http.close()
-
-
-async def stop_tasks(
-    tasks: list[asyncio.Task[None]], grace: float, cancel_grace: float = CANCEL_GRACE
-) -> None:
-    """Waits up to `grace` seconds for tasks told to stop, cancels those still running and
-    waits `cancel_grace` more. A task that outlives that is logged and left behind: shutdown
-    goes on rather than hang. A cancellation of the shutdown itself cancels the tasks and
-    goes on up."""
-    if not tasks:
-        return
-    try:
-        _, late = await asyncio.wait(tasks, timeout=grace)
-        for task in late:
-            log.warning("background task still busy at shutdown; cancelling", extra={"task": task.get_name()})
-            task.cancel()
-        if late:
-            _, stuck = await asyncio.wait(late, timeout=cancel_grace)
-            for task in stuck:
-                log.error("background task did not end when cancelled", extra={"task": task.get_name()})
-    except asyncio.CancelledError:
-        for task in tasks:
-            task.cancel()
-        raise
-    for task in tasks:
-        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("background task failed", exc_info=exc, extra={"task": task.get_name()})
