@@ -26,10 +26,21 @@ from .tokens import TIMEOUT, SharedToken, TokenError, dingtalk_fetch, wechat_fet
 log = logging.getLogger("laborsign.bots.channels")
 T = TypeVar("T")
 
-# WeChat/WeCom error codes: the token was refused → refresh and try again at once.
+# WeChat/WeCom error codes: the token was refused → refresh and try again at once (refused
+# again, it is retried after the backoff like any other temporary failure).
 TOKEN_ERRORS = {40001, 40014, 42001, 41001}
-# The person cannot be reached this way; retrying will not help.
-UNREACHABLE = {43004, 45015, 40003, 81013, 60111, 40031}
+# The person cannot be reached this way: not (or no longer) following the account (43004),
+# refusing its messages (43101), blocked (43019), an openid of another account (40003), past the
+# 48 h customer-service window (45015); on WeCom outside the app's range (40031, 81013, 60111).
+UNREACHABLE = {43004, 43101, 43019, 40003, 45015, 40031, 81013, 60111}
+# The request itself is refused and would be refused the same way on every try: a template
+# the account does not have (40037, 40036), data the template does not accept (47001, 47003),
+# empty or oversized content (44002, 44004, 45002), an interface the account lacks (48001).
+# Only a change of configuration helps; the dead letter can then be sent again.
+REFUSED = {40037, 40036, 47001, 47003, 44002, 44004, 45002, 48001}
+# Everything else (-1 system busy, 45009 / 45047 quotas, HTTP errors, broken connections,
+# timeouts) may pass later and is retried with backoff.
+PERMANENT = UNREACHABLE | REFUSED
 
 
 class SendError(Exception):
@@ -98,9 +109,7 @@ class _WechatpySender(abc.ABC):
                 if code is None:
                     status = getattr(getattr(exc, "response", None), "status_code", "?")
                     raise SendError(f"{self.channel} HTTP {status}") from exc
-                raise SendError(
-                    f"{self.channel} {code}: {exc.errmsg}", permanent=code in UNREACHABLE
-                ) from exc
+                raise SendError(f"{self.channel} {code}: {exc.errmsg}", permanent=code in PERMANENT) from exc
             except TimeoutError as exc:
                 raise SendError(f"{self.channel}: timed out") from exc
             except Exception as exc:  # requests' connection errors and the like

@@ -2,8 +2,8 @@
 
 Each serves the platform's real endpoints (token, sending, cards, QR codes; the DingTalk stream
 gateway's connection-open call and its websocket) and records what it received. `fail_next`
-makes the next sends fail the way the platform fails (an errcode, or HTTP 500) so retries can
-be checked."""
+makes the next sends fail the way the platform fails (an errcode, HTTP 500, or a connection
+closed without an answer) so retries and their absence can be checked."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+# The platforms' own wording of the errors the fakes can be told to answer with.
+ERRMSG = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40003: "invalid openid",
+    40037: "invalid template_id",
+    42001: "access_token expired",
+    43004: "require subscribe",
+    43101: "user refuse to accept the msg",
+    45009: "reach max api daily quota limit",
+    45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit",
+    47001: "data format error",
+}
+
 
 def aes_key() -> str:
     return base64.b64encode(os.urandom(32)).decode()[:-1]
@@ -34,6 +49,8 @@ class Fake:
     tokens_issued: int = 0
     fail_next: int = 0  # the next N sends fail
     fail_with_http: bool = False
+    fail_errcode: int = -1  # what a failing send answers when not HTTP 500
+    fail_by_disconnect: bool = False  # the connection is closed with no answer at all
     valid_tokens: set[str] = field(default_factory=set)
     hold: asyncio.Event | None = None  # when an unset event: sends are recorded, answered once it is set
     held: int = 0
@@ -51,13 +68,18 @@ class Fake:
         self.valid_tokens = {token}
         return token
 
-    def failing(self) -> web.Response | None:
+    def failing(self, request: web.Request) -> web.Response | None:
         if self.fail_next <= 0:
             return None
         self.fail_next -= 1
+        if self.fail_by_disconnect:
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=500)  # never reaches the caller
         if self.fail_with_http:
             return web.Response(status=500, text="internal error")
-        return web.json_response({"errcode": -1, "errmsg": "system error"})
+        errmsg = ERRMSG.get(self.fail_errcode, "error")
+        return web.json_response({"errcode": self.fail_errcode, "errmsg": errmsg})
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.received if r["kind"] == kind]
@@ -111,7 +133,7 @@ class FakeWechat(Fake):
     async def custom_send(self, request: web.Request) -> web.Response:
         if (bad := self._token_ok(request)) is not None:
             return bad
-        if (fail := self.failing()) is not None:
+        if (fail := self.failing(request)) is not None:
             return fail
         body = await request.json()
         if body.get("touser") in self.unsubscribed:
@@ -125,7 +147,7 @@ class FakeWechat(Fake):
         field an object with a string `value`, and the person must follow the account."""
         if (bad := self._token_ok(request)) is not None:
             return bad
-        if (fail := self.failing()) is not None:
+        if (fail := self.failing(request)) is not None:
             return fail
         body = await request.json()
         if body.get("template_id") not in self.template_ids:
@@ -186,7 +208,7 @@ class FakeWecom(Fake):
     async def send(self, request: web.Request) -> web.Response:
         if request.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-        if (fail := self.failing()) is not None:
+        if (fail := self.failing(request)) is not None:
             return fail
         body = await request.json()
         entry: dict[str, Any] = {"kind": body["msgtype"], "to": body["touser"], "agentid": body["agentid"]}
@@ -205,7 +227,7 @@ class FakeWecom(Fake):
     async def update_card(self, request: web.Request) -> web.Response:
         if request.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-        if (fail := self.failing()) is not None:
+        if (fail := self.failing(request)) is not None:
             return fail
         body = await request.json()
         task_id = self.response_codes.pop(body.get("response_code", ""), None)
