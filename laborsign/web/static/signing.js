@@ -6,7 +6,7 @@
   "use strict";
 
   LS.intentChoice = function () {
-    return '<fieldset class="intent-choice" style="border:0;padding:0;margin:10px 0"><legend style="font-size:13px;color:var(--muted)">意愿认证方式</legend>' +
+    return '<fieldset class="intent-choice"><legend>意愿认证方式</legend>' +
       '<label class="inline"><input type="radio" name="intent_method" value="sms" checked> 短信验证码</label> ' +
       '<label class="inline"><input type="radio" name="intent_method" value="face"> 人脸识别</label></fieldset>';
   };
