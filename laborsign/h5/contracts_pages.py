@@ -8,7 +8,7 @@ from aiohttp import web
 from ..api.http import DEPS
 from ..core.errors import NotFound
 from ..core.services.signing import public_session
-from ..core.signing import IntentStatus, SessionStatus
+from ..core.signing import IntentMethod, IntentStatus, SessionStatus
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()
@@ -40,7 +40,7 @@ async def intent_page(request: web.Request) -> web.Response:
     of the face check and of the signing, never the contracts themselves."""
     deps = request.app[DEPS]
     session = await public_session(deps, request.match_info["id"][:64])
-    if session is None or session.intent_method != "face":
+    if session is None or session.intent_method != IntentMethod.FACE:
         raise NotFound("签署会话不存在", "session_not_found")
     state = session.state(deps.clock.now())
     if session.intent_status == IntentStatus.FAILED:

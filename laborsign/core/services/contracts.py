@@ -37,7 +37,7 @@ from ..notify import notify_person
 from ..pdf.compose import merge_pdfs, rebase_controls
 from ..pdf.stamps import Stamp
 from ..ports import Deps, UnitOfWork
-from ..signing import Seal
+from ..signing import INTENT_METHOD_LABELS, Seal
 from ..templates import Template
 from ..values import mask_phone
 from ..verification import require_enterprise_verified
@@ -610,7 +610,7 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
         events = await uow.contracts.events_of(contract.id)
     intact, first_bad = verify_chain(events)
     ident = await worker_ident(deps, contract)
-    methods = {"sms": "短信验证码", "face": "人脸识别"}
+    methods: dict[str, str] = dict(INTENT_METHOD_LABELS)
     data = EvidenceData(
         contract_id=contract.id,
         contract_name=contract.name,
