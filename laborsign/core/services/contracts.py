@@ -610,7 +610,7 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
         events = await uow.contracts.events_of(contract.id)
     intact, first_bad = verify_chain(events)
     ident = await worker_ident(deps, contract)
-    methods: dict[str, str] = dict(INTENT_METHOD_LABELS)
+    methods: dict[str, str] = {str(k): v for k, v in INTENT_METHOD_LABELS.items()}
     data = EvidenceData(
         contract_id=contract.id,
         contract_name=contract.name,
