@@ -238,6 +238,30 @@ async def test_idle_flow_expires_with_a_message(
     assert "请输入您的真实姓名" not in answer  # the flow is over; the text is not taken as an answer
 
 
+async def test_idle_flow_of_someone_who_left_ends_without_a_message(
+    api: Api, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    await api.register_enterprise(clock)
+    link = await api.get("/api/v1/invite-link")
+    worker = WechatUser(client, platforms.wechat, clock)
+    await bind(worker, api, clock, WORKER)
+    await worker.post(worker.event_xml("SCAN", link["wechat_scene"]))
+    await worker.say("1")
+    while (await deliver(client)).handled:  # the binding code's SMS
+        pass
+    platforms.wechat.unsubscribed.add(worker.openid)
+    await worker.post(worker.event_xml("unsubscribe"))
+    clock.advance(hours=25)
+    stats = await deliver(client)
+    assert stats.handled == 0 and platforms.wechat.received == [], "nothing that could not reach them"
+    async with client.app[CHAT].deps.uow() as uow:
+        assert (await uow.chat.dead_letters(None, 0, 10))[1] == 0
+    platforms.wechat.unsubscribed.discard(worker.openid)
+    await worker.post(worker.event_xml("subscribe"))
+    answer = await worker.say(FORM["name"])
+    assert "请输入您的真实姓名" not in answer  # the flow ended all the same
+
+
 async def test_parametric_qr_code(api: Api, client: Any, platforms: Platforms, clock: FakeClock) -> None:
     await api.register_enterprise(clock)
     qr = await api.get("/api/v1/invite-link/wechat-qr")

@@ -1,7 +1,8 @@
 """WeChat Official Account notices as template messages: the real wechatpy client against the
 fake platform's message/template/send, what the worker receives (template, fields, link), a
-transient failure retried once, and a person who stopped following (43004): one try, a dead
-letter, the SMS that went with every notice still there."""
+transient failure retried once. A person who stopped following the account gets notices by
+SMS only (no WeChat call, no dead letter) until they follow again, whether WeChat told us
+(the unsubscribe event) or we learnt it from a refusal (43004)."""
 
 from __future__ import annotations
 
@@ -93,25 +94,80 @@ async def test_contract_notices_as_template_messages(
     assert (await deliver(client)).sent == 2
     assert fake.of("template")[-1]["url"] == f"{client.app[DEPS].public_url}/h5/contracts/{fresh}"
 
-    # The worker stops following the account (WeChat tells us, and from now on refuses with
-    # 43004). A reminder six hours later: one try, then a dead letter; no retries.
-    fake.unsubscribed.add(follower.openid)
-    await follower.post(follower.event_xml("unsubscribe"))
-    clock.advance(hours=6)
-    await api.post(f"/api/v1/contracts/{fresh}/remind", expect=200)
-    stats = await deliver(client)
-    assert stats.dead == 1 and stats.retried == 0 and stats.sent == 1  # the SMS
-    clock.advance(hours=2)
-    assert (await deliver(client)).handled == 0
-    assert len(fake.of("template")) == 3
 
+async def launched_world(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> tuple[dict[str, Any], WechatUser]:
+    """A verified enterprise and worker, the worker following and bound, nothing queued."""
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=WORKER)
+    follower = WechatUser(client, platforms.wechat, clock)
+    await bind(follower, api, clock, WORKER)
+    while (await deliver(client)).handled:
+        pass
+    platforms.wechat.received.clear()
+    return world, follower
+
+
+async def dead_letter_count(client: Any) -> int:
     async with client.app[DEPS].uow() as uow:
-        letters, total = await uow.chat.dead_letters(None, 0, 10)
-    assert total == 1
-    [letter] = letters
-    assert letter.channel == "wechat" and letter.kind == "contract_reminder"
-    assert letter.attempts == 1 and "43004" in letter.last_error
-    # The SMS written with every notice reaches the worker, with the link.
+        return (await uow.chat.dead_letters(None, 0, 10))[1]
+
+
+async def test_an_unfollowing_worker_gets_notices_by_sms_until_following_again(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    fake = platforms.wechat
+    world, follower = await launched_world(api, make_api, client, platforms, clock)
+
+    # The worker stops following: WeChat sends the event, and from then on refuses with 43004.
+    fake.unsubscribed.add(follower.openid)
+    assert await follower.post(follower.event_xml("unsubscribe")) == ""
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    stats = await deliver(client)
+    assert (stats.sent, stats.retried, stats.dead) == (1, 0, 0)  # the SMS alone
+    assert fake.received == [], "no WeChat call"
+    assert await dead_letter_count(client) == 0
     sms = await api.get(f"/api/v1/dev/sms?phone={WORKER}")
-    assert "提醒您尽快签署" in sms["items"][0]["text"]
-    assert f"/h5/contracts/{fresh}" in sms["items"][0]["text"]
+    assert "邀请您签署" in sms["items"][0]["text"] and f"/h5/contracts/{cid}" in sms["items"][0]["text"]
+
+    # Following again: notices go by WeChat again (and by SMS, as always).
+    fake.unsubscribed.discard(follower.openid)
+    assert "欢迎" in await follower.post(follower.event_xml("subscribe"))
+    clock.advance(hours=6)
+    await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
+    assert (await deliver(client)).sent == 2
+    [reminder] = fake.of("template")
+    assert reminder["to"] == follower.openid and "提醒您尽快签署" in reminder["data"]["keyword1"]["value"]
+    assert await dead_letter_count(client) == 0
+
+
+async def test_a_refusal_for_not_following_stops_later_notices_until_a_scan(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    """The unsubscribe event never reached us (the person left before it was recorded, or the
+    callback was lost): WeChat's 43004 answer tells us instead, once."""
+    fake = platforms.wechat
+    world, follower = await launched_world(api, make_api, client, platforms, clock)
+    fake.unsubscribed.add(follower.openid)
+
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    stats = await deliver(client)
+    assert (stats.sent, stats.retried, stats.dead) == (1, 0, 1)  # the SMS; the refused template
+    assert await dead_letter_count(client) == 1
+    clock.advance(hours=6)
+    await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
+    assert (await deliver(client)).sent == 1
+    assert (await deliver(client)).handled == 0
+    assert await dead_letter_count(client) == 1, "no second dead letter"
+
+    # Scanning the enterprise's QR code (SCAN comes only from a follower) restores WeChat.
+    fake.unsubscribed.discard(follower.openid)
+    link = await api.get("/api/v1/invite-link")
+    await follower.post(follower.event_xml("SCAN", link["wechat_scene"]))
+    while (await deliver(client)).handled:  # whatever the scan answered
+        pass
+    clock.advance(hours=6)
+    await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
+    assert (await deliver(client)).sent == 2
+    assert [r["to"] for r in fake.of("template")] == [follower.openid]

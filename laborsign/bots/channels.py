@@ -44,13 +44,17 @@ PERMANENT = UNREACHABLE | REFUSED
 
 
 class SendError(Exception):
-    def __init__(self, message: str, permanent: bool = False) -> None:
+    def __init__(self, message: str, permanent: bool = False, unfollowed: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        # The platform says the person does not follow the app: worth remembering, so that
+        # later notices do not try again (they go by SMS alone until the person follows).
+        self.unfollowed = unfollowed
 
 
 class Sender(Protocol):
     channel: str
+    app_id: str  # the chat identities' app id (WeChat app id, WeCom corp id, DingTalk client id)
 
     async def send(self, message: OutboxMessage) -> None: ...
 
@@ -81,9 +85,11 @@ class _WechatpySender(abc.ABC):
     """Shared retry-on-stale-token logic for the two wechatpy-based senders."""
 
     channel = ""
+    unfollowed: frozenset[int] = frozenset()  # errcodes meaning "does not follow the app"
 
-    def __init__(self, token: SharedToken) -> None:
+    def __init__(self, token: SharedToken, app_id: str) -> None:
         self.token = token
+        self.app_id = app_id
 
     @abc.abstractmethod
     def _client(self, access_token: str) -> Any:
@@ -109,7 +115,11 @@ class _WechatpySender(abc.ABC):
                 if code is None:
                     status = getattr(getattr(exc, "response", None), "status_code", "?")
                     raise SendError(f"{self.channel} HTTP {status}") from exc
-                raise SendError(f"{self.channel} {code}: {exc.errmsg}", permanent=code in PERMANENT) from exc
+                raise SendError(
+                    f"{self.channel} {code}: {exc.errmsg}",
+                    permanent=code in PERMANENT,
+                    unfollowed=code in self.unfollowed,
+                ) from exc
             except TimeoutError as exc:
                 raise SendError(f"{self.channel}: timed out") from exc
             except Exception as exc:  # requests' connection errors and the like
@@ -122,10 +132,11 @@ class WechatSender(_WechatpySender):
     customer-service messages for conversation answers."""
 
     channel = "wechat"
+    unfollowed = frozenset({43004})
 
     def __init__(self, deps: Deps, config: WechatConfig, http: Callable[[], aiohttp.ClientSession]) -> None:
         fetch = wechat_fetch(config.api_base_url, config.app_id, config.app_secret)
-        super().__init__(SharedToken(deps, f"wechat:{config.app_id}", fetch, http))
+        super().__init__(SharedToken(deps, f"wechat:{config.app_id}", fetch, http), config.app_id)
         self.config = config
 
     def _client(self, access_token: str) -> Any:
@@ -175,7 +186,9 @@ class WecomSender(_WechatpySender):
 
     def __init__(self, deps: Deps, config: WecomConfig, http: Callable[[], aiohttp.ClientSession]) -> None:
         fetch = wecom_fetch(config.api_base_url, config.corp_id, config.secret)
-        super().__init__(SharedToken(deps, f"wecom:{config.corp_id}:{config.agent_id}", fetch, http))
+        super().__init__(
+            SharedToken(deps, f"wecom:{config.corp_id}:{config.agent_id}", fetch, http), config.corp_id
+        )
         self.config = config
 
     def _client(self, access_token: str) -> Any:
@@ -244,6 +257,7 @@ class DingtalkSender:
 
     def __init__(self, deps: Deps, config: DingtalkConfig, http: Callable[[], aiohttp.ClientSession]) -> None:
         self.base = config.api_base_url.rstrip("/")
+        self.app_id = config.client_id
         self.config = config
         self.http = http
         fetch = dingtalk_fetch(config.api_base_url, config.client_id, config.client_secret)

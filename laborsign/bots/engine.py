@@ -321,6 +321,10 @@ class Engine:
             ctx.touch(conv)
             ctx.say(f"您的{self.flows[conv.flow].title}已超过24小时未完成，已自动结束。")
             conv = None
+        if ctx.incoming.event == "unsubscribe":
+            ctx.identity.unsubscribe(ctx.now)
+        else:
+            ctx.identity.resubscribe()  # only a follower can write to the app or scan its codes
         text = ctx.incoming.text.strip()
         if ctx.incoming.event:
             if self.on_event is not None:
@@ -422,6 +426,9 @@ class Engine:
             expired = await uow.chat.expired_conversations(now, limit)
             for conv in expired:
                 conv.expire(now)
+                identity = await uow.get(ChatIdentity, conv.identity_id)
+                if identity is not None and not identity.following:
+                    continue  # the message could not reach them
                 flow = self.flows.get(conv.flow)
                 title = flow.title if flow else "对话"
                 uow.outbox.add(

@@ -198,7 +198,10 @@ class Deliverer:
         try:
             await sender.send(claimed)
         except SendError as exc:
-            await self._finish(claimed.id, stats, error=str(exc), permanent=exc.permanent)
+            unfollowed = sender.app_id if exc.unfollowed else None
+            await self._finish(
+                claimed.id, stats, error=str(exc), permanent=exc.permanent, unfollowed=unfollowed
+            )
             return
         except Exception as exc:
             await self._finish(claimed.id, stats, error=f"{type(exc).__name__}: {exc}")
@@ -231,12 +234,17 @@ class Deliverer:
         sent: bool = False,
         error: str = "",
         permanent: bool = False,
+        unfollowed: str | None = None,  # the app the recipient does not follow
     ) -> None:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             message = await uow.get(OutboxMessage, message_id)
             if message is None or message.status != ob.OutboxStatus.PENDING:
                 return
+            if unfollowed is not None:
+                identity = await uow.chat.identity(message.channel, unfollowed, message.recipient)
+                if identity is not None:
+                    identity.unsubscribe(now)  # we missed the event, or it never came
             if sent:
                 message.mark_sent(now)
                 stats.sent += 1

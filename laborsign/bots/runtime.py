@@ -80,8 +80,8 @@ class ChatRuntime:
         identities = await uow.chat.identities_of([user_id], [c for c in WORKER_CHANNELS if c in self.apps])
         reached = False
         for identity in identities:
-            if self.apps.get(identity.channel) != identity.app_id:
-                continue
+            if self.apps.get(identity.channel) != identity.app_id or not identity.following:
+                continue  # another app's, or a person who left it: the SMS carries the notice
             uow.outbox.add(ob.chat(identity.channel, identity.external_id, kind, text, now, link=link))
             reached = True
         return reached

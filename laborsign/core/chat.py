@@ -34,11 +34,25 @@ class ChatIdentity:
     user_id: str | None = None
     phone: str | None = None
     bound_at: datetime | None = None
+    # Set while the person does not follow the app (WeChat: the unsubscribe event, or a send
+    # refused for that reason); notices then reach them by SMS alone.
+    unsubscribed_at: datetime | None = None
     id: str = field(default_factory=new_id)
 
     @property
     def bound(self) -> bool:
         return self.user_id is not None
+
+    @property
+    def following(self) -> bool:
+        return self.unsubscribed_at is None
+
+    def unsubscribe(self, now: datetime) -> None:
+        if self.unsubscribed_at is None:
+            self.unsubscribed_at = now
+
+    def resubscribe(self) -> None:
+        self.unsubscribed_at = None
 
     def bind(self, user_id: str, phone: str, now: datetime) -> None:
         self.user_id = user_id

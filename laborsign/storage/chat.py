@@ -43,6 +43,7 @@ chat_identities = Table(
     Column("phone", String(20)),
     Column("bound_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("unsubscribed_at", UTCDateTime()),
     UniqueConstraint("channel", "app_id", "external_id", name="uq_chat_identities_key"),
 )
 
