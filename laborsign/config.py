@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .bots import wechat_template
+
 ENV_PREFIX = "LABORSIGN_"
 
 
@@ -85,6 +87,14 @@ class WechatConfig(_Section):
     encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
     notice_template_id: str = ""  # template message for notices; empty = customer-service text
+    # Template key → notice value (bots/wechat_template.py); the default suits old templates.
+    notice_template_fields: dict[str, str] = dict(wechat_template.DEFAULT_FIELDS)
+
+    @field_validator("notice_template_fields")
+    @classmethod
+    def _fields_fit(cls, v: dict[str, str]) -> dict[str, str]:
+        wechat_template.check_fields(v)
+        return v
 
 
 class WecomConfig(_Section):
@@ -160,10 +170,19 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
 
 
 def _coerce_env(section_model: type[BaseModel], key: str, raw: str) -> Any:
-    """Environment values are strings; lists are written as comma-separated text."""
+    """Environment values are strings; lists are written as comma-separated text, tables as
+    comma-separated key=value pairs."""
     field = section_model.model_fields.get(key)
-    if field is not None and getattr(field.annotation, "__origin__", None) is list:
-        return [part.strip() for part in raw.split(",") if part.strip()]
+    origin = getattr(field.annotation, "__origin__", None) if field is not None else None
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if origin is list:
+        return parts
+    if origin is dict:
+        pairs = [part.partition("=") for part in parts]
+        bad = next((name for name, eq, _ in pairs if not eq or not name.strip()), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not key=value")
+        return {name.strip(): value.strip() for name, _, value in pairs}
     return raw
 
 
@@ -187,7 +206,10 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
         target = data.setdefault(section, {})
         for key, raw in values.items():
-            target[key] = _coerce_env(section_type, key, raw)
+            try:
+                target[key] = _coerce_env(section_type, key, raw)
+            except ValueError as exc:
+                raise ConfigError(f"invalid configuration — {section}.{key}: {exc}") from exc
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -52,3 +52,33 @@ async def test_migrations_match_tables(database_url: str, client) -> None:  # ty
         diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
     await engine.dispose()
     assert diff == [], f"tables and migrations disagree: {diff}"
+
+
+def test_wechat_notice_template_fields(tmp_path: Path) -> None:
+    default = load_config(environ={}).wechat.notice_template_fields
+    assert default == {"first": "title", "keyword1": "text", "remark": "hint"}
+    typed = load_config(
+        environ={"LABORSIGN_WECHAT__NOTICE_TEMPLATE_FIELDS": "thing1=text, time2=time,phrase3=status"}
+    )
+    assert typed.wechat.notice_template_fields == {"thing1": "text", "time2": "time", "phrase3": "status"}
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[wechat]\nnotice_template_fields = { thing01 = "text", date2 = "time" }\n', encoding="utf-8"
+    )
+    assert load_config(cfg, environ={}).wechat.notice_template_fields == {"thing01": "text", "date2": "time"}
+
+    def refused(value: str, *words: str) -> None:
+        with pytest.raises(ConfigError) as caught:
+            load_config(environ={"LABORSIGN_WECHAT__NOTICE_TEMPLATE_FIELDS": value})
+        message = str(caught.value)
+        assert "wechat.notice_template_fields" in message, message
+        for word in words:
+            assert word in message, message
+
+    refused("thing1=text,thing2=txt", "thing2", "txt")  # an unknown value
+    refused("thing1=text,character_string2=time", "character_string2")  # no value fits the type
+    refused("thing1=text,time2=text", "time2")  # a time field takes the time, nothing else
+    refused("thing1=text,phrase2=title", "phrase2")  # 5 Chinese characters: only the status
+    refused("thing1=title,time2=time", "text")  # the notice itself must go somewhere
+    refused("thing1=text,2thing=title", "2thing")  # not a template key
+    refused("thing1=text,time2", "time2")  # key=value expected

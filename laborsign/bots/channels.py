@@ -22,6 +22,7 @@ from ..config import DingtalkConfig, WechatConfig, WecomConfig
 from ..core.outbox import OutboxMessage
 from ..core.ports import Deps
 from .tokens import TIMEOUT, SharedToken, TokenError, dingtalk_fetch, wechat_fetch, wecom_fetch
+from .wechat_template import notice_values, template_data
 
 log = logging.getLogger("laborsign.bots.channels")
 T = TypeVar("T")
@@ -157,14 +158,10 @@ class WechatSender(_WechatpySender):
         link = message.payload.get("link")
         template_id = self.config.notice_template_id
         if message.kind != "reply" and template_id:
-            # The whole message opens the link, so a text written to lead into one (an SMS's
-            # "…请点击链接查看并签署：") drops its colon.
-            text = message.text.rstrip("：:") if link else message.text
-            data = {
-                "first": {"value": message.payload.get("title") or "劳动合同签通知"},
-                "keyword1": {"value": text},
-                "remark": {"value": "点击查看详情" if link else ""},
-            }
+            values = notice_values(
+                message.kind, message.text, link, message.payload.get("title"), message.created_at
+            )
+            data = template_data(self.config.notice_template_fields, values)
             await self._call(lambda c: c.message.send_template(openid, template_id, data, url=link))
             return
         text = f"{message.text}\n{link}" if link else message.text

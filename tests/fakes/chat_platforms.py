@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import time
 import uuid
@@ -35,6 +36,26 @@ ERRMSG = {
     45047: "out of response count limit",
     47001: "data format error",
 }
+
+
+# A current template's field is typed by its key's name (thing1, time2, …); WeChat refuses a
+# value breaking the type's rules. Old-style keys (first, keywordN, remark) take any text.
+_DAY = r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+_CLOCK = r"\d{1,2}:\d{2}(:\d{2})?"
+TYPED_RULES: dict[str, re.Pattern[str]] = {
+    "thing": re.compile(r"[^\n\r]{0,20}"),
+    "character_string": re.compile(r"[\x21-\x7e]{0,32}"),
+    "number": re.compile(r"\d{1,32}(\.\d+)?"),
+    "phrase": re.compile(r"[\u4e00-\u9fff]{0,5}"),
+    "time": re.compile(rf"(({_DAY}) )?{_CLOCK}"),
+    "date": re.compile(rf"({_DAY})( {_CLOCK})?"),
+}
+
+
+def typed_value_ok(key: str, value: str) -> bool:
+    kind = re.sub(r"\d+$", "", key)
+    rule = TYPED_RULES.get(kind)
+    return rule is None or rule.fullmatch(value) is not None
 
 
 def aes_key() -> str:
@@ -154,7 +175,8 @@ class FakeWechat(Fake):
             return web.json_response({"errcode": 40037, "errmsg": "invalid template_id"})
         data = body.get("data")
         if not isinstance(data, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
+            isinstance(v, dict) and isinstance(v.get("value"), str) and typed_value_ok(k, v["value"])
+            for k, v in data.items()
         ):
             return web.json_response({"errcode": 47001, "errmsg": "data format error"})
         if body.get("touser") in self.unsubscribed:
