@@ -18,7 +18,7 @@ from tests.chat_helpers import Platforms, WechatUser, channel_env, fake_platform
 from tests.conftest import Api
 from tests.test_chat_wechat import bind
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world
-from tests.test_onboarding import FORM
+from tests.test_onboarding import FORM, onboard
 
 WORKER = FORM["phone"]
 
@@ -155,6 +155,9 @@ async def test_a_refusal_for_not_following_stops_later_notices_until_a_scan(
     stats = await deliver(client)
     assert (stats.sent, stats.retried, stats.dead) == (1, 0, 1)  # the SMS; the refused template
     assert await dead_letter_count(client) == 1
+    letters = await api.get("/api/v1/chat/dead-letters")  # listed for the enterprise's HR
+    assert letters["total"] == 1 and letters["items"][0]["kind"] == "contract_to_sign"
+    assert "43004" in letters["items"][0]["last_error"]
     clock.advance(hours=6)
     await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
     assert (await deliver(client)).sent == 1
@@ -171,3 +174,33 @@ async def test_a_refusal_for_not_following_stops_later_notices_until_a_scan(
     await api.post(f"/api/v1/contracts/{cid}/remind", expect=200)
     assert (await deliver(client)).sent == 2
     assert [r["to"] for r in fake.of("template")] == [follower.openid]
+
+
+async def test_dead_letters_of_onboarding_notices_are_listed_for_their_enterprise(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    fake = platforms.wechat
+    await api.register_enterprise(clock)
+    worker = await make_api()
+    record = await onboard(api, worker, clock)
+    follower = WechatUser(client, fake, clock)
+    await bind(follower, api, clock, WORKER)
+    while (await deliver(client)).handled:
+        pass
+
+    fake.template_ids.clear()  # the template was deleted in the account's console: 40037
+    await api.post(f"/api/v1/onboarding/{record['id']}/approve", {}, expect=200)
+    stats = await deliver(client)
+    assert (stats.sent, stats.dead) == (1, 1)  # the SMS; the refused template message
+    letters = await api.get("/api/v1/chat/dead-letters")
+    assert letters["total"] == 1
+    [letter] = letters["items"]
+    assert letter["kind"] == "onboarding_approved" and "40037" in letter["last_error"]
+    assert "审核通过" in letter["text"]
+
+    # Another enterprise's HR does not see it.
+    other = await make_api()
+    await other.register_enterprise(
+        clock, phone="13900139000", name="乙方企业有限公司", credit_code="91440101MA59ABCD0A"
+    )
+    assert (await other.get("/api/v1/chat/dead-letters"))["total"] == 0

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 
@@ -73,7 +74,14 @@ class ChatRuntime:
         await self.engine.forget_old_inbound()
 
     async def fanout(
-        self, uow: UnitOfWork, user_id: str, kind: str, text: str, link: str | None, now: datetime
+        self,
+        uow: UnitOfWork,
+        user_id: str,
+        kind: str,
+        text: str,
+        link: str | None,
+        now: datetime,
+        payload: dict[str, Any],
     ) -> bool:
         """Notices to a person also go to every chat they bound (the SMS is written by the
         caller as the channel that reaches everyone)."""
@@ -82,7 +90,9 @@ class ChatRuntime:
         for identity in identities:
             if self.apps.get(identity.channel) != identity.app_id or not identity.following:
                 continue  # another app's, or a person who left it: the SMS carries the notice
-            uow.outbox.add(ob.chat(identity.channel, identity.external_id, kind, text, now, link=link))
+            uow.outbox.add(
+                ob.chat(identity.channel, identity.external_id, kind, text, now, link=link, **payload)
+            )
             reached = True
         return reached
 

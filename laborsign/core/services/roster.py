@@ -499,6 +499,7 @@ async def approve(
         await notify_person(
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_approved",
             text=f"您提交给【{enterprise.name}】的入职资料已审核通过，欢迎加入！", link=None, now=now,
+            enterprise_id=enterprise.id, record_id=record.id,
         )  # fmt: skip
         await uow.commit()
     return record, employee
@@ -513,7 +514,7 @@ async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> On
         await notify_person(
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_rejected",
             text=f"您提交给【{enterprise.name}】的入职资料未通过审核，原因：{record.reject_reason}。请修改后重新提交。",
-            link=None, now=now,
+            link=None, now=now, enterprise_id=enterprise.id, record_id=record.id,
         )  # fmt: skip
         await uow.commit()
     return record
