@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from datetime import timedelta
 from typing import Any
 
@@ -356,13 +357,37 @@ async def _independent_verifiers(api: Api, client: Any, pdf: bytes) -> None:
     """poppler's pdfsig (platform root in a throw-away NSS database) and the public verify API
     accept the final contract, and both catch one changed byte."""
     import shutil
-    import tempfile
     from pathlib import Path
 
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from tests.pdf.test_signing import _nss_db, _pdfsig
+
+    form = aiohttp.FormData()
+    form.add_field("file", pdf, filename="contract.pdf", content_type="application/pdf")
+    clean = await api.call("POST", "/api/v1/verify", data=form, expect=200)
+    assert clean["known_to_platform"] is True
+    assert [(s["intact"], s["trusted"], s["problem"]) for s in clean["signatures"]] == [(True, True, "")] * 2
+    # pyHanko's own verdict, not only ours: the worker's signature is followed by form filling
+    # (the enterprise's marks in their prepared fields), which an approval signature allows.
+    from io import BytesIO
+
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    with tempfile.NamedTemporaryFile(suffix=".pem") as root_file:
+        root_file.write(await api.get("/api/v1/pki/root.pem"))
+        root_file.flush()
+        roots = [load_cert_from_pemder(root_file.name)]
+    for embedded in PdfFileReader(BytesIO(pdf)).embedded_signatures:
+        status = await async_validate_pdf_signature(
+            embedded, ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+        )
+        assert status.bottom_line and status.docmdp_ok, status.pretty_print_details()
+        assert status.modification_level.name in ("NONE", "FORM_FILLING")
 
     at = pdf.index(b"stream\n") + 20  # inside the first content stream, under every signature
     tampered = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]

@@ -1,10 +1,12 @@
 """Marks a signing party adds to an already-signed document: its own field values, its
 handwritten signature or seal images and the signing date.
 
-They are added as print-visible stamp annotations in the incremental update that also holds
-the party's signature (so the signature that makes them covers them), never by rewriting page
-content: the signatures already in the file stay intact and validators classify the change
-as an annotation (allowed after approval signatures)."""
+Before anyone signs, every such mark gets an empty read-only form field (`add_slots`); a
+party's act gives its fields their appearance in the incremental update that also holds its
+signature (so the signature that makes them covers them), never by rewriting page content.
+The signatures already in the file stay intact, and validators classify the change as form
+filling, which approval signatures allow (pyHanko: FORM_FILLING). Documents prepared without
+fields get print-visible stamp annotations instead."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class Stamp:
     height: float
     text: str | None = None
     image_png: bytes | None = None
+    slot: str | None = None  # the form field prepared for this mark before anyone signed
 
 
 @lru_cache(maxsize=1)
@@ -200,25 +203,131 @@ def _text_appearances(writer: IncrementalPdfFileWriter, texts: list[Stamp]) -> l
     return forms
 
 
+class _Pages:
+    """Page references and boxes of the revision being written (each lookup walks the tree)."""
+
+    def __init__(self, writer: IncrementalPdfFileWriter) -> None:
+        self.writer = writer
+        self.seen: dict[int, tuple[generic.IndirectObject, list[float]]] = {}
+
+    def rect(self, s: Stamp) -> tuple[generic.IndirectObject, generic.ArrayObject]:
+        if s.page not in self.seen:
+            page_ref, _ = self.writer.find_page_for_modification(s.page - 1)
+            self.seen[s.page] = (page_ref, [float(v) for v in page_ref.get_object()["/MediaBox"]])
+        page_ref, box = self.seen[s.page]
+        left, top = box[0] + s.x, box[3] - s.y
+        corners = (left, top - s.height, left + s.width, top)
+        return page_ref, generic.ArrayObject([generic.FloatObject(v) for v in corners])
+
+
+def _empty_appearance(s: Stamp) -> generic.StreamObject:
+    return generic.StreamObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+            generic.pdf_name("/BBox"): generic.ArrayObject(
+                [generic.FloatObject(v) for v in (0, 0, s.width, s.height)]
+            ),
+        },
+        stream_data=b"",
+    )
+
+
+def _acroform_fields(writer: IncrementalPdfFileWriter) -> generic.ArrayObject:
+    """The document's top-level form fields, marked for update in this revision."""
+    root = writer.root
+    if "/AcroForm" not in root:
+        form = generic.DictionaryObject({generic.pdf_name("/Fields"): generic.ArrayObject()})
+        root[generic.pdf_name("/AcroForm")] = writer.add_object(form)
+        writer.update_root()
+        return form["/Fields"]
+    raw = root.raw_get("/AcroForm")
+    form = raw.get_object()
+    if isinstance(raw, generic.IndirectObject):
+        writer.mark_update(raw)
+    else:
+        writer.update_root()
+    if "/Fields" not in form:
+        form[generic.pdf_name("/Fields")] = generic.ArrayObject()
+    fields_raw = form.raw_get("/Fields")
+    if isinstance(fields_raw, generic.IndirectObject):
+        writer.mark_update(fields_raw)
+    return fields_raw.get_object()
+
+
+def add_slots(data: bytes, slots: list[Stamp]) -> bytes:
+    """Before anyone signs: a read-only pushbutton field, with an empty appearance, for every
+    mark a party will add (its values, date, handwritten signature or seal). A party's act
+    then only gives its own fields their appearance: a form-filling change, which validators
+    allow after earlier approval signatures — new annotations would instead count as an
+    unexplained change to the signed document."""
+    if not slots:
+        return data
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    fields = _acroform_fields(writer)
+    pages = _Pages(writer)
+    for s in slots:
+        assert s.slot
+        page_ref, rect = pages.rect(s)
+        widget = generic.DictionaryObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+                generic.pdf_name("/FT"): generic.pdf_name("/Btn"),
+                # Pushbutton (bit 17) + ReadOnly (bit 1): no value, nothing to click or type.
+                generic.pdf_name("/Ff"): generic.NumberObject((1 << 16) | 1),
+                generic.pdf_name("/T"): generic.TextStringObject(s.slot),
+                generic.pdf_name("/Rect"): rect,
+                generic.pdf_name("/F"): generic.NumberObject(4),  # printed
+                generic.pdf_name("/P"): page_ref,
+                generic.pdf_name("/AP"): generic.DictionaryObject(
+                    {generic.pdf_name("/N"): writer.add_object(_empty_appearance(s))}
+                ),
+            }
+        )
+        ref = writer.add_object(widget)
+        writer.register_annotation(page_ref, ref)
+        fields.append(ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _slot_fields(writer: IncrementalPdfFileWriter) -> dict[str, generic.IndirectObject]:
+    root = writer.root
+    if "/AcroForm" not in root:
+        return {}
+    found = {}
+    for ref in root["/AcroForm"].get("/Fields", []):
+        name = ref.get_object().get("/T")
+        if isinstance(name, str):
+            found[name] = ref
+    return found
+
+
 def stamp_into(writer: IncrementalPdfFileWriter, stamps: list[Stamp]) -> None:
-    """Registers the marks as annotations in the revision `writer` is preparing."""
+    """Puts the marks into the revision `writer` is preparing: as the appearance of the field
+    prepared for each (add_slots), or — in documents made before fields were prepared — as a
+    stamp annotation."""
     texts = [s for s in stamps if s.image_png is None]
     text_forms = iter(_text_appearances(writer, texts) if texts else [])
-    pages: dict[int, tuple[generic.IndirectObject, list[float]]] = {}
+    slots = _slot_fields(writer) if any(s.slot for s in stamps) else {}
+    pages = _Pages(writer)
     for s in stamps:
-        if s.page not in pages:  # each lookup walks the page tree
-            page_ref, _ = writer.find_page_for_modification(s.page - 1)
-            pages[s.page] = (page_ref, [float(v) for v in page_ref.get_object()["/MediaBox"]])
-        page_ref, box = pages[s.page]
-        left, top = box[0] + s.x, box[3] - s.y
         appearance = _image_appearance(writer, s) if s.image_png is not None else next(text_forms)
+        slot = slots.get(s.slot or "")
+        if slot is not None:
+            slot.get_object()[generic.pdf_name("/AP")] = generic.DictionaryObject(
+                {generic.pdf_name("/N"): appearance}
+            )
+            writer.mark_update(slot)
+            continue
+        page_ref, rect = pages.rect(s)
         annot = generic.DictionaryObject(
             {
                 generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
                 generic.pdf_name("/Subtype"): generic.pdf_name("/Stamp"),
-                generic.pdf_name("/Rect"): generic.ArrayObject(
-                    [generic.FloatObject(v) for v in (left, top - s.height, left + s.width, top)]
-                ),
+                generic.pdf_name("/Rect"): rect,
                 # Print (4) + ReadOnly (64) + Locked (128): shown and printed, not editable.
                 generic.pdf_name("/F"): generic.NumberObject(4 | 64 | 128),
                 generic.pdf_name("/NM"): generic.TextStringObject(uuid.uuid4().hex),

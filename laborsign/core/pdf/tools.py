@@ -11,7 +11,7 @@ from .evidence import EvidenceData, build_evidence_report
 from .fill import FillItem, fill_pdf
 from .inspect import PdfInfo
 from .pades import PkiSettings, SignSpec, platform_ca, sign_document
-from .stamps import Stamp, add_stamps
+from .stamps import Stamp, add_slots, add_stamps
 from .validate import SignatureReport
 from .workers import PdfWorkers
 
@@ -57,6 +57,12 @@ class PdfEngine:
             ]
             return await self.workers.run(fill_pdf, data, items)
         return await self.workers.run(add_stamps, data, stamps)
+
+    async def add_slots(self, data: bytes, slots: list[Stamp]) -> bytes:
+        """Empty read-only fields where the parties' marks will go (before anyone signs)."""
+        if not slots:
+            return data
+        return await self.workers.run(add_slots, data, slots)
 
     async def sign(self, data: bytes, spec: SignSpec) -> bytes:
         return await self.workers.run(sign_document, data, spec, self.pki)

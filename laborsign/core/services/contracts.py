@@ -156,6 +156,20 @@ def _stamps_for(controls: list[dict[str, Any]], values: dict[str, str]) -> list[
     ]
 
 
+def slot_name(index: int) -> str:
+    """The form field prepared for the control at `index` of a contract's controls."""
+    return f"ls_mark_{index}"
+
+
+def party_slots(controls: list[dict[str, Any]]) -> list[Stamp]:
+    """Where the parties' own marks will go: one prepared field per control they fill."""
+    return [
+        Stamp(c["page"], c["x"], c["y"], c["width"], c["height"], slot=slot_name(i))
+        for i, c in enumerate(controls)
+        if c["filled_by"] in ("worker", "enterprise")
+    ]
+
+
 def _parse_party(raw: object, enterprise: Enterprise, actor: Actor) -> dict[str, Any]:
     data = raw if isinstance(raw, dict) else {}
     operator = actor.member.name if actor.member else ""
@@ -338,6 +352,7 @@ async def _launch_one(
         if entry not in result.warnings:
             result.warnings.append(entry)
     filled = await deps.pdf.stamp(base, _stamps_for(controls, values), flatten=True)
+    filled = await deps.pdf.add_slots(filled, party_slots(controls))
     blob = await deps.blobs.put(filled)
     sha = hashlib.sha256(filled).hexdigest()
     creator = actor.user.id if actor.user else (actor.api_key.created_by if actor.api_key else "")
@@ -410,7 +425,8 @@ async def _store_and_launch(
 async def initiate_from_upload(
     deps: Deps, actor: Actor, *, pdf: bytes, meta: dict[str, Any], ctx: Context
 ) -> LaunchResult:
-    """上传文件直接发起: the PDF is used as it is; only parties and signature areas are added."""
+    """上传文件直接发起: the PDF is used as it is; only the parties' signature and seal areas
+    are added (as prepared fields)."""
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
     facts = await deps.pdf.inspect(pdf)
@@ -453,6 +469,7 @@ async def initiate_from_upload(
     kinds = {c["kind"] for c in controls}
     if kinds != {"signature", "seal"}:
         raise Invalid.field("placements", "请同时放置劳动者签名位置和企业盖章位置")
+    pdf = await deps.pdf.add_slots(pdf, party_slots(controls))
     blob = await deps.blobs.put(pdf)
     sha = hashlib.sha256(pdf).hexdigest()
     result = LaunchResult(batch_id=uuid.uuid4().hex)

@@ -41,6 +41,7 @@ from .contracts import (
     id_list,
     load_user,
     record_event,
+    slot_name,
     unique_controls,
     worker_contract,
     worker_ident,
@@ -356,16 +357,17 @@ async def _release(deps: Deps, session_id: str) -> None:
 def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
     area_kind = "signature" if role == "worker" else "seal"
     stamps = []
-    for c in contract.controls:
+    for i, c in enumerate(contract.controls):
         if c["filled_by"] != role:
             continue
         box = (c["page"], c["x"], c["y"], c["width"], c["height"])
+        slot = slot_name(i)
         if c["kind"] == area_kind:
-            stamps.append(Stamp(*box, image_png=image))
+            stamps.append(Stamp(*box, image_png=image, slot=slot))
         elif c["kind"] == "sign_date":
-            stamps.append(Stamp(*box, text=display_value(c, today)))
+            stamps.append(Stamp(*box, text=display_value(c, today), slot=slot))
         elif c["key"] in values:
-            stamps.append(Stamp(*box, text=display_value(c, values[c["key"]])))
+            stamps.append(Stamp(*box, text=display_value(c, values[c["key"]]), slot=slot))
     return stamps
 
 
