@@ -261,3 +261,24 @@ async def test_hr_initiates_from_an_uploaded_pdf(
     listed = await api.get("/api/v1/contracts?q=已编辑合同")
     detail = await api.get(f"/api/v1/contracts/{listed['items'][0]['id']}")
     assert {c["page"] for c in detail["controls"]} == {3}
+
+
+async def test_hr_drags_the_seal_with_the_mouse_on_a_laptop_screen(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    """1280×800: the seal area is far down the contract; the seal panel stays in view beside
+    it, so a real mouse drag reaches it."""
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto(f"/dashboard/contracts/{cid}")
+    await page.get_by_role("button", name="签署").click()  # scrolls to the seal area
+    zone = page.locator(".drop").first
+    await expect(zone).to_be_in_viewport()
+    seal = page.locator("[data-seal]").first
+    await expect(seal).to_be_in_viewport()
+    await seal.drag_to(zone)
+    await expect(page.locator(".drop img")).to_have_count(1)
+    await expect(page.locator("#submit-seal")).to_be_enabled()

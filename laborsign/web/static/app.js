@@ -176,7 +176,9 @@
     if (!me) return;
     if (!me.enterprise) { location.href = me.enterprises.length ? "/choose" : "/register"; return; }
     LS.current = me;
-    document.getElementById("who-enterprise").textContent = me.enterprise.name;
+    const ent = document.getElementById("who-enterprise");
+    ent.textContent = me.enterprise.name;
+    ent.title = me.enterprise.name;
     document.getElementById("who-name").textContent = (me.user && (me.user.name || me.user.phone_masked)) || "";
     if (me.enterprises.length > 1) document.getElementById("switch-enterprise").hidden = false;
     document.getElementById("logout").addEventListener("click", async function () {
