@@ -128,14 +128,7 @@ class Deliverer:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             for mine in claimed:
-                message = await uow.get(OutboxMessage, mine.id)
-                # Only while the lease is still ours: once it ran out another process may hold it.
-                if (
-                    message is not None
-                    and message.status == ob.OutboxStatus.PENDING
-                    and message.next_attempt_at == mine.next_attempt_at
-                ):
-                    message.postpone(now)
+                if await uow.outbox_queue.release(mine.id, mine.next_attempt_at, now):
                     stats.released += 1
             await uow.commit()
 

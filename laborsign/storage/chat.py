@@ -272,6 +272,20 @@ class OutboxQueue:
         messages.sort(key=lambda m: (m.created_at, m.id))
         return messages
 
+    async def release(self, message_id: str, lease_until: datetime, now: datetime) -> bool:
+        """Ends a claim never acted on — only while the lease is still the one taken (compared
+        in the UPDATE itself: once it ran out another process may have claimed the row)."""
+        result = await self.s.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == message_id,
+                outbox.c.status == OutboxStatus.PENDING,
+                outbox.c.next_attempt_at == lease_until,
+            )
+            .values(next_attempt_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def sent_since(self, channel: str, recipient: str, since: datetime) -> list[datetime]:
         stmt = select(outbox.c.sent_at).where(
             outbox.c.channel == channel,
