@@ -274,7 +274,8 @@ async def test_hr_drags_the_seal_with_the_mouse_on_a_laptop_screen(
     await use_session(desktop, api)
     page = desktop
     await page.goto(f"/dashboard/contracts/{cid}")
-    await page.get_by_role("button", name="签署").click()  # scrolls to the seal area
+    await expect(page.locator(".drop")).to_have_count(1)
+    await page.get_by_role("button", name="签署", exact=True).click()  # scrolls to the seal area
     zone = page.locator(".drop").first
     await expect(zone).to_be_in_viewport()
     seal = page.locator("[data-seal]").first
