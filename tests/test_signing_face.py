@@ -117,6 +117,10 @@ async def test_worker_and_enterprise_sign_by_face(
     for cid in (first, second):
         parties = (await api.get(f"/api/v1/contracts/{cid}"))["parties"]
         assert parties[1]["status"] == "pending"
+        trail = await api.get(f"/api/v1/contracts/{cid}/events")
+        failed_try = [e for e in trail["items"] if e["kind"] == "intent_failed"]
+        assert len(failed_try) == 1 and failed_try[0]["label"] == "意愿认证未通过"
+        assert failed_try[0]["method"] == "face" and trail["chain_intact"] is True
 
     passing = await api.post("/api/v1/signing-sessions", body, expect=201)
     assert (await provider_answers(client, sandbox_ref(passing), True))[0] == 200

@@ -233,6 +233,7 @@ EVENT_LABELS = {
     "filled": "填写合同内容",
     "intent_requested": "发起意愿认证",
     "intent_verified": "意愿认证通过",
+    "intent_failed": "意愿认证未通过",
     "signed": "签署",
     "reminded": "催签",
     "withdrawn": "撤回",

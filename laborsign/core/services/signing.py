@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from ..accounts import Permission, SmsPurpose, User
@@ -21,7 +22,7 @@ from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..identity_rules import IdType
 from ..notify import notify_person
 from ..pdf.stamps import Stamp
-from ..ports import Deps
+from ..ports import Deps, UnitOfWork
 from ..signing import (
     SIGNING_SESSION_TTL,
     IntentMethod,
@@ -272,10 +273,28 @@ async def face_intent_result(deps: Deps, result: RedirectResult) -> SigningSessi
                            ensure_ascii=False, sort_keys=True, default=str),
                 INTENT_RESULT_CTX,
             )  # fmt: skip
+            if session.intent_status == IntentStatus.FAILED:
+                await _record_failed_intent(uow, session, now)
         await uow.commit()
     if recorded and session.intent_status == IntentStatus.PASSED:
         deps.spawn(_apply_logged(deps, session), f"signing-{session.id}")
     return session
+
+
+async def _record_failed_intent(uow: UnitOfWork, session: SigningSession, now: datetime) -> None:
+    """A failed face check is part of each contract's audit trail (who tried, when, why)."""
+    user = await uow.get_or_404(User, session.user_id)
+    ctx = Context(session.ip, session.user_agent)
+    for cid in session.contract_ids:
+        contract = await uow.get(Contract, cid)
+        if contract is None:
+            continue
+        worker = session.party_role == "worker"
+        await record_event(
+            uow, contract, "intent_failed", now, ctx, actor_type="worker" if worker else "enterprise",
+            actor_id=user.id, actor_name=contract.worker_name if worker else (user.name or ""),
+            method=session.intent_method, provider_ref=session.intent_ref, reason=session.intent_reason,
+        )  # fmt: skip
 
 
 async def resume_signing(deps: Deps, limit: int = 50) -> int:
