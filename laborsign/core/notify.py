@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from . import outbox
-from .contracts import Contract
 from .ports import UnitOfWork
 
 
@@ -45,20 +44,7 @@ async def notify_person(
     now: datetime,
     **payload: Any,
 ) -> None:
-    if "enterprise_id" not in payload and (enterprise_id := await _enterprise_of(uow, payload)):
-        payload["enterprise_id"] = enterprise_id
     sms_text = f"{text} {link}" if link else text
     uow.outbox.add(outbox.sms(phone, kind, sms_text, now, link=link, **payload))
     if user_id and _chat_fanout is not None:
         await _chat_fanout(uow, user_id, kind, text, link, now, payload)
-
-
-async def _enterprise_of(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
-    """The enterprise a notice is about, so that a message that fails every try is listed for
-    that enterprise's HR (dead letters are shown per enterprise). A contract's notices name
-    the contract; it is already loaded in this transaction."""
-    contract_id = payload.get("contract_id")
-    if not contract_id:
-        return None
-    contract = await uow.get(Contract, str(contract_id))
-    return contract.enterprise_id if contract is not None else None

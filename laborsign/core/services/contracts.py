@@ -417,6 +417,7 @@ async def _store_and_launch(
             link=f"{deps.public_url}/h5/contracts/{contract.id}",
             now=now,
             contract_id=contract.id,
+            enterprise_id=contract.enterprise_id,
         )
         await uow.commit()
     return contract, parties
@@ -692,6 +693,7 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
             link=f"{deps.public_url}/h5/contracts/{contract.id}",
             now=now,
             contract_id=contract.id,
+            enterprise_id=contract.enterprise_id,
         )
         await uow.commit()
     return contract
@@ -729,6 +731,7 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
             uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_withdrawn",
             text=f"【{contract.enterprise_party['name']}】已撤回《{contract.name}》，原因：{text}。", link=None, now=now,
             contract_id=contract.id,
+            enterprise_id=contract.enterprise_id,
         )  # fmt: skip
         await uow.commit()
     return contract
@@ -810,6 +813,7 @@ async def expire_due(deps: Deps, limit: int = 200) -> int:
             await notify_person(
                 uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_expired",
                 text=f"《{contract.name}》已超过签署截止时间，合同已过期。", link=None, now=now, contract_id=contract.id,
+                enterprise_id=contract.enterprise_id,
             )  # fmt: skip
             await uow.commit()
             done += 1

@@ -483,5 +483,6 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
                 uow, phone=stored.worker_phone, user_id=stored.worker_user_id, kind="contract_completed",
                 text=f"《{stored.name}》已由双方签署完成，可随时查看和下载：",
                 link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
+                enterprise_id=stored.enterprise_id,
             )  # fmt: skip
         await uow.commit()
