@@ -172,6 +172,15 @@ class WecomMember:
         }  # fmt: skip
         return await self.post(_xml(fields))
 
+    async def app_event(self, event: str) -> str:
+        """subscribe / unsubscribe: the member was added to or removed from the app."""
+        fields = {
+            "ToUserName": self.fake.corp_id, "FromUserName": self.userid,
+            "CreateTime": str(int(self.clock.now().timestamp())), "MsgType": "event", "Event": event,
+            "AgentID": self.fake.agent_id,
+        }  # fmt: skip
+        return await self.post(_xml(fields))
+
     async def press(self, card: dict[str, Any], button: str, created: int | None = None) -> str:
         key = next(b["key"] for b in card["button_list"] if b["text"] == button)
         fields = {

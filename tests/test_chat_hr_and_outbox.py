@@ -125,6 +125,32 @@ async def test_wecom_reject_and_forged_callbacks(
     assert any("未通过审核" in m["text"] for m in sms["items"])
 
 
+async def test_wecom_cards_only_reach_members_still_in_the_app(
+    api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    await api.register_enterprise(clock)
+    hr = WecomMember(client, platforms.wecom, clock)
+    await bind_wecom(hr, api, clock, HR_PHONE)
+    await hr.app_event("unsubscribe")  # removed from the app's visible range
+    assert hr.last_status == 200
+    worker = await make_api()
+    first = await onboard(api, worker, clock)
+    await deliver(client)
+    await deliver(client)
+    assert platforms.wecom.of("template_card") == [], "no card to someone who left the app"
+    sms = await api.get(f"/api/v1/dev/sms?phone={HR_PHONE}")
+    assert any(first["id"] in m["text"] and "请登录后台审核" in m["text"] for m in sms["items"])
+
+    clock.advance(seconds=61)
+    assert "欢迎" in await hr.app_event("subscribe")  # added back
+    await api.post(f"/api/v1/onboarding/{first['id']}/reject", {"reason": "资料不全"}, expect=200)
+    second = await onboard(api, worker, clock)
+    await deliver(client)
+    await deliver(client)
+    cards = platforms.wecom.of("template_card")
+    assert len(cards) == 1 and second["id"] in cards[0]["card"]["jump_list"][0]["url"]
+
+
 async def test_outbox_retries_backoff_dead_letters_and_sms_fallback(
     api: Api, make_api: Any, client: Any, platforms: Platforms, clock: FakeClock
 ) -> None:

@@ -59,7 +59,11 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             "link": record_link(deps, record.id),
         }
         for identity in identities:
-            if apps.get(identity.channel) != identity.app_id or identity.user_id is None:
+            if (
+                apps.get(identity.channel) != identity.app_id
+                or identity.user_id is None
+                or not identity.following
+            ):
                 continue
             card_key = f"ob-{new_id()}"
             uow.add(

@@ -97,12 +97,22 @@ async def wecom_message(request: web.Request) -> web.Response:
     if data.get("MsgType") == "event" and data.get("Event") == "template_card_event":
         await _card_event(chat, corp_id, user, data)
         return text_response("")
-    if data.get("MsgType") != "text":
+    event = data.get("Event") if data.get("MsgType") == "event" else None
+    if event in ("subscribe", "unsubscribe"):
+        # A member added to or removed from the app (or its visible range): cards and notices
+        # go to followers only.
+        created = safe_str(data.get("CreateTime", ""), 20)
+        incoming = Incoming(
+            channel="wecom", app_id=corp_id, external_id=user, event=event,
+            dedupe_key=f"event:{user}:{created}:{event}",
+        )  # fmt: skip
+    elif data.get("MsgType") != "text":
         return text_response("")  # other events (enter_agent, location…): nothing to do
-    incoming = Incoming(
-        channel="wecom", app_id=corp_id, external_id=user, text=safe_str(data.get("Content")).strip(),
-        dedupe_key=f"msg:{data.get('MsgId')}" if data.get("MsgId") else None,
-    )  # fmt: skip
+    else:
+        incoming = Incoming(
+            channel="wecom", app_id=corp_id, external_id=user, text=safe_str(data.get("Content")).strip(),
+            dedupe_key=f"msg:{data.get('MsgId')}" if data.get("MsgId") else None,
+        )  # fmt: skip
     outcome = await answer_in_time(chat.engine, incoming, late_reply(chat, incoming))
     if outcome is None or not outcome.text:
         return text_response("")
