@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .bots import wechat_template
 
@@ -57,8 +57,19 @@ class SecurityConfig(_Section):
 
 
 class SmsConfig(_Section):
-    provider: Literal["outbox"] = "outbox"
+    provider: Literal["outbox", "http"] = "outbox"
     signature: str = "劳动合同签"
+    http_url: str = ""  # the operator's SMS gateway bridge (provider "http")
+    http_secret: str = ""  # HMAC-SHA256 key the bridge checks requests with
+
+    @model_validator(mode="after")
+    def _gateway_given(self) -> SmsConfig:
+        if self.provider == "http":
+            if not self.http_url.startswith(("https://", "http://")):
+                raise ValueError("http_url (an http(s):// address) is required when provider is http")
+            if len(self.http_secret) < 16:
+                raise ValueError("http_secret (at least 16 characters) is required when provider is http")
+        return self
 
 
 class IdentityConfig(_Section):

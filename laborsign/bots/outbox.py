@@ -4,8 +4,9 @@ Rows are claimed with a lease (safe with several processes: PostgreSQL skips row
 process has locked, and every claim is a compare-and-set), sent through the channel's sender,
 then marked sent, retried with exponential backoff, or dead-lettered. A per-recipient rate
 limit keeps chat platforms from dropping messages (WeCom drops more than 30 a minute to one
-member). SMS with the `outbox` provider is "delivered" by marking it sent: the message stays
-stored for the development inbox."""
+member). SMS goes to the operator's gateway (bots/sms.py) with the same retries; with the
+`outbox` provider it is "delivered" by marking it sent: the message stays stored for the
+development inbox."""
 
 from __future__ import annotations
 
@@ -168,7 +169,7 @@ class Deliverer:
 
     async def _deliver_one(self, claimed: OutboxMessage, stats: PassStats) -> None:
         channel = claimed.channel
-        if channel == ob.Channel.SMS:
+        if channel == ob.Channel.SMS and channel not in self.senders:
             await self._finish(claimed.id, stats, sent=True)  # the outbox provider keeps it stored
             return
         expander = self.expanders.get(channel)

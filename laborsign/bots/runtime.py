@@ -23,6 +23,7 @@ from .engine import Engine
 from .flows import install
 from .hr import hr_expander
 from .outbox import Deliverer
+from .sms import HttpSmsSender
 
 log = logging.getLogger("laborsign.bots")
 
@@ -51,6 +52,8 @@ class ChatRuntime:
         if config.dingtalk.enabled:
             self.apps["dingtalk"] = config.dingtalk.client_id
             self.senders["dingtalk"] = DingtalkSender(deps, config.dingtalk, self.http)
+        if config.sms.provider == "http":
+            self.senders["sms"] = HttpSmsSender(config.sms, deps.clock, self.http)
         self.engine = install(Engine(deps))
         hr_apps = {k: v for k, v in self.apps.items() if k in ("wecom", "dingtalk")}
         self.deliverer = Deliverer(deps, self.senders, {ob.Channel.HR: hr_expander(hr_apps)})
