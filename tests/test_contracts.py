@@ -409,3 +409,25 @@ async def _independent_verifiers(api: Api, client: Any, pdf: bytes) -> None:
         assert "Total document signed" in good
         bad = _pdfsig(nss, folder / "bad.pdf")
         assert "Signature is Valid." not in bad and "Digest Mismatch" in bad, bad
+
+
+async def test_page_pictures_are_kept_only_for_the_version_they_show(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"])
+    cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+    before = (await api.get(f"/api/v1/contracts/{cid}"))["document_sha256"]
+    picture = await api.get(f"/api/v1/contracts/{cid}/pages/1.png?v={before[:12]}")
+    assert picture.startswith(b"\x89PNG")
+    assert api.last_response.headers["Cache-Control"] == "private, max-age=604800, immutable"
+    await api.get(f"/api/v1/contracts/{cid}/pages/1.png")
+    assert api.last_response.headers["Cache-Control"] == "private, no-cache"
+    session = await api.post(
+        "/api/v1/signing-sessions", {"contract_ids": [cid], "seal_id": world["seal"]["id"]}, expect=201
+    )
+    code = (await api.get("/api/v1/dev/sms?phone=13800138000"))["items"][0]["code"]
+    await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200)
+    # The seal is on the page now: a picture asked for by the old version is not kept.
+    stale = await api.get(f"/api/v1/contracts/{cid}/pages/2.png?v={before[:12]}")
+    assert stale.startswith(b"\x89PNG") and api.last_response.headers["Cache-Control"] == "private, no-cache"

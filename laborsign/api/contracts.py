@@ -276,14 +276,19 @@ async def evidence(request: web.Request) -> web.Response:
     "合同页面图片（含已签署的印章与签名）",
     auth="enterprise",
     produces="image/png",
-    query={"scale": "缩放（0.5-3，默认1.5）"},
+    query={"scale": "缩放（0.5-3，默认1.5）", "v": "文件版本（SHA-256 前缀）：与当前版本一致时可长期缓存"},
 )
 async def page_png(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    png = await svc.page_image(
+    contract, png = await svc.page_image(
         request.app[DEPS], actor, request.match_info["id"], int_param(request, "page"), scale_param(request)
     )
-    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+    # A page of one version of the file never changes: the pages name the version they show
+    # (v=), so a browser keeps that picture; without it (or for an old version) it asks again.
+    version = request.query.get("v", "")
+    current = len(version) >= 12 and contract.document_sha256.startswith(version)
+    cache = "private, max-age=604800, immutable" if current else "private, no-cache"
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": cache})
 
 
 @routes.get("/api/v1/contracts/{id}/events", "合同审计记录（哈希链）", auth="enterprise")

@@ -609,12 +609,14 @@ async def document(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract
     return contract, await deps.blobs.get(contract.document_blob)
 
 
-async def page_image(deps: Deps, actor: Actor, contract_id: str, page: int, scale: float) -> bytes:
+async def page_image(
+    deps: Deps, actor: Actor, contract_id: str, page: int, scale: float
+) -> tuple[Contract, bytes]:
     contract, data = await document(deps, actor, contract_id)
     total = sum(int(f["pages"]) for f in contract.files)
     if not 1 <= page <= total:
         raise NotFound("页面不存在", "page_not_found")
-    return await deps.pdf.render(data, page, scale)
+    return contract, await deps.pdf.render(data, page, scale)
 
 
 async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[Contract, bytes]:
