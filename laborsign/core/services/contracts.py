@@ -126,18 +126,22 @@ def unique_controls(controls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]
     return seen
 
 
-def _initiator_values(
-    controls: list[dict[str, Any]], given: dict[str, Any], prefill: dict[str, str]
+def collect_values(
+    controls: list[dict[str, Any]], filled_by: str, given: object, prefill: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Values for every initiator control; worker facts come from the roster unless given."""
+    """Typed values of the controls one side fills, every error at once; `prefill` stands in
+    for what was not given. A signing party's signature, seal and date areas are not values:
+    they are made when it signs."""
+    data = given if isinstance(given, dict) else {}
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for key, control in unique_controls(controls).items():
-        if control["filled_by"] != "initiator":
+        if control["filled_by"] != filled_by:
             continue
-        raw = given.get(key, prefill.get(key))
+        if filled_by != "initiator" and control["kind"] in ("signature", "seal", "sign_date"):
+            continue
         try:
-            value = parse_control_value(control, raw)
+            value = parse_control_value(control, data.get(key, (prefill or {}).get(key)))
         except Invalid as exc:
             errors.update(exc.fields)
             continue
@@ -256,7 +260,7 @@ async def initiate(
         cursor += len(t.files)
     controls = _merge_controls(templates, starts_per_template)
     # Validate the shared values once, before touching any worker, so a typo fails fast.
-    _initiator_values(controls, given, _placeholder_prefill(controls))
+    collect_values(controls, "initiator", given, _placeholder_prefill(controls))
     page_counts = [len(f["pages"]) for t in templates for f in t.files]
     doc_files = [
         {"index": i, "name": n, "first_page": s, "pages": c}
@@ -339,7 +343,7 @@ async def _launch_one(
     if not card.active:
         raise WrongState(f"{card.name}不是在职员工，不能发起合同", "employee_not_active")
     now = deps.clock.now()
-    values = _initiator_values(controls, given, card.prefill())
+    values = collect_values(controls, "initiator", given, card.prefill())
     start = values.get("contract_start_date")
     from datetime import date
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
-from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value, parse_control_value
+from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
 from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..identity_rules import IdType
 from ..notify import notify_person
@@ -38,12 +38,12 @@ from .contracts import (
     LAUNCH_CONCURRENCY,
     NOT_FOUND,
     Context,
+    collect_values,
     enterprise_contract,
     id_list,
     load_user,
     record_event,
     slot_name,
-    unique_controls,
     worker_contract,
     worker_ident,
 )
@@ -52,25 +52,6 @@ from .verification import VerificationDeps, verified_identity
 log = logging.getLogger("laborsign.signing")
 
 INTENT_RESULT_CTX = "signing_sessions.intent_result"
-
-
-def _party_values(contract: Contract, role: str, given: object) -> dict[str, str]:
-    data = given if isinstance(given, dict) else {}
-    values: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for key, control in unique_controls(contract.controls).items():
-        if control["filled_by"] != role or control["kind"] in ("signature", "seal", "sign_date"):
-            continue
-        try:
-            value = parse_control_value(control, data.get(key))
-        except Invalid as exc:
-            errors.update(exc.fields)
-            continue
-        if value is not None:
-            values[key] = value
-    if errors:
-        raise Invalid(next(iter(errors.values())), errors)
-    return values
 
 
 def _intent_method(raw: object) -> IntentMethod:
@@ -133,7 +114,7 @@ async def start_enterprise_signing(
                     f"《{contract.name}》（{contract.worker_name}）企业方已签署", "already_signed"
                 )
             try:
-                clean[cid] = _party_values(contract, "enterprise", per_contract.get(cid))
+                clean[cid] = collect_values(contract.controls, "enterprise", per_contract.get(cid))
             except Invalid as exc:
                 raise Invalid(
                     f"《{contract.name}》：{exc.message}", {f"{cid}.{k}": v for k, v in exc.fields.items()}
@@ -174,7 +155,7 @@ async def start_worker_signing(
         mine = next(p for p in parties if p.role == PartyRole.WORKER)
         if mine.status != PartyStatus.PENDING:
             raise WrongState("您已签署该合同", "already_signed")
-        values = _party_values(contract, "worker", fields)
+        values = collect_values(contract.controls, "worker", fields)
         saved = await uow.contracts.saved_signature(user.id)
     if use_saved is True:
         if saved is None:
