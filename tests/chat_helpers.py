@@ -208,3 +208,10 @@ def dingtalk_bot_message(
         "conversationType": "1", "senderId": "$:LWCP_v1:$" + staff_id, "robotCode": fake.robot_code,
         "sessionWebhook": fake.base + "/robot/sendBySession", "msgtype": "text", "text": {"content": text},
     }  # fmt: skip
+
+
+async def deliver(client: Any) -> Any:
+    """One pass of the outbox deliverer of the app under test."""
+    from laborsign.webhooks.common import CHAT
+
+    return await client.app[CHAT].deliverer.run_once()

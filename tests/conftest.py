@@ -295,3 +295,12 @@ async def phone(browser: Any, client: TestClient) -> AsyncIterator[Any]:
 async def latest_code(client: TestClient, phone: str) -> str:
     resp = await client.get(f"/api/v1/dev/sms?phone={phone}")
     return str((await resp.json())["items"][0]["code"])
+
+
+@pytest.fixture
+async def platforms() -> AsyncIterator[Any]:
+    """Fake WeChat, WeCom and DingTalk servers (tests.fakes.chat_platforms)."""
+    from tests.chat_helpers import fake_platforms
+
+    async with fake_platforms() as fakes:
+        yield fakes

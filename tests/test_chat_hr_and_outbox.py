@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,9 +18,9 @@ from tests.chat_helpers import (
     Platforms,
     WecomMember,
     channel_env,
+    deliver,
     dingtalk_bot_message,
     dingtalk_sign,
-    fake_platforms,
 )
 from tests.conftest import Api
 from tests.test_onboarding import FORM, onboard
@@ -30,18 +29,8 @@ HR_PHONE = "13800138000"
 
 
 @pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
-
-
-@pytest.fixture
 def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, str]:
     return {**config_env, **channel_env(platforms)}
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def bind_wecom(member: WecomMember, api: Api, clock: FakeClock, phone: str) -> None:

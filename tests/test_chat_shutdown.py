@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -22,15 +22,9 @@ from laborsign.core.clock import FakeClock
 from laborsign.core.outbox import OutboxMessage
 from laborsign.tasks import stop_tasks
 from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, channel_env, fake_platforms
+from tests.chat_helpers import Platforms, channel_env
 
 LIVENESS = 60.0
-
-
-@pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
 
 
 @pytest.fixture

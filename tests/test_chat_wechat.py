@@ -4,14 +4,13 @@ WeChat server exactly once through the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from laborsign.core.clock import FakeClock
 from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, WechatUser, channel_env, fake_platforms
+from tests.chat_helpers import Platforms, WechatUser, channel_env, deliver
 from tests.conftest import Api
 from tests.fakes.chat_platforms import wechat_signature
 from tests.test_onboarding import FORM
@@ -20,18 +19,8 @@ WORKER = FORM["phone"]
 
 
 @pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
-
-
-@pytest.fixture
 def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, str]:
     return {**config_env, **channel_env(platforms)}
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def bind(user: WechatUser, api: Api, clock: FakeClock, phone: str) -> None:

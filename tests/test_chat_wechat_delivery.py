@@ -5,7 +5,6 @@ after the backoff. The real wechatpy client against the fake platform in every c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,16 +12,10 @@ import pytest
 from laborsign.core import outbox as ob
 from laborsign.core.clock import FakeClock
 from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, channel_env, fake_platforms
+from tests.chat_helpers import Platforms, channel_env, deliver
 from tests.conftest import Api
 
 LINK = "https://laborsign.example/h5/contracts/c1"
-
-
-@pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
 
 
 @pytest.fixture
@@ -32,10 +25,6 @@ def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, st
         **channel_env(platforms),
         "LABORSIGN_WECHAT__NOTICE_TEMPLATE_ID": platforms.wechat.notice_template_id,
     }
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def queue_notice(client: Any, clock: FakeClock, openid: str, phone: str) -> None:

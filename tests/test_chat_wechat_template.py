@@ -6,15 +6,13 @@ SMS only (no WeChat call, no dead letter) until they follow again, whether WeCha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
-from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, WechatUser, channel_env, fake_platforms
+from tests.chat_helpers import Platforms, WechatUser, channel_env, deliver
 from tests.conftest import Api
 from tests.test_chat_wechat import bind
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world
@@ -24,22 +22,12 @@ WORKER = FORM["phone"]
 
 
 @pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
-
-
-@pytest.fixture
 def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, str]:
     return {
         **config_env,
         **channel_env(platforms),
         "LABORSIGN_WECHAT__NOTICE_TEMPLATE_ID": platforms.wechat.notice_template_id,
     }
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def test_contract_notices_as_template_messages(

@@ -4,7 +4,6 @@ what breaks WeChat's per-type limits (47001) the way WeChat does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,19 +12,13 @@ from laborsign.api.http import DEPS
 from laborsign.bots.channels import SendError
 from laborsign.core.clock import FakeClock, china_time
 from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, WechatUser, channel_env, fake_platforms
+from tests.chat_helpers import Platforms, WechatUser, channel_env, deliver
 from tests.conftest import Api
 from tests.test_chat_wechat import bind
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world
 from tests.test_onboarding import FORM
 
 WORKER = FORM["phone"]
-
-
-@pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
-    async with fake_platforms() as fakes:
-        yield fakes
 
 
 @pytest.fixture
@@ -36,10 +29,6 @@ def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, st
         "LABORSIGN_WECHAT__NOTICE_TEMPLATE_ID": platforms.wechat.notice_template_id,
         "LABORSIGN_WECHAT__NOTICE_TEMPLATE_FIELDS": "thing1=text,time2=time,phrase3=status,thing4=hint",
     }
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def test_typed_template_fields_within_wechat_limits(

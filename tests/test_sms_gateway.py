@@ -10,7 +10,7 @@ import pytest
 
 from laborsign.config import ConfigError, load_config
 from laborsign.core.clock import FakeClock
-from laborsign.webhooks.common import CHAT
+from tests.chat_helpers import deliver
 from tests.conftest import Api
 from tests.fakes.sms_bridge import FakeSmsBridge
 
@@ -33,10 +33,6 @@ async def config_env(
         LABORSIGN_SMS__HTTP_URL=str(server.make_url("/sms")),
         LABORSIGN_SMS__HTTP_SECRET=bridge.secret,
     )
-
-
-async def deliver(client: Any) -> Any:
-    return await client.app[CHAT].deliverer.run_once()
 
 
 async def test_a_code_reaches_the_bridge_and_logs_the_person_in(
