@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Coroutine
@@ -22,17 +25,23 @@ from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config, LaborLawConfig
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .core.pdf.ca import bundle_from_directory, create_bundle
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
 from .identity import IdentityProviders, build_identity
-from .storage.blobs import LocalBlobStore
+from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlobStore
 from .storage.db import Database, UnitOfWork
+from .storage.platform import shared_value, sweep_orphans
 from .tasks import BackgroundTasks
+
+log = logging.getLogger("laborsign")
+CA_VALUE = "pki.ca"
 
 
 def load_secret(config: Config) -> bytes:
-    """The key behind code hashes, tokens and field encryption. Embedded default: generated
-    once into the data folder, readable by the owner only."""
+    """The key behind code hashes, tokens and field encryption: `security.secret_key`, or
+    (embedded default, one host) generated once into the data folder, readable by the owner
+    only. Several hosts must configure it: config refuses storage.backend = "s3" without."""
     if config.security.secret_key:
         return config.security.secret_key.encode()
     path = config.data_dir / "secret.key"
@@ -56,8 +65,9 @@ class AppDeps:
     secret: bytes
     data_dir: Path = field(init=False)
     cipher: FieldCipher = field(init=False)
-    blobs: LocalBlobStore = field(init=False)
-    pdf: PdfEngine = field(init=False)
+    blob_backend: Backend = field(init=False)
+    blobs: TrackedBlobStore = field(init=False)
+    pdf: PdfEngine = field(init=False)  # set by start(): the CA comes from the database
     identity: IdentityProviders = field(init=False)
     tasks: BackgroundTasks = field(init=False)
 
@@ -65,17 +75,37 @@ class AppDeps:
         self.tasks = BackgroundTasks()
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
-        self.blobs = LocalBlobStore(self.data_dir / "files")
+        self.blob_backend = build_blob_backend(self.config)
+        self.blobs = TrackedBlobStore(self.blob_backend, self.db.engine, self.clock)
         self.identity = build_identity(self.config.identity, self.secret, self.clock, self.config.public_url)
-        self.pdf = PdfEngine(
-            shared_workers(self.config.pki.workers or os.cpu_count() or 1),
-            PkiSettings(
-                directory=str(self.data_dir / "pki"),
-                secret=self.secret,
-                base_url=self.config.public_url,
-                tsa_url=self.config.pki.tsa_url,
-            ),
+
+    async def start(self, migrate: bool = True) -> None:
+        """What needs the database or the file store: the schema, the shared platform CA,
+        a file store that answers."""
+        if migrate:
+            await self.db.migrate()
+        await self.blob_backend.check()
+        pki = PkiSettings(
+            secret=self.secret, base_url=self.config.public_url, tsa_url=self.config.pki.tsa_url
         )
+        bundle = await shared_platform_ca(self, pki.crl_url)
+        pki = PkiSettings(
+            secret=pki.secret, base_url=pki.base_url, tsa_url=pki.tsa_url, bundle=tuple(sorted(bundle.items()))
+        )
+        try:
+            self.pdf = PdfEngine(shared_workers(self.config.pki.workers or os.cpu_count() or 1), pki)
+        except ValueError as exc:
+            raise RuntimeError(
+                "the platform CA in the database does not open with this security.secret_key: "
+                "every host must be configured with the same secret_key"
+            ) from exc
+
+    async def sweep_orphans(self) -> int:
+        return await sweep_orphans(self.db.engine, self.blob_backend, self.clock.now())
+
+    async def stop(self) -> None:
+        await self.blob_backend.close()
+        await self.db.dispose()
 
     @property
     def public_url(self) -> str:
@@ -90,6 +120,38 @@ class AppDeps:
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         self.tasks.spawn(work, name)
+
+
+def build_blob_backend(config: Config) -> Backend:
+    storage = config.storage
+    if storage.backend == "s3":
+        return S3Blobs(
+            S3Settings(
+                endpoint=storage.s3_endpoint,
+                bucket=storage.s3_bucket,
+                region=storage.s3_region,
+                access_key_id=storage.s3_access_key_id,
+                secret_access_key=storage.s3_secret_access_key,
+                addressing=storage.s3_addressing,
+            )
+        )
+    return LocalBlobs(config.data_dir / "files")
+
+
+async def shared_platform_ca(deps: AppDeps, crl_url: str) -> dict[str, bytes]:
+    """The platform CA every host signs with, kept in the database (its keys encrypted under
+    the secret). Made once: by the first host to start, or taken over from the data folder
+    of a single-host installation made before, so that its root certificate stays."""
+
+    async def make() -> str:
+        legacy = bundle_from_directory(deps.data_dir / "pki")
+        if legacy is not None:
+            log.info("platform CA taken over from data_dir/pki into the database")
+        bundle = legacy if legacy is not None else await asyncio.to_thread(create_bundle, deps.secret, crl_url)
+        return json.dumps({name: data.decode("ascii") for name, data in bundle.items()})
+
+    value = await shared_value(deps.db.engine, CA_VALUE, make, deps.clock.now())
+    return {name: text.encode("ascii") for name, text in json.loads(value).items()}
 
 
 def api_route_tables(config: Config) -> list[ApiRoutes]:
@@ -124,7 +186,6 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
     app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
     deps = build_deps(config, clock)
-    db = deps.db
     app[DEPS] = deps
     app[METRICS] = Metrics()
     tables = api_route_tables(config)
@@ -154,10 +215,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     dashboard_chat_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
-        if migrate:
-            await db.migrate()
+        await deps.start(migrate)
         yield
-        await db.dispose()
+        await deps.stop()
 
     app.cleanup_ctx.append(database)
 
@@ -175,7 +235,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from . import jobs
 
     async def engine_jobs(app: web.Application) -> AsyncIterator[None]:
-        async with jobs.running(deps, background=config.jobs.background):
+        async with jobs.running(deps, background=config.jobs.background, sweep=deps.sweep_orphans):
             yield
 
     app.cleanup_ctx.append(engine_jobs)

@@ -49,6 +49,32 @@ class DatabaseConfig(_Section):
 
 class StorageConfig(_Section):
     data_dir: str = "./data"
+    # Where files live (contract versions, templates, seals, signatures, letters): "local" =
+    # data_dir/files; "s3" = an S3-compatible bucket shared by every host.
+    backend: Literal["local", "s3"] = "local"
+    s3_endpoint: str = ""  # e.g. https://oss-cn-guangzhou.aliyuncs.com, http://127.0.0.1:9000
+    s3_bucket: str = ""
+    s3_region: str = ""  # oss-cn-guangzhou (OSS), ap-guangzhou (COS), us-east-1 (MinIO)
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # "auto": virtual-hosted (bucket.host) for Aliyun OSS, Tencent COS and AWS, which refuse
+    # path style for new buckets; path style (host/bucket) for everything else (MinIO).
+    s3_addressing: Literal["auto", "virtual", "path"] = "auto"
+
+    @model_validator(mode="after")
+    def _s3_given(self) -> StorageConfig:
+        if self.backend != "s3":
+            return self
+        missing = [
+            f"s3_{name}"
+            for name in ("endpoint", "bucket", "region", "access_key_id", "secret_access_key")
+            if not getattr(self, f"s3_{name}")
+        ]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required when backend is s3")
+        if not self.s3_endpoint.startswith(("https://", "http://")):
+            raise ValueError("s3_endpoint must be an http(s):// address")
+        return self
 
 
 class SecurityConfig(_Section):
@@ -155,6 +181,16 @@ class Config(BaseModel):
     dingtalk: DingtalkConfig = DingtalkConfig()
     labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
+
+    @model_validator(mode="after")
+    def _shared_secret(self) -> Config:
+        # Hosts sharing a bucket share one database too, and everything in it is encrypted
+        # under this key: a key generated on one host's disk would differ on the next.
+        if self.storage.backend == "s3" and not self.security.secret_key:
+            raise ValueError(
+                "security.secret_key is required when storage.backend is s3 (every host must share it)"
+            )
+        return self
 
     @property
     def data_dir(self) -> Path:

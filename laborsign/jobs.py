@@ -1,7 +1,8 @@
 """Periodic background work of the engine that is not about chat: contracts past their signing
-deadline become expired, and face-verified signing sessions a stopped process never applied
-are applied. Safe with several processes (each expiry is guarded by the contract's version,
-each session is claimed once)."""
+deadline become expired, face-verified signing sessions a stopped process never applied
+are applied, and files of transactions that never committed are removed. Safe with several
+processes and hosts (each expiry is guarded by the contract's version, each session is
+claimed once, each orphan by its pending-upload row)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,16 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[int]]) ->
         await asyncio.sleep(seconds)
 
 
+SWEEP_EVERY = 600  # seconds; orphans are at least an hour old anyway
+
+
 @contextlib.asynccontextmanager
-async def running(deps: Deps, background: bool) -> AsyncIterator[None]:
+async def running(
+    deps: Deps, background: bool, sweep: Callable[[], Awaitable[int]] | None = None
+) -> AsyncIterator[None]:
     tasks: list[asyncio.Task[None]] = []
+    if background and sweep is not None:
+        tasks.append(asyncio.create_task(every(SWEEP_EVERY, "sweep_orphan_files", sweep), name="sweep"))
     if background:
         tasks.append(
             asyncio.create_task(every(60, "expire_contracts", lambda: expire_due(deps)), name="expire")

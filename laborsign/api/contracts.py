@@ -496,10 +496,8 @@ async def verify(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/pki/root.pem", "平台根证书（PEM）", auth="public", produces="application/x-pem-file")
 async def root_pem(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    pem = (deps.data_dir / "pki" / "root.pem").read_bytes()
     return web.Response(
-        body=pem,
+        body=request.app[DEPS].pdf.root_pem(),
         content_type="application/x-pem-file",
         headers={"Content-Disposition": 'attachment; filename="laborsign-root.pem"'},
     )
@@ -507,15 +505,9 @@ async def root_pem(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/pki/crl", "签署证书吊销列表（DER）", auth="public", produces="application/pkix-crl")
 async def crl(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    return web.Response(
-        body=(deps.data_dir / "pki" / "issuing.crl").read_bytes(), content_type="application/pkix-crl"
-    )
+    return web.Response(body=request.app[DEPS].pdf.crl_der(), content_type="application/pkix-crl")
 
 
 @routes.get("/api/v1/pki/root-crl", "根证书吊销列表（DER）", auth="public", produces="application/pkix-crl")
 async def root_crl(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    return web.Response(
-        body=(deps.data_dir / "pki" / "root.crl").read_bytes(), content_type="application/pkix-crl"
-    )
+    return web.Response(body=request.app[DEPS].pdf.root_crl_der(), content_type="application/pkix-crl")

@@ -1,35 +1,79 @@
-"""Content-addressed file store on the local disk (uploads, generated and signed PDFs).
+"""Content-addressed file store (uploads, generated and signed PDFs, seals, signatures).
 
 A blob's key is its SHA-256, so the same bytes are stored once and a stored file can be
-checked against its key at any time."""
+checked against its key at any time (every read is). Objects are named `ab/abcd…` on the
+local disk (`storage.data_dir/files`) and in an S3-compatible bucket alike, so a local store
+copies into a bucket one to one (`laborsign storage-migrate`).
+
+`BlobStore` (core.ports) is `TrackedBlobStore` over one backend: it records each upload in
+the database before writing the file, which is how orphans are found later
+(storage/platform.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
-from ..core.errors import NotFound
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..core.clock import Clock
+from ..core.errors import NotFound, Unavailable
+from .platform import record_upload
+
+log = logging.getLogger("laborsign.storage")
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
+# Hosts of services that refuse path-style requests (bucket in the path) for new buckets:
+# Aliyun OSS (virtual-hosted only), Tencent COS (buckets made since 2024-01-01), AWS,
+# Huawei OBS, Baidu BOS. Anything else (MinIO, SeaweedFS, Ceph) gets path style.
+_VIRTUAL_HOSTS = ("aliyuncs.com", "myqcloud.com", "amazonaws.com", "myhuaweicloud.com", "bcebos.com")
+PROBE = "laborsign-probe.txt"
 
 
-class LocalBlobStore:
+def object_name(key: str) -> str:
+    if not _KEY.match(key):
+        raise NotFound("文件不存在", "blob_not_found")
+    return f"{key[:2]}/{key}"
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    log.error("file storage failed", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
+    return Unavailable("文件存储暂不可用，请稍后重试", "storage_unavailable")
+
+
+class Backend(Protocol):
+    """Where the bytes go; keys are checked by the caller."""
+
+    async def check(self) -> None: ...
+    async def write(self, key: str, data: bytes) -> None: ...
+    async def read(self, key: str) -> bytes: ...
+    async def exists(self, key: str) -> bool: ...
+    async def delete(self, key: str) -> None: ...
+    def keys(self) -> AsyncIterator[str]: ...
+    async def close(self) -> None: ...
+
+
+class LocalBlobs:
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise NotFound("文件不存在", "blob_not_found")
-        return self.root / key[:2] / key
+        return self.root / object_name(key)
 
-    async def put(self, data: bytes) -> str:
-        key = hashlib.sha256(data).hexdigest()
+    async def check(self) -> None:
+        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+
+    async def write(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(self._write, key, data)
-        return key
 
     def _write(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -43,7 +87,7 @@ class LocalBlobStore:
             os.fsync(fh.fileno())
         os.replace(tmp, path)  # atomic: a reader never sees half a file
 
-    async def get(self, key: str) -> bytes:
+    async def read(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
@@ -52,3 +96,170 @@ class LocalBlobStore:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).exists)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def keys(self) -> AsyncIterator[str]:
+        names = await asyncio.to_thread(lambda: sorted(p.name for p in self.root.glob("??/*")))
+        for name in names:
+            if _KEY.match(name):
+                yield name
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    bucket: str
+    region: str
+    access_key_id: str
+    secret_access_key: str
+    addressing: Literal["auto", "virtual", "path"] = "auto"
+
+
+def s3_location(config: S3Settings) -> tuple[str, bool]:
+    """The endpoint obstore is given and whether requests are virtual-hosted. Virtual-hosted
+    requests go to `https://<bucket>.<host>`, which obstore takes as the endpoint itself."""
+    parts = urlsplit(config.endpoint.rstrip("/"))
+    host = parts.hostname or ""
+    bucket_host = host.startswith(f"{config.bucket}.")
+    virtual = config.addressing == "virtual" or (
+        config.addressing == "auto" and (bucket_host or host.endswith(_VIRTUAL_HOSTS))
+    )
+    netloc = parts.netloc
+    if virtual and not bucket_host:
+        netloc = f"{config.bucket}.{netloc}"
+    return f"{parts.scheme}://{netloc}{parts.path}", virtual
+
+
+class S3Blobs:
+    """An S3-compatible bucket through obstore (bench/blob_clients.py: against aiobotocore in
+    the same run, 1.2–2.4x the requests per second and 0.3–0.6x the CPU per request).
+
+    Requests are SigV4 with a signed payload and a Content-Length, never aws-chunked, and
+    carry no flexible-checksum headers (x-amz-checksum-*, x-amz-sdk-checksum-algorithm),
+    which Aliyun OSS and Tencent COS refuse or ignore; every read is checked against its
+    SHA-256 key instead."""
+
+    def __init__(self, config: S3Settings) -> None:
+        from obstore.store import S3Store
+
+        endpoint, virtual = s3_location(config)
+        self.store = S3Store(
+            config.bucket,
+            endpoint=endpoint,
+            region=config.region,
+            access_key_id=config.access_key_id,
+            secret_access_key=config.secret_access_key,
+            virtual_hosted_style_request=virtual,
+            client_options={
+                "allow_http": endpoint.startswith("http://"),
+                "connect_timeout": timedelta(seconds=5),
+                "timeout": timedelta(seconds=60),
+            },
+            retry_config={
+                "max_retries": 3,
+                "retry_timeout": timedelta(seconds=20),
+                "backoff": {
+                    "init_backoff": timedelta(milliseconds=100),
+                    "max_backoff": timedelta(seconds=5),
+                    "base": 2,
+                },
+            },
+        )
+
+    async def check(self) -> None:
+        """Start-up: credentials, bucket and write permission, with the reason if not."""
+        import obstore
+
+        try:
+            await obstore.put_async(self.store, PROBE, b"LaborSign writes here\n", use_multipart=False)
+        except Exception as exc:
+            raise RuntimeError(
+                f"storage.backend = s3: cannot write to the bucket ({type(exc).__name__}: {exc})"[:1000]
+            ) from exc
+
+    async def write(self, key: str, data: bytes) -> None:
+        import obstore
+
+        try:
+            await obstore.put_async(self.store, object_name(key), data, use_multipart=False)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    async def read(self, key: str) -> bytes:
+        import obstore
+
+        name = object_name(key)
+        try:
+            answer = await obstore.get_async(self.store, name)
+            return bytes(await answer.bytes_async())
+        except FileNotFoundError:
+            raise NotFound("文件不存在", "blob_not_found") from None
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    async def exists(self, key: str) -> bool:
+        import obstore
+
+        name = object_name(key)
+        try:
+            await obstore.head_async(self.store, name)
+            return True
+        except FileNotFoundError:
+            return False
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    async def delete(self, key: str) -> None:
+        import obstore
+
+        try:
+            await obstore.delete_async(self.store, object_name(key))
+        except FileNotFoundError:
+            return
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    async def keys(self) -> AsyncIterator[str]:
+        import obstore
+
+        async for batch in obstore.list(self.store):
+            for meta in batch:
+                name = str(meta["path"]).rsplit("/", 1)[-1]
+                if _KEY.match(name):
+                    yield name
+
+    async def close(self) -> None:
+        return None
+
+
+class TrackedBlobStore:
+    """The `BlobStore` port: every upload is recorded before its file is written, and every
+    read is checked against its key."""
+
+    def __init__(self, backend: Backend, engine: AsyncEngine, clock: Clock) -> None:
+        self.backend = backend
+        self.engine = engine
+        self.clock = clock
+
+    async def put(self, data: bytes) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        await record_upload(self.engine, key, self.clock.now())
+        await self.backend.write(key, data)
+        return key
+
+    async def get(self, key: str) -> bytes:
+        object_name(key)
+        data = await self.backend.read(key)
+        if hashlib.sha256(data).hexdigest() != key:
+            log.error("stored file does not match its key", extra={"blob": key})
+            raise Unavailable("文件校验失败，请联系平台管理员", "blob_corrupt")
+        return data
+
+    async def exists(self, key: str) -> bool:
+        object_name(key)
+        return await self.backend.exists(key)

@@ -94,7 +94,8 @@ events = Table(
     Column("ip", String(64), nullable=False),
     Column("user_agent", String(300), nullable=False),
     Column("method", String(20)),
-    Column("document_sha256", String(64), nullable=False),
+    # Indexed for the orphan sweeper: every committed version of a document is named here.
+    Column("document_sha256", String(64), nullable=False, index=True),
     Column("details", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -110,7 +111,7 @@ seals = Table(
     Column("type", String(20), nullable=False),
     Column("name", String(100), nullable=False),
     Column("source", String(20), nullable=False),
-    Column("blob", String(64), nullable=False),
+    Column("blob", String(64), nullable=False, index=True),
     Column("created_by", Id(), ForeignKey("users.id"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
@@ -125,7 +126,7 @@ signing_sessions = Table(
     Column("phone", String(20), nullable=False),
     Column("contract_ids", JSONList(), nullable=False),
     Column("seal_id", Id()),
-    Column("signature_blob", String(64)),
+    Column("signature_blob", String(64), index=True),
     Column("fields", JSON, nullable=False),
     Column("intent_method", String(20), nullable=False),
     Column("status", String(20), nullable=False),
@@ -146,7 +147,7 @@ saved_signatures = Table(
     "saved_signatures",
     metadata,
     Column("user_id", Id(), ForeignKey("users.id"), primary_key=True),
-    Column("blob", String(64), nullable=False),
+    Column("blob", String(64), nullable=False, index=True),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("note", Text),
 )

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from ..core.errors import NotFound
-from . import mappings
+from . import mappings, platform  # noqa: F401 - platform: its tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
@@ -25,6 +25,7 @@ from .verification import VerificationRepository
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x4C534D47  # "LSMG": any constant, the same in every LaborSign process
 
 
 def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -130,6 +131,10 @@ class Database:
 
     async def migrate(self) -> None:
         async with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Hosts starting at the same moment migrate one after the other; the later
+                # ones find the schema at head. Held until this transaction ends.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(_upgrade_head)
 
     async def dispose(self) -> None:

@@ -75,7 +75,7 @@ enterprise_verifications = Table(
     Column("account_name", String(100)),
     Column("amount_enc", Text),
     Column("wrong_tries", Integer, nullable=False, default=0),
-    Column("letter_blob", String(64)),
+    Column("letter_blob", String(64), index=True),
     Column("letter_filename", String(100)),
     Column("letter_type", String(40)),
     Column("reviewer_id", Id(), ForeignKey("users.id")),

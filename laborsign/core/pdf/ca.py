@@ -9,9 +9,11 @@ against 50-200 ms for RSA-2048 (a fresh key per signing act), and certificates a
 signatures are a fraction of the size. NSS (pdfsig), Adobe Reader and pyHanko all accept
 ECDSA with SHA-256.
 
-On-disk layout (compatible with `pki.py`): root.pem root.key issuing.pem issuing.key
-tsa.pem tsa.key issuing.crl root.crl revoked.json; keys are PKCS#8 encrypted under a
-passphrase derived from the secret with HKDF (one per key)."""
+Files: root.pem root.key issuing.pem issuing.key tsa.pem tsa.key (the bundle: what must be
+the same on every host), issuing.crl root.crl revoked.json; keys are PKCS#8 encrypted under
+a passphrase derived from the secret with HKDF (one per key). They live in a directory
+(`load_or_create`) or, for the platform, in a bundle that the composition root keeps in the
+database (`create_bundle`, `from_bundle`), CRLs then being made in memory by each process."""
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,6 +47,35 @@ CRL_REFRESH_MARGIN = dt.timedelta(days=2)
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
 SignerKind = Literal["person", "organisation"]
+BUNDLE = ("root.pem", "root.key", "issuing.pem", "issuing.key", "tsa.pem", "tsa.key")
+
+
+class CaFiles(Protocol):
+    def read(self, name: str) -> bytes | None: ...
+    def write(self, name: str, data: bytes, mode: int = 0o644) -> None: ...
+
+
+class DirectoryFiles:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def read(self, name: str) -> bytes | None:
+        path = self.directory / name
+        return path.read_bytes() if path.exists() else None
+
+    def write(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        _atomic_write(self.directory / name, data, mode)
+
+
+class MemoryFiles:
+    def __init__(self, files: Mapping[str, bytes] | None = None) -> None:
+        self.files = dict(files or {})
+
+    def read(self, name: str) -> bytes | None:
+        return self.files.get(name)
+
+    def write(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        self.files[name] = data
 
 
 @dataclass(frozen=True)
@@ -127,18 +159,23 @@ def _pkcs8(key: ec.EllipticCurvePrivateKey) -> bytes:
 class PlatformCA:
     """Loaded once per process; `issue_signer` is cheap (~1 ms) and thread-safe."""
 
-    def __init__(self, directory: Path, secret: bytes, crl_url: str, root_crl_url: str) -> None:
-        self.directory = directory
+    def __init__(self, files: CaFiles, secret: bytes, crl_url: str, root_crl_url: str) -> None:
+        self.files = files
         self.crl_url = crl_url
         self.root_crl_url = root_crl_url
         self._secret = secret
         self._lock = threading.Lock()
-        self.root = x509.load_pem_x509_certificate((directory / "root.pem").read_bytes())
-        self.issuing = x509.load_pem_x509_certificate((directory / "issuing.pem").read_bytes())
-        self.tsa_cert = x509.load_pem_x509_certificate((directory / "tsa.pem").read_bytes())
-        self._issuing_key = _load_key(directory / "issuing.key", secret, "issuing")
-        self._tsa_key = _load_key(directory / "tsa.key", secret, "tsa")
+        self.root = x509.load_pem_x509_certificate(_need(files, "root.pem"))
+        self.issuing = x509.load_pem_x509_certificate(_need(files, "issuing.pem"))
+        self.tsa_cert = x509.load_pem_x509_certificate(_need(files, "tsa.pem"))
+        self._issuing_key = _load_key(files, "issuing.key", secret, "issuing")
+        self._tsa_key = _load_key(files, "tsa.key", secret, "tsa")
         self._crls: tuple[bytes, bytes] | None = None
+
+    @property
+    def directory(self) -> Path:
+        assert isinstance(self.files, DirectoryFiles), "this CA is not kept in a directory"
+        return self.files.directory
 
     @classmethod
     def load_or_create(
@@ -149,12 +186,28 @@ class PlatformCA:
         if not secret:
             raise ValueError("the CA secret must not be empty")
         directory.mkdir(parents=True, exist_ok=True)
-        root_crl_url = root_crl_url or crl_url.rsplit("/", 1)[0] + "/root-crl"
-        if not (directory / "issuing.pem").exists():
-            _create(directory, secret, crl_url, root_crl_url)
-        ca = cls(directory, secret, crl_url, root_crl_url)
+        root_crl_url = root_crl_url or _root_crl_url(crl_url)
+        files = DirectoryFiles(directory)
+        if files.read("issuing.pem") is None:
+            _create(files, secret, crl_url, root_crl_url)
+        ca = cls(files, secret, crl_url, root_crl_url)
         ca._ensure_fresh_crls()
         return ca
+
+    @classmethod
+    def from_bundle(
+        cls, bundle: Mapping[str, bytes], secret: bytes, crl_url: str, root_crl_url: str | None = None
+    ) -> PlatformCA:
+        """A CA whose keys and certificates came from elsewhere (the database); its CRLs
+        and revocations are kept in memory. Raises ValueError for another secret's keys."""
+        missing = [name for name in BUNDLE if name not in bundle]
+        if missing:
+            raise ValueError(f"CA bundle lacks {', '.join(missing)}")
+        files = MemoryFiles({name: bundle[name] for name in BUNDLE})
+        return cls(files, secret, crl_url, root_crl_url or _root_crl_url(crl_url))
+
+    def bundle(self) -> dict[str, bytes]:
+        return {name: _need(self.files, name) for name in BUNDLE}
 
     # -- issuing ---------------------------------------------------------------------------
 
@@ -236,25 +289,24 @@ class PlatformCA:
     # -- revocation ------------------------------------------------------------------------
 
     def revoked(self) -> dict[str, str]:
-        path = self.directory / "revoked.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        data = self.files.read("revoked.json")
+        return json.loads(data) if data else {}
 
     def revoke(self, serial: int) -> None:
         with self._lock:
             entries = self.revoked()
             entries[str(serial)] = dt.datetime.now(UTC).isoformat()
-            _atomic_write(self.directory / "revoked.json", json.dumps(entries).encode())
+            self.files.write("revoked.json", json.dumps(entries).encode())
             self._publish_crls()
 
     def _ensure_fresh_crls(self) -> None:
         if self._crls is not None and not _stale(self._crls[0]):
             return
         with self._lock:
-            issuing, root = self.directory / "issuing.crl", self.directory / "root.crl"
-            if issuing.exists() and root.exists():
-                current = (issuing.read_bytes(), root.read_bytes())
-                if not _stale(current[0]) and not _stale(current[1]):
-                    self._crls = current
+            issuing, root = self.files.read("issuing.crl"), self.files.read("root.crl")
+            if issuing is not None and root is not None:
+                if not _stale(issuing) and not _stale(root):
+                    self._crls = (issuing, root)
                     return
             self._publish_crls()
 
@@ -272,15 +324,42 @@ class PlatformCA:
             serialization.Encoding.DER
         )
         # The root key is decrypted for this moment alone and never kept.
-        root_key = _load_key(self.directory / "root.key", self._secret, "root")
+        root_key = _load_key(self.files, "root.key", self._secret, "root")
         root_crl = (
             _crl_builder(self.root.subject, now)
             .sign(root_key, hashes.SHA256())
             .public_bytes(serialization.Encoding.DER)
         )
-        _atomic_write(self.directory / "issuing.crl", issuing_crl)
-        _atomic_write(self.directory / "root.crl", root_crl)
+        self.files.write("issuing.crl", issuing_crl)
+        self.files.write("root.crl", root_crl)
         self._crls = (issuing_crl, root_crl)
+
+
+def create_bundle(secret: bytes, crl_url: str, root_crl_url: str | None = None) -> dict[str, bytes]:
+    """A new platform CA as the files that every host must share (keys encrypted)."""
+    if not secret:
+        raise ValueError("the CA secret must not be empty")
+    files = MemoryFiles()
+    _create(files, secret, crl_url, root_crl_url or _root_crl_url(crl_url))
+    return {name: _need(files, name) for name in BUNDLE}
+
+
+def bundle_from_directory(directory: Path) -> dict[str, bytes] | None:
+    """The bundle of a CA kept in `directory` by an earlier version, if complete."""
+    files = DirectoryFiles(directory)
+    found = {name: files.read(name) for name in BUNDLE}
+    return {k: v for k, v in found.items() if v is not None} if all(found.values()) else None
+
+
+def _root_crl_url(crl_url: str) -> str:
+    return crl_url.rsplit("/", 1)[0] + "/root-crl"
+
+
+def _need(files: CaFiles, name: str) -> bytes:
+    data = files.read(name)
+    if data is None:
+        raise ValueError(f"the platform CA lacks {name}")
+    return data
 
 
 def _crl_builder(issuer: x509.Name, now: dt.datetime) -> x509.CertificateRevocationListBuilder:
@@ -312,22 +391,22 @@ def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
-def _store_key(path: Path, key: ec.EllipticCurvePrivateKey, secret: bytes, name: str) -> None:
+def _store_key(files: CaFiles, filename: str, key: ec.EllipticCurvePrivateKey, secret: bytes, name: str) -> None:
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(_passphrase(secret, name)),
     )
-    _atomic_write(path, pem, 0o600)
+    files.write(filename, pem, 0o600)
 
 
-def _load_key(path: Path, secret: bytes, name: str) -> ec.EllipticCurvePrivateKey:
+def _load_key(files: CaFiles, filename: str, secret: bytes, name: str) -> ec.EllipticCurvePrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=_passphrase(secret, name))
+        key = serialization.load_pem_private_key(_need(files, filename), password=_passphrase(secret, name))
     except ValueError as exc:
-        raise ValueError(f"cannot decrypt the CA key {path.name}: wrong secret?") from exc
+        raise ValueError(f"cannot decrypt the CA key {filename}: wrong secret?") from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{path.name} is not an EC key")
+        raise ValueError(f"{filename} is not an EC key")
     return key
 
 
@@ -365,7 +444,7 @@ def _ca_cert(
     return builder.sign(signer, hashes.SHA256())
 
 
-def _create(directory: Path, secret: bytes, crl_url: str, root_crl_url: str) -> None:
+def _create(files: CaFiles, secret: bytes, crl_url: str, root_crl_url: str) -> None:
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name("LaborSign Root CA", unit="平台根证书")
     root = _ca_cert(root_name, root_name, root_key, root_key, ROOT_YEARS, 1, None)
@@ -403,8 +482,8 @@ def _create(directory: Path, secret: bytes, crl_url: str, root_crl_url: str) -> 
         .sign(issuing_key, hashes.SHA256())
     )
     # Keys first, then certificates, issuing.pem last: its presence marks a complete CA.
-    _store_key(directory / "root.key", root_key, secret, "root")
-    _store_key(directory / "issuing.key", issuing_key, secret, "issuing")
-    _store_key(directory / "tsa.key", tsa_key, secret, "tsa")
+    _store_key(files, "root.key", root_key, secret, "root")
+    _store_key(files, "issuing.key", issuing_key, secret, "issuing")
+    _store_key(files, "tsa.key", tsa_key, secret, "tsa")
     for name, cert in (("root.pem", root), ("tsa.pem", tsa), ("issuing.pem", issuing)):
-        _atomic_write(directory / name, cert.public_bytes(serialization.Encoding.PEM))
+        files.write(name, cert.public_bytes(serialization.Encoding.PEM))

@@ -28,10 +28,14 @@ class SignSpec:
 
 @dataclass(frozen=True)
 class PkiSettings:
-    directory: str
+    """`bundle`: the CA's shared files (the platform keeps them in the database, so every
+    host and worker process signs with the same CA); without one, `directory` holds it."""
+
     secret: bytes
     base_url: str
     tsa_url: str = ""
+    bundle: tuple[tuple[str, bytes], ...] = ()
+    directory: str = ""
 
     @property
     def crl_url(self) -> str:
@@ -40,6 +44,8 @@ class PkiSettings:
 
 @lru_cache(maxsize=4)
 def platform_ca(settings: PkiSettings) -> PlatformCA:
+    if settings.bundle:
+        return PlatformCA.from_bundle(dict(settings.bundle), settings.secret, settings.crl_url)
     return PlatformCA.load_or_create(Path(settings.directory), settings.secret, settings.crl_url)
 
 

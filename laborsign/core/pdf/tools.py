@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from .evidence import EvidenceData, build_evidence_report
 from .fill import FillItem, fill_pdf
@@ -36,7 +35,8 @@ class PdfEngine:
     def __init__(self, workers: PdfWorkers, pki: PkiSettings) -> None:
         self.workers = workers
         self.pki = pki
-        # Create the CA here, once, before worker processes could race to do it.
+        # Load (or, kept in a directory, create) the CA here, before worker processes could
+        # race to create it; a wrong secret fails here, at start-up.
         self._ca = platform_ca(pki)
 
     async def inspect(self, data: bytes) -> PdfInfo:
@@ -77,6 +77,12 @@ class PdfEngine:
     def root_der(self) -> bytes:
         return self._ca.root_der()
 
-    @property
-    def directory(self) -> Path:
-        return Path(self.pki.directory)
+    def root_pem(self) -> bytes:
+        return self._ca.root_pem()
+
+    def crl_der(self) -> bytes:
+        """The issuing CA's current CRL, made by this process from the shared keys."""
+        return self._ca.crl_der()
+
+    def root_crl_der(self) -> bytes:
+        return self._ca.root_crl_der()
