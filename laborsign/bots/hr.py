@@ -4,7 +4,6 @@ review service as the dashboard, once, and the card then shows who decided."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,9 +101,6 @@ class CardResult:
     card: ReviewCard | None = None
 
 
-_record_locks: dict[str, asyncio.Lock] = {}
-
-
 async def decide(
     deps: Deps, channel: str, app_id: str, card_key: str, operator: str, action: str, response_code: str = ""
 ) -> CardResult:
@@ -128,43 +124,43 @@ async def decide(
         return CardResult("无审核权限", False, card)
     if action not in ("approve", "reject"):
         return CardResult("未知操作", False, card)
-    lock = _record_locks.setdefault(card.record_id, asyncio.Lock())
-    async with lock:
-        async with deps.uow() as uow:  # claim the card first: a second press stops here
-            claimed = await uow.chat.decide_card_once(card)
-            await uow.commit()
-        if not claimed:
-            async with deps.uow() as uow:
-                fresh = await uow.chat.card(channel, card_key)
-            by = fresh.decided_by if fresh else None
-            return CardResult(_decided_text(fresh.decision if fresh else None, by), False, fresh)
-        actor = Actor(user=user, enterprise=enterprise, member=member)
-        acted = True
-        try:
-            if action == "approve":
-                await roster_service.approve(deps, actor, card.record_id)
-            else:
-                await roster_service.reject(deps, actor, card.record_id, REJECT_REASON)
-            decision, by = action, member.name
-        except WrongState:  # decided elsewhere (dashboard, another HR member's card)
-            acted = False
-            async with deps.uow() as uow:
-                record = await uow.get(OnboardingRecord, card.record_id)
-                reviewer = (
-                    await uow.accounts.member(card.enterprise_id, record.reviewed_by or "")
-                    if record
-                    else None
-                )
-            decision = "approve" if record and record.status == OnboardingStatus.APPROVED else "reject"
-            by = reviewer.name if reviewer else ""
-        except DomainError as exc:
-            async with deps.uow() as uow:  # give the card back: nothing happened
-                fresh = await uow.chat.card(channel, card_key)
-                if fresh is not None:
-                    fresh.status = "open"
-                    await uow.commit()
-            return CardResult(exc.message, False, card)
-        await _close_cards(deps, card, decision, by, response_code)
+    # Presses on two cards of one record (WeCom and DingTalk, any host) are told apart by
+    # the database: each card is claimed once, and approve/reject lock the record's row.
+    async with deps.uow() as uow:  # claim the card first: a second press stops here
+        claimed = await uow.chat.decide_card_once(card)
+        await uow.commit()
+    if not claimed:
+        async with deps.uow() as uow:
+            fresh = await uow.chat.card(channel, card_key)
+        by = fresh.decided_by if fresh else None
+        return CardResult(_decided_text(fresh.decision if fresh else None, by), False, fresh)
+    actor = Actor(user=user, enterprise=enterprise, member=member)
+    acted = True
+    try:
+        if action == "approve":
+            await roster_service.approve(deps, actor, card.record_id)
+        else:
+            await roster_service.reject(deps, actor, card.record_id, REJECT_REASON)
+        decision, by = action, member.name
+    except WrongState:  # decided elsewhere (dashboard, another HR member's card)
+        acted = False
+        async with deps.uow() as uow:
+            record = await uow.get(OnboardingRecord, card.record_id)
+            reviewer = (
+                await uow.accounts.member(card.enterprise_id, record.reviewed_by or "")
+                if record
+                else None
+            )
+        decision = "approve" if record and record.status == OnboardingStatus.APPROVED else "reject"
+        by = reviewer.name if reviewer else ""
+    except DomainError as exc:
+        async with deps.uow() as uow:  # give the card back: nothing happened
+            fresh = await uow.chat.card(channel, card_key)
+            if fresh is not None:
+                fresh.status = "open"
+                await uow.commit()
+        return CardResult(exc.message, False, card)
+    await _close_cards(deps, card, decision, by, response_code)
     return CardResult(_decided_text(decision, by), acted, card)
 
 

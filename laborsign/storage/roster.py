@@ -141,6 +141,16 @@ class RosterRepository:
         on PostgreSQL, the write lock on SQLite, held until the transaction ends."""
         await self.s.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
 
+    async def lock_record(self, record_id: str) -> None:
+        """Serialises decisions on one onboarding record (approve, reject, correct) across
+        processes and hosts: a row lock on PostgreSQL, the write lock on SQLite."""
+        await self.s.execute(
+            update(onboarding_records)
+            .where(onboarding_records.c.id == record_id)
+            .values(id=onboarding_records.c.id)
+            .execution_options(synchronize_session=False)
+        )
+
     async def departments_of(self, enterprise_id: str) -> list[Department]:
         stmt = (
             select(Department)

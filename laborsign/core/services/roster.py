@@ -447,8 +447,15 @@ async def list_records(
         )
 
 
-async def _own_record(uow: UnitOfWork, actor: Actor, record_id: str) -> tuple[Enterprise, OnboardingRecord]:
+async def _own_record(
+    uow: UnitOfWork, actor: Actor, record_id: str, *, for_decision: bool = False
+) -> tuple[Enterprise, OnboardingRecord]:
+    """`for_decision`: the record's row is locked first, so that two decisions at once (the
+    dashboard and a chat card, on any host) run one after the other and the second sees the
+    first one's outcome."""
     enterprise = actor.require(Permission.ONBOARDING)
+    if for_decision:
+        await uow.roster.lock_record(record_id)
     record = await uow.get(OnboardingRecord, record_id)
     if record is None or record.enterprise_id != enterprise.id:
         raise NotFound("入职资料不存在", "onboarding_not_found")
@@ -464,7 +471,7 @@ async def correct_record(
     deps: Deps, actor: Actor, record_id: str, changes: dict[str, Any]
 ) -> OnboardingRecord:
     async with deps.uow() as uow:
-        _, record = await _own_record(uow, actor, record_id)
+        _, record = await _own_record(uow, actor, record_id, for_decision=True)
         record.correct(changes, actor.user.id if actor.user else "api", _today(deps), deps.clock.now())
         await uow.commit()
     return record
@@ -475,7 +482,7 @@ async def approve(
 ) -> tuple[OnboardingRecord, Employee]:
     now = deps.clock.now()
     async with deps.uow() as uow:
-        enterprise, record = await _own_record(uow, actor, record_id)
+        enterprise, record = await _own_record(uow, actor, record_id, for_decision=True)
         record.require_pending()
         department = (
             await _department(uow, enterprise, department_id, "department_id") if department_id else None
@@ -508,7 +515,7 @@ async def approve(
 async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> OnboardingRecord:
     now = deps.clock.now()
     async with deps.uow() as uow:
-        enterprise, record = await _own_record(uow, actor, record_id)
+        enterprise, record = await _own_record(uow, actor, record_id, for_decision=True)
         record.reject(actor.user.id if actor.user else "api", str(reason or ""), now)
         worker = await uow.get_or_404(User, record.user_id)
         await notify_person(
