@@ -119,7 +119,7 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
         await admin.dispose()
         env["LABORSIGN_DATABASE__URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
     deps = build_deps(load_config(environ=env))
-    await deps.db.migrate()
+    await deps.start()
     timed = Timed(deps.pdf)
     deps.pdf = timed  # type: ignore[assignment]
     actor, template_id, employees = await world(deps, contracts)

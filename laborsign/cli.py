@@ -59,6 +59,51 @@ def _create_staff(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _storage_migrate(args: argparse.Namespace) -> int:
+    """Copies the local file store (data_dir/files, or --source) into the configured bucket."""
+    import asyncio
+    from pathlib import Path
+
+    from .bootstrap import build_blob_backend
+    from .storage.blobs import LocalBlobs
+    from .storage.db import Database
+    from .storage.transfer import copy_store
+
+    config = load_config(args.config)
+    if config.storage.backend != "s3":
+        print("配置错误：storage.backend 须为 \"s3\"（目标存储桶）", file=sys.stderr)
+        return 2
+    source_dir = Path(args.source).resolve() if args.source else config.data_dir / "files"
+    if not source_dir.is_dir():
+        print(f"找不到本地文件目录：{source_dir}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(config.database_url)
+        target = build_blob_backend(config)
+        try:
+            await db.migrate()
+            report = await copy_store(LocalBlobs(source_dir), target, db.engine)
+        finally:
+            await target.close()
+            await db.dispose()
+        print(f"已复制 {report.copied} 个文件，{report.already_there} 个已在存储桶中且校验一致")
+        for label, keys in (
+            ("本地文件已损坏（SHA-256 与文件名不符），未复制", report.damaged_source),
+            ("写入存储桶失败或读回校验不一致", report.failed),
+            ("数据库引用但存储桶中没有", report.missing),
+        ):
+            if keys:
+                print(f"{label}：{len(keys)} 个", file=sys.stderr)
+                for key in keys[:20]:
+                    print(f"  {key}", file=sys.stderr)
+        if report.ok:
+            print("全部文件的 SHA-256 校验通过；可将 storage.backend 设为 \"s3\" 启动")
+        return 0 if report.ok else 1
+
+    return asyncio.run(run())
+
+
 def _chat_worker(args: argparse.Namespace) -> int:
     """The chat channels without the web server: the DingTalk stream connection (when enabled,
     held by one process among several) and the outbox deliverer."""
@@ -73,14 +118,14 @@ def _chat_worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         deps = build_deps(config)
-        await deps.db.migrate()
+        await deps.start()
         chat = ChatRuntime(deps, config)
         try:
             async with chat.running(background=True):
                 print("聊天渠道后台已启动（Ctrl-C 退出）")
                 await asyncio.Event().wait()
         finally:
-            await deps.db.dispose()
+            await deps.stop()
 
     try:
         asyncio.run(run())
@@ -109,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--name", required=True)
     staff.add_argument("--password", help="optional; otherwise log in with an SMS code")
     staff.set_defaults(func=_create_staff)
+    storage = sub.add_parser(
+        "storage-migrate",
+        help="copy the local file store into the S3 bucket of the configuration, checking every SHA-256",
+    )
+    storage.add_argument("--config")
+    storage.add_argument("--source", help="local file store (default: storage.data_dir/files)")
+    storage.set_defaults(func=_storage_migrate)
     chat = sub.add_parser(
         "chat-worker",
         help="run the chat channels without the web server: DingTalk stream client and outbox deliverer",

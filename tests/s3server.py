@@ -101,10 +101,10 @@ class SeaweedS3:
             "-master.volumeSizeLimitMB=64",
             *(f"-{name}={port}" for name, port in self.ports.items()),
         ]
-        log = open(self.workdir / "weed.log", "wb")  # noqa: SIM115 - kept open for the process
-        self.process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, cwd=data, start_new_session=True
-        )
+        with open(self.workdir / "weed.log", "wb") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, cwd=data, start_new_session=True
+            )
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:

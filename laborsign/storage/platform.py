@@ -136,3 +136,15 @@ async def shared_value(
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
     async with engine.connect() as conn:
         return str((await conn.execute(query)).scalar_one())
+
+
+async def referenced_keys(engine: AsyncEngine) -> set[str]:
+    """Every blob key the database points at (for `laborsign storage-migrate`)."""
+    found: set[str] = set()
+    async with engine.connect() as conn:
+        for column in _INDEXED_REFERENCES:
+            rows = await conn.stream(select(column).where(column.is_not(None)).distinct())
+            found.update([str(r[0]) async for r in rows])
+        rows = await conn.stream(select(templates.c.files))
+        found.update([str(f["blob"]) async for (files,) in rows for f in (files or []) if f.get("blob")])
+    return found
