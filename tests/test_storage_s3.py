@@ -131,3 +131,34 @@ async def test_start_up_names_a_bucket_that_refuses(
 def test_addressing_style_per_service(endpoint: str, bucket: str, addressing: Any, expected: Any) -> None:
     settings = S3Settings(endpoint, bucket, "r", "id", "secret", addressing)
     assert s3_location(settings) == expected
+
+
+async def test_requests_carry_no_checksum_extensions(aiohttp_server: Any) -> None:
+    """What OSS and COS get: a plain signed PUT with a Content-Length and a signed payload
+    hash; no flexible-checksum headers and no aws-chunked body, which they refuse."""
+    from aiohttp import web
+
+    from laborsign.storage.blobs import S3Blobs
+
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.method, request.path, dict(request.headers), await request.read()))
+        return web.Response(status=200, headers={"ETag": '"0"'})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    server = await aiohttp_server(app)
+    blobs = S3Blobs(S3Settings(str(server.make_url("")), "laborsign", "oss-cn-guangzhou", "id", "secret", "path"))
+    data = make_pdf(1)
+    key = hashlib.sha256(data).hexdigest()
+    await blobs.write(key, data)
+    ((method, path, headers, body),) = seen
+    lowered = {k.lower(): v for k, v in headers.items()}
+    assert (method, path, body) == ("PUT", f"/laborsign/{key[:2]}/{key}", data)
+    assert lowered["content-length"] == str(len(data))
+    assert lowered["x-amz-content-sha256"] == key, "signed payload, not STREAMING-* or UNSIGNED"
+    assert "aws-chunked" not in lowered.get("content-encoding", "")
+    assert not [h for h in lowered if h.startswith(("x-amz-checksum", "x-amz-sdk-checksum", "x-amz-trailer"))]
+    assert lowered["authorization"].startswith("AWS4-HMAC-SHA256 Credential=id/")
+    assert "/oss-cn-guangzhou/s3/aws4_request" in lowered["authorization"]
