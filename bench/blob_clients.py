@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -131,7 +132,8 @@ async def one_round(op: Op, keys: list[str], data: bytes | None, concurrency: in
 
 
 async def run(args: argparse.Namespace) -> None:
-    server = SeaweedS3(Path(tempfile.mkdtemp(prefix="bench-s3-")))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-s3-"))
+    server = SeaweedS3(workdir)
     print("starting SeaweedFS …", flush=True)
     server.start()
     try:
@@ -159,6 +161,7 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"round {rnd + 1}/{args.rounds} done", flush=True)
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     report(figures)
 
 
