@@ -28,6 +28,7 @@ from .identity import IdentityProviders, build_identity
 from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 from .tasks import BackgroundTasks
+from .web.errors import page_errors
 
 
 def load_secret(config: Config) -> bytes:
@@ -122,7 +123,7 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=25 * 1024 * 1024)
     deps = build_deps(config, clock)
     db = deps.db
     app[DEPS] = deps
