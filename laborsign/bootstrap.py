@@ -29,6 +29,7 @@ from .storage.blobs import LocalBlobStore
 from .storage.db import Database, UnitOfWork
 from .tasks import BackgroundTasks
 from .web.errors import page_errors
+from .web.security import setup_security
 
 
 def load_secret(config: Config) -> bytes:
@@ -124,6 +125,7 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
     app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=25 * 1024 * 1024)
+    setup_security(app, https=config.server.secure_cookies)
     deps = build_deps(config, clock)
     db = deps.db
     app[DEPS] = deps
