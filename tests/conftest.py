@@ -319,6 +319,18 @@ async def phone(browser: Any, client: TestClient) -> AsyncIterator[Any]:
     assert not violations, "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
 
 
+async def loaded_width(image: Any) -> int:
+    """The natural width of an <img> once it has loaded (0 if it failed). Playwright's
+    wait_for_function would poll by evaluating a string, which the pages' CSP refuses."""
+    width: int = await image.evaluate(
+        """img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(function (done) {
+          img.addEventListener("load", function () { done(img.naturalWidth); }, { once: true });
+          img.addEventListener("error", function () { done(0); }, { once: true });
+        })"""
+    )
+    return width
+
+
 async def latest_code(client: TestClient, phone: str) -> str:
     resp = await client.get(f"/api/v1/dev/sms?phone={phone}")
     return str((await resp.json())["items"][0]["code"])
