@@ -107,11 +107,27 @@ async function sealing() {
   });
 }
 
+/* Resolves once the page images up to page `last` have loaded (or failed). */
+function pagesLoaded(last) {
+  return Promise.all(Array.from(document.querySelectorAll(".pg")).filter(function (holder) {
+    return Number(holder.dataset.page) <= last;
+  }).map(function (holder) {
+    const img = holder.querySelector("img");
+    return img.complete ? null : new Promise(function (done) {
+      img.addEventListener("load", done, { once: true });
+      img.addEventListener("error", done, { once: true });
+    });
+  }));
+}
+
 function wire() {
   const sign = document.getElementById("sign");
   if (sign) sign.addEventListener("click", function () {
     const area = document.querySelector(".drop");
-    (area || document.getElementById("seal-panel")).scrollIntoView({ behavior: "smooth", block: "center" });
+    // Pages still loading above the seal area would push it down after the scroll: wait for them.
+    pagesLoaded(area ? Number(area.parentNode.dataset.page) : 0).then(function () {
+      (area || document.getElementById("seal-panel")).scrollIntoView({ behavior: "smooth", block: "center" });
+    });
   });
   document.getElementById("submit-seal").onclick = async function () {
     if (!chosenSeal) { toast("请先将印章拖到印章区", true); return; }
