@@ -33,6 +33,8 @@ from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlob
 from .storage.db import Database, UnitOfWork
 from .storage.platform import shared_value, sweep_orphans
 from .tasks import BackgroundTasks
+from .web.errors import page_errors
+from .web.security import setup_security
 
 log = logging.getLogger("laborsign")
 CA_VALUE = "pki.ca"
@@ -184,7 +186,8 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=25 * 1024 * 1024)
+    setup_security(app, https=config.server.secure_cookies)
     deps = build_deps(config, clock)
     app[DEPS] = deps
     app[METRICS] = Metrics()

@@ -296,14 +296,39 @@ async def browser() -> AsyncIterator[Any]:
         await instance.close()
 
 
+# Reported by the page itself, so a violation is seen even where Chromium's own console line is not.
+REPORT_CSP = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def is_csp_line(text: str) -> bool:
+    return "CSP violation" in text or "Content Security Policy" in text
+
+
+async def watch_csp(context: Any) -> list[str]:
+    """Every Content-Security-Policy violation in the context's pages, as console lines."""
+    seen: list[str] = []
+    await context.add_init_script(REPORT_CSP)
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and is_csp_line(message.text):
+            seen.append(message.text)
+
+    context.on("console", on_console)
+    return seen
+
+
 @pytest.fixture
 async def desktop(browser: Any, client: TestClient) -> AsyncIterator[Any]:
     context = await browser.new_context(
         base_url=str(client.make_url("")), locale="zh-CN", viewport={"width": 1280, "height": 800}
     )
+    violations = await watch_csp(context)
     page = await context.new_page()
     yield page
     await context.close()
+    assert not violations, "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -317,9 +342,23 @@ async def phone(browser: Any, client: TestClient) -> AsyncIterator[Any]:
         has_touch=True,
         user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47",
     )
+    violations = await watch_csp(context)
     page = await context.new_page()
     yield page
     await context.close()
+    assert not violations, "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
+
+
+async def loaded_width(image: Any) -> int:
+    """The natural width of an <img> once it has loaded (0 if it failed). Playwright's
+    wait_for_function would poll by evaluating a string, which the pages' CSP refuses."""
+    width: int = await image.evaluate(
+        """img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(function (done) {
+          img.addEventListener("load", function () { done(img.naturalWidth); }, { once: true });
+          img.addEventListener("error", function () { done(0); }, { once: true });
+        })"""
+    )
+    return width
 
 
 async def latest_code(client: TestClient, phone: str) -> str:

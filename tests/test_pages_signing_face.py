@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from laborsign.core.clock import FakeClock
-from tests.conftest import Api
+from tests.conftest import Api, loaded_width
 from tests.test_contracts import launch_body, setup_contract_world, verify_for_real
 from tests.test_pages_contracts import scribble, use_session
 
@@ -71,9 +71,7 @@ async def test_hr_hands_the_face_check_to_a_phone(
     await page.click("#submit-seal")
     qr = page.locator("#face-qr")
     await expect(qr).to_be_visible()
-    await page.wait_for_function(  # the QR image itself loaded, not only its frame
-        "() => { const i = document.getElementById('face-qr'); return i.complete && i.naturalWidth > 100; }"
-    )
+    assert await loaded_width(qr) > 100  # the QR image itself loaded, not only its frame
     href = await page.get_by_role("link", name="在本机打开").get_attribute("href")
     # The operator scans it with the phone and passes the face check there.
     await phone.goto(href)

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from laborsign.core.clock import FakeClock
-from tests.conftest import Api, latest_code
+from tests.conftest import Api, latest_code, loaded_width
 from tests.test_verification import CARD_2, ID_A, ID_B
 
 pytestmark = pytest.mark.browser
@@ -226,7 +226,7 @@ async def test_worker_on_the_pc_scans_a_qr_code_for_face(
     await page.fill("#f-id", ID_B)
     await page.get_by_role("button", name="开始人脸识别").click()
     await expect(page.locator("#v-face")).to_be_visible()
-    await page.wait_for_function("document.getElementById('face-qr').naturalWidth > 100")  # a real PNG
+    assert await loaded_width(page.locator("#face-qr")) > 100  # a real PNG
     href = await page.locator("#face-open").get_attribute("href")
     assert href and href.startswith("/sandbox/identity/face/")
     body, headers = client.app[DEPS].identity.sandbox.signed_callback(href.split("/")[-1].split("?")[0], True)

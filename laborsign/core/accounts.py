@@ -80,6 +80,9 @@ class Role(enum.StrEnum):
     MEMBER = "member"
 
 
+ROLE_LABELS = {Role.ADMIN: "管理员", Role.MEMBER: "成员"}
+
+
 class MemberStatus(enum.StrEnum):
     ACTIVE = "active"
     # The previous admin after a transfer: keeps no access to the enterprise (SPEC §2.9).

@@ -19,6 +19,15 @@ class Channel(enum.StrEnum):
     HR = "hr"  # an enterprise's HR reviewers: expanded into cards by the deliverer
 
 
+CHANNEL_LABELS = {
+    Channel.SMS: "短信",
+    Channel.WECHAT: "微信公众号",
+    Channel.WECOM: "企业微信",
+    Channel.DINGTALK: "钉钉",
+    Channel.HR: "HR 通知",
+}
+
+
 # Delivery policy: exponential backoff from 10 s, capped at an hour; dead after 8 tries.
 RETRY_BASE = timedelta(seconds=10)
 RETRY_CAP = timedelta(hours=1)

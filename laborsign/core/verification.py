@@ -80,6 +80,14 @@ class EnterpriseStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+ENTERPRISE_STATUS_LABELS = {
+    EnterpriseStatus.UNVERIFIED: "未认证",
+    EnterpriseStatus.PENDING: "认证中",
+    EnterpriseStatus.VERIFIED: "已认证",
+    EnterpriseStatus.FAILED: "认证失败",
+}
+
+
 class AttemptStatus(enum.StrEnum):
     """One enterprise verification attempt."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..core.templates import CONTROL_KIND_LABELS, FILLED_BY_LABELS, TEMPLATE_TYPES
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
@@ -24,28 +23,14 @@ register_home_entry(
 )
 
 
-def _vocab() -> dict[str, object]:
-    return {
-        "types": TEMPLATE_TYPES,
-        "kinds": {k.value: v for k, v in CONTROL_KIND_LABELS.items()},
-        "filled_by": {k.value: v for k, v in FILLED_BY_LABELS.items()},
-    }
-
-
 @routes.get("/dashboard/templates")
 async def list_page(request: web.Request) -> web.Response:
-    return dashboard(request, "templates_list.html", vocab=_vocab(), console=False)
+    return dashboard(request, "templates_list.html", console=False)
 
 
 @routes.get("/dashboard/templates/{id}")
 async def designer_page(request: web.Request) -> web.Response:
-    return dashboard(
-        request,
-        "templates_designer.html",
-        vocab=_vocab(),
-        template_id=request.match_info["id"],
-        console=False,
-    )
+    return dashboard(request, "templates_designer.html", template_id=request.match_info["id"], console=False)
 
 
 @routes.get("/console/login")
@@ -60,18 +45,13 @@ async def console_home(request: web.Request) -> web.Response:
 
 @routes.get("/console/templates")
 async def console_list(request: web.Request) -> web.Response:
-    return render(request, "templates_list.html", vocab=_vocab(), console=True, nav=[])
+    return render(request, "templates_list.html", console=True, nav=[])
 
 
 @routes.get("/console/templates/{id}")
 async def console_designer(request: web.Request) -> web.Response:
     return render(
-        request,
-        "templates_designer.html",
-        vocab=_vocab(),
-        template_id=request.match_info["id"],
-        console=True,
-        nav=[],
+        request, "templates_designer.html", template_id=request.match_info["id"], console=True, nav=[]
     )
 
 

@@ -3,12 +3,8 @@ and the platform reviewer's console for authorization letters."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from ..core.accounts import ORG_TYPE_LABELS
-from ..core.verification import ENTERPRISE_METHOD_LABELS
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
@@ -26,21 +22,14 @@ register_home_entry(
 )
 
 
-def _vocab() -> dict[str, Any]:
-    return {
-        "methods": {k.value: v for k, v in ENTERPRISE_METHOD_LABELS.items()},
-        "org_types": {k.value: v for k, v in ORG_TYPE_LABELS.items()},
-    }
-
-
 @routes.get("/dashboard/verification")
 async def enterprise_page(request: web.Request) -> web.Response:
-    return dashboard(request, "verification_enterprise.html", **_vocab())
+    return dashboard(request, "verification_enterprise.html")
 
 
 @routes.get("/console/verifications")
 async def console_page(request: web.Request) -> web.Response:
-    return render(request, "verification_console.html", nav=[], **_vocab())
+    return render(request, "verification_console.html", nav=[])
 
 
 def setup(app: web.Application) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..core.identity_rules import ID_TYPE_LABELS
-from ..core.onboarding import RELATIONS
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()
@@ -16,13 +14,7 @@ register_home_entry(HomeEntry("worker", "入职资料", "/h5/onboarding", "入",
 
 @routes.get("/h5/join/{token}")
 async def join_page(request: web.Request) -> web.Response:
-    return render(
-        request,
-        "h5_join.html",
-        token=request.match_info["token"],
-        id_types={k.value: v for k, v in ID_TYPE_LABELS.items()},
-        relations=RELATIONS,
-    )
+    return render(request, "h5_join.html", token=request.match_info["token"])
 
 
 @routes.get("/h5/onboarding")

@@ -9,8 +9,7 @@ from aiohttp import web
 
 from ..api.http import DEPS
 from ..core.errors import NotFound
-from ..core.identity_rules import ID_TYPE_LABELS
-from ..core.verification import CONSENT_TEXT, CONSENT_VERSION, PERSON_METHOD_LABELS
+from ..core.verification import CONSENT_TEXT, CONSENT_VERSION
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()
@@ -21,12 +20,7 @@ register_home_entry(
 
 
 def _context() -> dict[str, Any]:
-    return {
-        "consent_text": CONSENT_TEXT,
-        "consent_version": CONSENT_VERSION,
-        "id_types": {k.value: v for k, v in ID_TYPE_LABELS.items()},
-        "methods": {k.value: v for k, v in PERSON_METHOD_LABELS.items()},
-    }
+    return {"consent_text": CONSENT_TEXT, "consent_version": CONSENT_VERSION}
 
 
 @routes.get("/h5/verify")

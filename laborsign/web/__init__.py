@@ -3,7 +3,9 @@ environment, the base layout, static files and the home-page entry registry."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,12 @@ import jinja2
 from aiohttp import web
 
 from ..api.http import DEPS
+from .labels import label_tables, labels_module
 
-STATIC = Path(__file__).with_name("static")
+STATIC = Path(__file__).with_name("static").resolve()
 JINJA = web.AppKey("jinja", jinja2.Environment)
+LABELS_PATH = "js/labels.js"  # generated from core's tables, not a file
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,17 @@ def register_home_entry(entry: HomeEntry) -> None:
         HOME_ENTRIES.append(entry)
 
 
+@cache
+def static_build() -> str:
+    """One version for all static files and the labels module. It is a path segment
+    (/static/<build>/…), so the modules' relative imports carry it too and every file can be
+    cached for good: a changed file makes a new build and new URLs."""
+    digest = hashlib.sha256(labels_module().encode())
+    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(STATIC)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def setup_pages(app: web.Application) -> None:
     if JINJA in app:
         return
@@ -49,25 +65,38 @@ def setup_pages(app: web.Application) -> None:
             jinja2.PackageLoader("laborsign.h5", "templates"),
         ]
     )
-    app[JINJA] = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
-    app.router.add_static("/static/", STATIC, name="static", append_version=True)
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
+    env.globals["labels"] = label_tables()
+    env.globals["static"] = static_url
+    app[JINJA] = env
+    app.router.add_get("/static/{build}/{path:.+}", static_file, name="static")
+
+
+def static_url(name: str) -> str:
+    return f"/static/{static_build()}/{name}"
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    # Another build's URL (a process not yet upgraded asked for it) is served, but not kept.
+    current = request.match_info["build"] == static_build()
+    headers = {"Cache-Control": IMMUTABLE if current else "no-cache"}
+    name = request.match_info["path"]
+    if name == LABELS_PATH:
+        return web.Response(text=labels_module(), content_type="text/javascript", headers=headers)
+    path = (STATIC / name).resolve()
+    if not path.is_relative_to(STATIC) or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers=headers)
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     env = request.app[JINJA]
     deps = request.app[DEPS]
     context.setdefault("dev_sms", deps.config.sms.provider == "outbox")
-    html = env.get_template(template).render(request=request, static=_static_url(request), **context)
+    html = env.get_template(template).render(request=request, **context)
     return web.Response(
         text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"}
     )
-
-
-def _static_url(request: web.Request) -> Any:
-    def url(name: str) -> str:
-        return str(request.app.router["static"].url_for(filename=name))
-
-    return url
 
 
 def home_entries(side: str) -> list[HomeEntry]:

@@ -1,0 +1,3 @@
+import { consoleChrome } from "../js/chrome.js";
+
+consoleChrome();

@@ -1,0 +1,3 @@
+import { dashboardChrome } from "../js/chrome.js";
+
+dashboardChrome();
