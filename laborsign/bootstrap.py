@@ -122,7 +122,7 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[observe, csrf], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[observe, csrf], client_max_size=1024 * 1024)
     deps = build_deps(config, clock)
     db = deps.db
     app[DEPS] = deps

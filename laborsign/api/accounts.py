@@ -24,6 +24,7 @@ from .http import (
     require_actor,
     require_user,
 )
+from .inputs import header_text
 
 routes = ApiRoutes("账号与企业")
 
@@ -157,7 +158,7 @@ async def create_enterprise(request: web.Request) -> web.Response:
         request.app[DEPS],
         **data.model_dump(),
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=header_text(request, "User-Agent"),
         session_days=_session_days(request),
     )
     response = json_response(_login_answer(result, enterprise=enterprise_json(enterprise)), 201)
@@ -172,7 +173,7 @@ async def login(request: web.Request) -> web.Response:
         request.app[DEPS],
         **data.model_dump(),
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=header_text(request, "User-Agent"),
         session_days=_session_days(request),
     )
     response = json_response(_login_answer(result))

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from ..api.http import DEPS
+from ..api.http import DEPS, PAGE_ERROR
 
 STATIC = Path(__file__).with_name("static")
 JINJA = web.AppKey("jinja", jinja2.Environment)
@@ -51,6 +51,20 @@ def setup_pages(app: web.Application) -> None:
     )
     app[JINJA] = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
     app.router.add_static("/static/", STATIC, name="static", append_version=True)
+    app[PAGE_ERROR] = error_page
+
+
+_PAGE_ERRORS = {
+    404: ("页面不存在", "您访问的页面不存在或已被移除，请检查链接是否完整。"),
+    405: ("无法访问该页面", "该页面不支持此请求方式。"),
+    413: ("内容过大", "提交的内容超过了允许的大小。"),
+}
+
+
+def error_page(request: web.Request, status: int) -> web.Response:
+    """An HTTP error on a page (unknown address, wrong method) in the page's own language."""
+    title, message = _PAGE_ERRORS.get(status, ("请求无法处理", "请求格式不正确，请返回后重试。"))
+    return render(request, "error.html", status=status, title=title, message=message)
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..api.inputs import read_limited
 from ..bots.engine import Engine, Incoming, Outcome
 from ..bots.runtime import ChatRuntime
 from ..core import outbox as ob
@@ -35,12 +36,7 @@ def runtime(request: web.Request, channel: str) -> ChatRuntime:
 
 
 async def read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest("回调内容过大", "body_too_large")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise BadRequest("回调内容过大", "body_too_large")
-    return body
+    return await read_limited(request, MAX_BODY, "回调内容过大")
 
 
 def refuse_hostile_xml(data: bytes | str) -> None:
