@@ -20,6 +20,7 @@ from .api import templates as templates_api
 from .api import verification as verification_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config, LaborLawConfig
+from .core.budgets import Limits
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
 from .core.pdf.pades import PkiSettings
@@ -60,9 +61,11 @@ class AppDeps:
     pdf: PdfEngine = field(init=False)
     identity: IdentityProviders = field(init=False)
     tasks: BackgroundTasks = field(init=False)
+    limits: Limits = field(init=False)
 
     def __post_init__(self) -> None:
         self.tasks = BackgroundTasks()
+        self.limits = Limits.from_settings(self.config.security)
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blobs = LocalBlobStore(self.data_dir / "files")

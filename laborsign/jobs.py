@@ -1,7 +1,8 @@
 """Periodic background work of the engine that is not about chat: contracts past their signing
-deadline become expired, and face-verified signing sessions a stopped process never applied
-are applied. Safe with several processes (each expiry is guarded by the contract's version,
-each session is claimed once)."""
+deadline become expired, signing sessions a stopped process never applied (or left half
+applied) are applied, and spent abuse budgets and old one-time keys are forgotten. Safe with
+several processes (each expiry is guarded by the contract's version, each session is claimed
+once, forgetting is idempotent)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from .core.ports import Deps
 from .core.services.contracts import expire_due
+from .core.services.limits import forget_spent
 from .core.services.signing import resume_signing
 from .tasks import stop_tasks
 
@@ -40,6 +42,9 @@ async def running(deps: Deps, background: bool) -> AsyncIterator[None]:
         )
         tasks.append(
             asyncio.create_task(every(60, "resume_signing", lambda: resume_signing(deps)), name="resume")
+        )
+        tasks.append(
+            asyncio.create_task(every(600, "forget_spent", lambda: forget_spent(deps)), name="forget_spent")
         )
     try:
         yield

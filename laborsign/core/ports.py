@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from .accounts import ApiKey, Enterprise, Member, Session, SmsCode, User
+from .budgets import BudgetRepo, Limits
 from .chat import ChatIdentity, Conversation, DeadLetter, InboundMessage, ReviewCard
 from .clock import Clock
 from .contracts import Contract, ContractEvent, Party, WorkerCard
@@ -22,6 +23,7 @@ from .pdf.evidence import EvidenceData
 from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
 from .pdf.tools import VerifyReport
+from .replay import SeenRepo
 from .roster import Department, Employee, Invitation, JoinLink
 from .signing import Seal, SigningSession
 from .templates import Template
@@ -199,6 +201,10 @@ class UnitOfWork(Protocol):
     def outbox_queue(self) -> OutboxQueueRepo: ...
     @property
     def tokens(self) -> TokenRepo: ...
+    @property
+    def budgets(self) -> BudgetRepo: ...
+    @property
+    def seen(self) -> SeenRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -275,6 +281,8 @@ class Deps(Protocol):
     def pdf(self) -> PdfTools: ...
     @property
     def labor_law(self) -> LaborLawSettings: ...
+    @property
+    def limits(self) -> Limits: ...
 
     @property
     def public_url(self) -> str: ...

@@ -76,6 +76,7 @@ class SigningSession:
     intent_reason: str = ""
     intent_result_enc: str | None = None  # the provider's detail (similarity…), encrypted
     intent_at: datetime | None = None
+    applying_until: datetime | None = None  # while confirming: the applying process's lease
     id: str = field(default_factory=new_id)
 
     def check_open(self, now: datetime) -> None:

@@ -140,6 +140,7 @@ signing_sessions = Table(
     Column("intent_reason", String(200), nullable=False, server_default=""),
     Column("intent_result_enc", Text),
     Column("intent_at", UTCDateTime()),
+    Column("applying_until", UTCDateTime()),  # lease of the process applying its signatures
 )
 
 saved_signatures = Table(

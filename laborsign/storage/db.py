@@ -18,6 +18,7 @@ from . import mappings
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
+from .guards import BudgetStore, SeenStore
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -64,6 +65,8 @@ class UnitOfWork:
     chat: ChatRepository
     outbox_queue: OutboxQueue
     tokens: TokenStore
+    budgets: BudgetStore
+    seen: SeenStore
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -80,6 +83,8 @@ class UnitOfWork:
         self.chat = ChatRepository(self.session)
         self.outbox_queue = OutboxQueue(self.session)
         self.tokens = TokenStore(self.session)
+        self.budgets = BudgetStore(self.session)
+        self.seen = SeenStore(self.session)
         return self
 
     async def __aexit__(

@@ -47,6 +47,7 @@ from .contracts import (
     worker_contract,
     worker_ident,
 )
+from .limits import Asker, spend_now
 from .verification import VerificationDeps, verified_identity
 
 log = logging.getLogger("laborsign.signing")
@@ -68,13 +69,14 @@ async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: U
     the signer, or a face check is opened with the provider for the signer's verified identity
     (refused when there is none the provider can check)."""
     if session.intent_method == IntentMethod.SMS:
-        await request_sms_code(deps, session.phone, SmsPurpose.INTENT)
+        await request_sms_code(deps, session.phone, SmsPurpose.INTENT, Asker(person=user.id))
         return
     person = await verified_identity(deps, user.id)
     if person is None or person.id_type != IdType.RESIDENT_ID:
         raise WrongState(
             "人脸识别仅适用于已用居民身份证完成实名认证的签署人，请使用短信验证码", "face_unavailable"
         )
+    await spend_now(deps, deps.limits.verifications_per_user, user.id)  # a face check is paid for
     start = await deps.identity.face_start(
         session.id, person.name, person.id_number, f"/h5/intent/{session.id}"
     )
