@@ -214,6 +214,24 @@ class Api:
 
 
 @pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The answers of the image captchas issued, newest last: a person reads them off the
+    picture (the challenge itself is issued and checked as usual)."""
+    from laborsign.core import captcha
+
+    seen: list[str] = []
+    issue = captcha.issue
+
+    def recording(secret: bytes, now: Any) -> captcha.Challenge:
+        challenge = issue(secret, now)
+        seen.append(challenge.answer)
+        return challenge
+
+    monkeypatch.setattr(captcha, "issue", recording)
+    return seen
+
+
+@pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
 

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from laborsign.api.http import DEPS
-from laborsign.core import captcha as captcha_module
-from laborsign.core.captcha import Challenge
 from laborsign.core.clock import FakeClock
 from tests.conftest import Api
 
@@ -24,21 +22,6 @@ def config_env(config_env: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in config_env.items() if k.removeprefix("LABORSIGN_SECURITY__") not in DEFAULTS}
     # A reverse proxy on loopback: tests play other addresses with X-Forwarded-For.
     return {**env, "LABORSIGN_SERVER__TRUSTED_PROXIES": "127.0.0.1"}
-
-
-@pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The answers of the captchas issued: a person reads them off the picture."""
-    seen: list[str] = []
-    issue = captcha_module.issue
-
-    def recording(secret: bytes, now: Any) -> Challenge:
-        challenge = issue(secret, now)
-        seen.append(challenge.answer)
-        return challenge
-
-    monkeypatch.setattr(captcha_module, "issue", recording)
-    return seen
 
 
 def phone(n: int) -> str:
