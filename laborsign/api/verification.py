@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from ..core.clock import iso
 from ..core.errors import Forbidden, NotFound
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
+from ..core.services import limits
 from ..core.services import signing as signing_svc
 from ..core.services import verification as svc
 from ..core.signing import SigningSession
@@ -424,6 +425,8 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
     headers = {k: v for k, v in request.headers.items()}
     deps = _deps(request)
     result = await deps.identity.callback(provider, headers, dict(request.query), raw)
+    if result.replay_key is not None:
+        await limits.admit_signed_callback(deps, "identity", f"{provider}:{result.replay_key}", raw)
     target = await svc.apply_identity_result(deps, result) or await signing_svc.face_intent_result(
         deps, result
     )

@@ -17,6 +17,7 @@ from ..bots.runtime import ChatRuntime
 from ..core import outbox as ob
 from ..core.chat import InboundMessage
 from ..core.errors import BadRequest, Forbidden, NotFound
+from ..core.services.limits import admit_signed_callback
 
 log = logging.getLogger("laborsign.webhooks")
 
@@ -53,6 +54,40 @@ def check_fresh(timestamp: str, now: float) -> None:
         raise Forbidden("时间戳无效", "bad_timestamp") from None
     if abs(now - sent) > REPLAY_WINDOW:
         raise Forbidden("时间戳已过期", "stale_timestamp")
+
+
+async def admit(chat: ChatRuntime, scope: str, key: str, body: bytes) -> None:
+    """The replay guard, after the signature checked out (core/services/limits.py)."""
+    await admit_signed_callback(chat.deps, scope, key, body)
+
+
+def decrypted(decrypt: Callable[[], Any]) -> Any:
+    """Runs the SDK's decryption of an attacker-supplied body: a bad signature is 403,
+    anything else it fails on (bad base64 or padding, short plaintext, wrong key) is 400."""
+    from wechatpy.enterprise.exceptions import InvalidCorpIdException
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+    try:
+        return decrypt()
+    except (InvalidSignatureException, InvalidAppIdException, InvalidCorpIdException):
+        raise Forbidden("消息签名校验失败", "bad_signature") from None
+    except Exception:
+        raise BadRequest("消息无法解密", "undecryptable") from None
+
+
+def parsed(parse: Callable[[], Any]) -> Any:
+    """The SDK's XML parsing of a (decrypted) body: whatever it fails on is a 400."""
+    try:
+        message = parse()
+    except Exception:
+        raise BadRequest("XML 格式不正确", "malformed_xml") from None
+    if message is None:
+        raise BadRequest("XML 格式不正确", "malformed_xml")
+    return message
+
+
+def refuse_plaintext() -> Forbidden:
+    return Forbidden("已配置消息加密（EncodingAESKey），不接受明文回调", "plaintext_refused")
 
 
 def query(request: web.Request, *names: str) -> list[str]:

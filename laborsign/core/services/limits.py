@@ -1,4 +1,5 @@
-"""The abuse budgets applied: spending them, issuing an SMS code under them, captchas.
+"""The abuse budgets and one-time keys applied: spending budgets, issuing an SMS code under
+them, captchas, admitting a signed callback once (the replay guard every webhook uses).
 
 Every SMS code the service sends goes through `issue_code`, whoever asked for it, so the
 budgets cannot be sidestepped by another route to the same message."""
@@ -14,7 +15,7 @@ from ..accounts import SMS_CODE_TTL, SmsCode, hash_secret
 from ..budgets import Budget, client_subject, spend
 from ..errors import CaptchaRequired, Invalid, RateLimited
 from ..ports import Deps, UnitOfWork
-from ..replay import use_once
+from ..replay import admit_callback, use_once
 
 GLOBAL = "all"
 
@@ -92,6 +93,14 @@ async def solve_captcha(deps: Deps, challenge_id: object, answer: object) -> Non
             await uow.commit()
     if not (right and first):
         raise Invalid.field("captcha_answer", captcha.WRONG, "captcha_wrong")
+
+
+async def admit_signed_callback(deps: Deps, scope: str, key: str, body: bytes) -> None:
+    """A callback whose signature checked out, once: a platform's retry (same signature and
+    body) passes, the same signature over another body is 403 — in every process."""
+    async with deps.uow() as uow:
+        await admit_callback(uow.seen, scope, key, body, deps.clock.now())
+        await uow.commit()
 
 
 async def forget_spent(deps: Deps) -> int:
