@@ -39,7 +39,7 @@ def load_secret(config: Config) -> bytes:
     path = config.data_dir / "secret.key"
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_hex(32).encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -118,8 +118,16 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     return tables
 
 
+def private_data_dir(path: Path) -> None:
+    """The data folder holds the database, contracts, ID letters and the CA's keys: its own
+    user only (0700), also when an older version created it world-readable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
 def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(config.data_dir)
     db = Database(config.database_url, config.database.pool_size, config.database.echo)
     return AppDeps(config=config, db=db, clock=clock or SystemClock(), secret=load_secret(config))
 

@@ -1,6 +1,7 @@
 """Periodic background work of the engine that is not about chat: contracts past their signing
 deadline become expired, signing sessions a stopped process never applied (or left half
-applied) are applied, and spent abuse budgets and old one-time keys are forgotten. Safe with
+applied) are applied, SMS codes past their validity leave the outbox, and spent abuse
+budgets and old one-time keys are forgotten. Safe with
 several processes (each expiry is guarded by the contract's version, each session is claimed
 once, forgetting is idempotent)."""
 
@@ -12,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from .core.ports import Deps
+from .core.services.accounts import redact_old_codes
 from .core.services.contracts import expire_due
 from .core.services.limits import forget_spent
 from .core.services.signing import resume_signing
@@ -45,6 +47,9 @@ async def running(deps: Deps, background: bool) -> AsyncIterator[None]:
         )
         tasks.append(
             asyncio.create_task(every(600, "forget_spent", lambda: forget_spent(deps)), name="forget_spent")
+        )
+        tasks.append(
+            asyncio.create_task(every(60, "redact_codes", lambda: redact_old_codes(deps)), name="redact_codes")
         )
     try:
         yield

@@ -162,6 +162,18 @@ async def consume_sms_code(
         return ok
 
 
+async def redact_old_codes(deps: Deps, limit: int = 500) -> int:
+    """SMS codes past their validity leave the outbox's text (the job): those the outbox
+    provider kept for the development inbox, and any a gateway never took."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        messages = await uow.outbox.codes_readable_before(now - SMS_CODE_TTL, limit)
+        for message in messages:
+            message.redact_code(now)
+        await uow.commit()
+    return len(messages)
+
+
 # --- passwords ---------------------------------------------------------------------------
 
 

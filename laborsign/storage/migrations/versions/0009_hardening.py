@@ -1,5 +1,5 @@
 """hardening: abuse budgets, one-time keys (replayed callbacks, used captchas), the lease of
-a signing session being applied
+a signing session being applied, SMS codes redacted in the outbox
 
 Revision ID: 0009
 Revises: 0008
@@ -41,9 +41,15 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("applying_until", laborsign.storage.schema.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(
+            sa.Column("redacted_at", laborsign.storage.schema.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("redacted_at")
     with op.batch_alter_table("signing_sessions") as batch:
         batch.drop_column("applying_until")
     op.drop_index("ix_seen_once_until", table_name="seen_once")
