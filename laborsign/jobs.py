@@ -43,7 +43,7 @@ async def running(deps: Deps, background: bool) -> AsyncIterator[None]:
             asyncio.create_task(every(60, "expire_contracts", lambda: expire_due(deps)), name="expire")
         )
         tasks.append(
-            asyncio.create_task(every(60, "resume_signing", lambda: resume_signing(deps)), name="resume")
+            asyncio.create_task(every(15, "resume_signing", lambda: resume_signing(deps)), name="resume")
         )
         tasks.append(
             asyncio.create_task(every(600, "forget_spent", lambda: forget_spent(deps)), name="forget_spent")

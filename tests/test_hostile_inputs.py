@@ -252,3 +252,31 @@ async def test_identity_callbacks_refuse_junk(client: Any, path: str) -> None:
     for body in (DEEP[:60_000], b"\xff\xfe", b"{}" + b" " * 70_000):
         resp = await client.post(path, data=body, headers={"Content-Type": "application/json"})
         refused(resp.status, await resp.json())
+
+
+async def test_a_hostile_pdf_makes_one_log_line(
+    api: Api, client: Any, clock: FakeClock, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """pypdf writes a warning per broken object (3,000 here) from the worker processes: they
+    are counted there and reported as one line by the service."""
+    import logging
+
+    from tests.pdfs import hostile_pdf
+
+    await api.register_enterprise(clock)
+    capfd.readouterr()
+    caplog.set_level(logging.INFO)
+    for path in ("/api/v1/verify", "/api/v1/contracts/upload/inspect"):
+        caplog.clear()
+        body, ctype = multipart(
+            [b'Content-Disposition: form-data; name="file"; filename="x.pdf"\r\n'
+             b"Content-Type: application/pdf\r\n\r\n" + hostile_pdf()]
+        )  # fmt: skip
+        resp = await client.post(path, data=body, headers={"Content-Type": ctype, "X-CSRF-Token": api.csrf})
+        assert 400 <= resp.status < 500, (path, resp.status, await resp.text())
+        about_the_file = [r for r in caplog.records if r.name.startswith("laborsign.pdf")]
+        others = [r for r in caplog.records if not r.name.startswith(("laborsign.pdf", "laborsign.http"))]
+        assert len(about_the_file) <= 1 and not others, [r.getMessage() for r in caplog.records]
+    assert len(about_the_file) == 1 and about_the_file[0].complaints >= 3000  # type: ignore[attr-defined]
+    err = capfd.readouterr().err
+    assert err.count("\n") < 5, err[:2000]

@@ -58,17 +58,6 @@ DEPS: web.AppKey[Any] = web.AppKey("deps", object)
 METRICS = web.AppKey("metrics", Metrics)
 # How a page (not the JSON API) shows an HTTP error: set by the page plumbing (web/).
 PAGE_ERROR: web.AppKey[Callable[[web.Request, int], web.StreamResponse]] = web.AppKey("page_error")
-_NOTES: web.RequestKey[dict[str, object]] = web.RequestKey("notes", dict)
-
-
-def note(request: web.Request, **values: object) -> None:
-    """Adds facts to the request's one access-log line (e.g. how many warnings a hostile file
-    made the PDF parser write), instead of a log line of their own."""
-    request.setdefault(_NOTES, {}).update(values)
-
-
-def request_notes(request: web.Request) -> dict[str, object]:
-    return request.get(_NOTES, {})
 
 
 def error_response(status: int, code: str, message: str, **extra: object) -> web.Response:
@@ -143,7 +132,6 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "path": request.path[:300],
                 "status": status,
                 "ms": round(elapsed * 1000, 1),
-                **request_notes(request),
             },
         )
         request_id_var.reset(token)
