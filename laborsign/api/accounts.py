@@ -261,7 +261,7 @@ async def set_password(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/api/v1/members", "企业成员列表", auth="enterprise")
+@routes.get("/api/v1/members", "企业成员列表", paged=True, auth="enterprise")
 async def list_members(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)

@@ -210,6 +210,7 @@ async def inspect_upload(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/contracts",
     "合同列表（全部、待我操作、待他人操作、已完成）",
+    paged=True,
     auth="enterprise",
     query={
         "view": "all | awaiting_me | awaiting_others | completed",
@@ -399,6 +400,7 @@ async def seal_png(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/me/contracts",
     "我的合同（劳动者）",
+    paged=True,
     auth="worker",
     query={"view": "all | awaiting_me | awaiting_others | completed"},
 )

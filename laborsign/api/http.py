@@ -404,6 +404,7 @@ class RouteDoc:
     multipart: dict[str, str] | None = None
     query: dict[str, str] | None = None
     produces: str = "application/json"
+    paged: bool = False  # takes ?page= and ?per_page= (see paging())
 
 
 class ApiRoutes:
@@ -426,10 +427,11 @@ class ApiRoutes:
         multipart: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         produces: str = "application/json",
+        paged: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.docs.append(
-                RouteDoc(method, path, summary, self.tag, body, status, auth, multipart, query, produces)
+                RouteDoc(method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged)
             )
             self.table.route(method, path)(handler)
             return handler

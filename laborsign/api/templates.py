@@ -62,12 +62,11 @@ def template_json(t: Template, *, full: bool = False) -> dict[str, Any]:
 @routes.get(
     "/api/v1/templates",
     "模板列表（公共模板与本企业模板）",
+    paged=True,
     auth="enterprise",
     query={
         "scope": "all | public | enterprise",
         "status": "closed | enabled",
-        "page": "页码",
-        "per_page": "每页条数",
     },
 )
 async def list_templates(request: web.Request) -> web.Response:

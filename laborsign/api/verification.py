@@ -372,6 +372,7 @@ def letter_row_json(row: svc.LetterRow) -> dict[str, Any]:
 @routes.get(
     "/api/v1/console/verifications",
     "平台审核员：授权书审核列表",
+    paged=True,
     query={"status": "pending verified failed"},
 )
 async def console_letters(request: web.Request) -> web.Response:
