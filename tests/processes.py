@@ -34,10 +34,12 @@ class Served:
 
 
 @asynccontextmanager
-async def serve(env: dict[str, str], log: Path) -> AsyncIterator[Served]:
+async def serve(env: dict[str, str], log: Path, cwd: Path | None = None) -> AsyncIterator[Served]:
+    """`cwd`: where it runs — a source folder there is imported before the installed package
+    (python -m puts the working folder first), which is how a benchmark runs another checkout."""
     port = free_port()
     full = {**os.environ, **env, "LABORSIGN_SERVER__PORT": str(port), "LABORSIGN_SERVER__HOST": "127.0.0.1"}
-    process = _start([sys.executable, "-m", "laborsign", "serve"], full, log)
+    process = _start([sys.executable, "-m", "laborsign", "serve"], full, log, cwd)
     served = Served(process, f"http://127.0.0.1:{port}")
     try:
         await _until_healthy(served, log)
@@ -48,9 +50,9 @@ async def serve(env: dict[str, str], log: Path) -> AsyncIterator[Served]:
         process.wait(timeout=30)
 
 
-def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start(argv: list[str], env: dict[str, str], log: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
 
 
 def _tail(log: Path) -> str:
