@@ -23,6 +23,7 @@ from .api import templates as templates_api
 from .api import verification as verification_api
 from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
 from .config import Config, LaborLawConfig
+from .core.budgets import Limits
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
 from .core.pdf.ca import bundle_from_directory, create_bundle
@@ -49,7 +50,7 @@ def load_secret(config: Config) -> bytes:
     path = config.data_dir / "secret.key"
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_hex(32).encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -72,9 +73,11 @@ class AppDeps:
     pdf: PdfEngine = field(init=False)  # set by start(): the CA comes from the database
     identity: IdentityProviders = field(init=False)
     tasks: BackgroundTasks = field(init=False)
+    limits: Limits = field(init=False)
 
     def __post_init__(self) -> None:
         self.tasks = BackgroundTasks()
+        self.limits = Limits.from_settings(self.config.security)
         self.data_dir = self.config.data_dir
         self.cipher = FieldCipher(self.secret)
         self.blob_backend = build_blob_backend(self.config)
@@ -179,14 +182,22 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     return tables
 
 
+def private_data_dir(path: Path) -> None:
+    """The data folder holds the database, contracts, ID letters and the CA's keys: its own
+    user only (0700), also when an older version created it world-readable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
 def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(config.data_dir)
     db = Database(config.database_url, config.database.pool_size, config.database.echo)
     return AppDeps(config=config, db=db, clock=clock or SystemClock(), secret=load_secret(config))
 
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=1024 * 1024)
     setup_security(app, https=config.server.secure_cookies)
     deps = build_deps(config, clock)
     app[DEPS] = deps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .config import ConfigError, load_config
@@ -30,7 +31,7 @@ def _migrate(args: argparse.Namespace) -> int:
     from .storage.db import migrate_sync
 
     config = load_config(args.config)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     migrate_sync(config.database_url)
     print("数据库结构已是最新")
     return 0
@@ -172,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Whatever the service or a library it uses writes (database, contracts, keys, temporary
+    # files) is its own user's only; the explicit modes of the data folder do not rely on it.
+    os.umask(0o077)
     try:
         return int(args.func(args))
     except ConfigError as exc:

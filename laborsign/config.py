@@ -3,6 +3,7 @@ environment variable `LABORSIGN_SECTION__KEY`. A bad value stops start-up naming
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -31,7 +32,21 @@ class ServerConfig(_Section):
     public_url: str = ""  # base of links sent to people; empty = http://host:port
     session_days: int = Field(7, ge=1, le=90)
     secure_cookies: bool = False  # set true behind HTTPS
-    trusted_proxies: list[str] = []  # peers allowed to set X-Forwarded-For
+    trusted_proxies: list[str] = []  # peers allowed to set X-Forwarded-For (addresses or networks)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return v
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies]
 
 
 class DatabaseConfig(_Section):
@@ -80,6 +95,20 @@ class StorageConfig(_Section):
 class SecurityConfig(_Section):
     # Empty = a random key generated once into data_dir/secret.key (embedded default).
     secret_key: str = ""
+    # Abuse budgets (core/budgets.py). SMS codes asked for without logging in, per client
+    # address: this many in 10 minutes freely, then each needs a solved image captcha…
+    sms_codes_per_ip_before_captcha: int = Field(10, ge=0, le=100_000)
+    # …and never more than these, per address and in all.
+    sms_codes_per_ip_hour: int = Field(300, ge=1, le=1_000_000)
+    sms_codes_global_hour: int = Field(5000, ge=1, le=10_000_000)
+    # Codes a logged-in person or a chat user has sent (intent, verification, binding).
+    sms_codes_per_user_hour: int = Field(20, ge=1, le=100_000)
+    # SMS invitations (single and bulk) and reminders an enterprise sends per day.
+    sms_invites_per_enterprise_day: int = Field(3000, ge=1, le=1_000_000)
+    reminders_per_enterprise_day: int = Field(3000, ge=1, le=1_000_000)
+    # Real-name and enterprise verification attempts (each may cost a provider fee) per
+    # person per day.
+    verifications_per_user_day: int = Field(20, ge=1, le=100_000)
 
 
 class SmsConfig(_Section):

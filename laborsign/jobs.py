@@ -1,8 +1,9 @@
 """Periodic background work of the engine that is not about chat: contracts past their signing
-deadline become expired, face-verified signing sessions a stopped process never applied
-are applied, and files of transactions that never committed are removed. Safe with several
-processes and hosts (each expiry is guarded by the contract's version, each session is
-claimed once, each orphan by its pending-upload row)."""
+deadline become expired, signing sessions a stopped process never applied (or left half
+applied) are applied, SMS codes past their validity leave the outbox, spent abuse budgets and
+old one-time keys are forgotten, and files of transactions that never committed are removed.
+Safe with several processes and hosts (each expiry is guarded by the contract's version, each
+session is claimed once, each orphan by its pending-upload row, forgetting is idempotent)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from .core.ports import Deps
+from .core.services.accounts import redact_old_codes
 from .core.services.contracts import expire_due
+from .core.services.limits import forget_spent
 from .core.services.signing import resume_signing
 from .tasks import stop_tasks
 
@@ -47,7 +50,13 @@ async def running(
             asyncio.create_task(every(60, "expire_contracts", lambda: expire_due(deps)), name="expire")
         )
         tasks.append(
-            asyncio.create_task(every(60, "resume_signing", lambda: resume_signing(deps)), name="resume")
+            asyncio.create_task(every(15, "resume_signing", lambda: resume_signing(deps)), name="resume")
+        )
+        tasks.append(
+            asyncio.create_task(every(600, "forget_spent", lambda: forget_spent(deps)), name="forget_spent")
+        )
+        tasks.append(
+            asyncio.create_task(every(60, "redact_codes", lambda: redact_old_codes(deps)), name="redact_codes")
         )
     try:
         yield

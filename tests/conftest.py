@@ -140,6 +140,11 @@ def config_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "LABORSIGN_SECURITY__SECRET_KEY": "test-secret-key-0123456789abcdef",
         # Background work (outbox deliverer) off: tests run one pass at a time, deterministically.
         "LABORSIGN_JOBS__BACKGROUND": "false",
+        # Every person in a test comes from one loopback address and asks for codes within
+        # minutes of the fake clock: the per-address budgets would stop them. The budgets'
+        # own tests (tests/test_budgets.py) put the defaults back.
+        "LABORSIGN_SECURITY__SMS_CODES_PER_IP_BEFORE_CAPTCHA": "100000",
+        "LABORSIGN_SECURITY__SMS_CODES_PER_IP_HOUR": "100000",
     }
 
 
@@ -236,6 +241,24 @@ class Api:
             {"side": side, "phone": phone, "code": code, "agree_terms": True},
             expect=200,
         )
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The answers of the image captchas issued, newest last: a person reads them off the
+    picture (the challenge itself is issued and checked as usual)."""
+    from laborsign.core import captcha
+
+    seen: list[str] = []
+    issue = captcha.issue
+
+    def recording(secret: bytes, now: Any) -> captcha.Challenge:
+        challenge = issue(secret, now)
+        seen.append(challenge.answer)
+        return challenge
+
+    monkeypatch.setattr(captcha, "issue", recording)
+    return seen
 
 
 @pytest.fixture

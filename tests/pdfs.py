@@ -28,3 +28,24 @@ def encrypted_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def hostile_pdf(kids: int = 3000) -> bytes:
+    """Parses, but every one of its thousands of page and field references points nowhere and
+    its cross-reference table is off: PDF libraries complain once per object."""
+    refs = " ".join(f"{1000 + i} 0 R" for i in range(kids))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [" + refs.encode() + b"] >> >>",
+        f"<< /Type /Pages /Kids [{refs}] /Count {kids} >>".encode(),
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out) + 7)  # wrong on purpose
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref + 3}\n%%EOF\n".encode()
+    return bytes(out)

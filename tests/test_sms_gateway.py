@@ -35,6 +35,19 @@ async def config_env(
     )
 
 
+async def stored_code_rows(client: Any, code: str | None) -> list[Any]:
+    """Outbox rows whose text or payload still holds the code (read as raw rows)."""
+    from sqlalchemy import select
+
+    from laborsign.api.http import DEPS
+    from laborsign.storage.outbox import outbox
+
+    assert code
+    async with client.app[DEPS].uow() as uow:
+        rows = (await uow.session.execute(select(outbox.c.text, outbox.c.payload))).all()
+    return [row for row in rows if code in row.text or code in str(row.payload)]
+
+
 async def test_a_code_reaches_the_bridge_and_logs_the_person_in(
     api: Api, client: Any, clock: FakeClock, bridge: FakeSmsBridge
 ) -> None:
@@ -44,6 +57,8 @@ async def test_a_code_reaches_the_bridge_and_logs_the_person_in(
     (sent,) = bridge.accepted
     assert sent["phone"] == PHONE and sent["kind"] == "sms_code" and sent["purpose"] == "register"
     assert sent["content"].startswith("【劳动合同签】") and sent["code"] in sent["text"]
+    # Sent: whoever reads the outbox table now cannot learn the code.
+    assert await stored_code_rows(client, sent["code"]) == []
     registered = await api.post(
         "/api/v1/enterprises",
         {"name": "广州测试科技有限公司", "credit_code": "91350100M000100Y43", "org_type": "enterprise",
@@ -73,6 +88,7 @@ async def test_bridge_down_is_retried_and_a_refusal_is_a_dead_letter(
     await api.post("/api/v1/sms/codes", {"phone": "13900139000", "purpose": "login"}, expect=202)
     refused = await deliver(client)
     assert refused.dead == 1 and bridge.refused == [503, 422]
+    assert await stored_code_rows(client, bridge.received[-1]["code"]) == [], "nor is a dead one kept"
     clock.advance(hours=2)
     await deliver(client)
     assert bridge.codes_for("13900139000") == [], "a refusal is not tried again"

@@ -10,7 +10,9 @@ from pydantic import BaseModel
 from ..core.accounts import ApiKey, Enterprise, Member, User
 from ..core.clock import iso
 from ..core.services import accounts as svc
+from ..core.services import limits
 from ..core.services.accounts import Actor, LoginResult
+from ..core.services.limits import Asker
 from ..core.values import mask_phone
 from .http import (
     DEPS,
@@ -18,12 +20,14 @@ from .http import (
     ApiRoutes,
     body,
     client_ip,
+    current_actor,
     json_response,
     page_json,
     paging,
     require_actor,
     require_user,
 )
+from .inputs import header_text
 
 routes = ApiRoutes("账号与企业")
 
@@ -31,6 +35,8 @@ routes = ApiRoutes("账号与企业")
 class SmsCodeIn(BaseModel):
     phone: str
     purpose: str
+    captcha_id: str | None = None
+    captcha_answer: str | None = None
 
 
 class EnterpriseIn(BaseModel):
@@ -141,11 +147,36 @@ def _login_answer(result: LoginResult, status: int = 200, **extra: Any) -> dict[
     }
 
 
-@routes.post("/api/v1/sms/codes", "发送短信验证码", body=SmsCodeIn, status=202, auth="public")
+@routes.post(
+    "/api/v1/sms/codes",
+    "发送短信验证码（同一网络地址频繁获取时须先完成图形验证码：428 captcha_required）",
+    body=SmsCodeIn,
+    status=202,
+    auth="public",
+)
 async def send_code(request: web.Request) -> web.Response:
     data = await body(request, SmsCodeIn)
-    expires_in, resend_after = await svc.request_sms_code(request.app[DEPS], data.phone, data.purpose)
+    actor = await current_actor(request)
+    # A logged-in person is budgeted as themself (the factory's workers changing passwords
+    # must not meet their shared address's budget); anyone else by their address.
+    user = actor.user if actor is not None else None
+    asker = Asker(person=user.id) if user is not None else Asker(client=client_ip(request))
+    expires_in, resend_after = await svc.request_sms_code(
+        request.app[DEPS], data.phone, data.purpose, asker,
+        captcha_id=data.captcha_id, captcha_answer=data.captcha_answer,
+    )  # fmt: skip
     return json_response({"expires_in": expires_in, "resend_after": resend_after}, 202)
+
+
+@routes.get("/api/v1/captcha", "图形验证码（获取短信验证码前需要时使用）", auth="public")
+async def new_captcha(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    challenge = await limits.new_captcha(deps, client_ip(request))
+    image = await limits.captcha_image(challenge)
+    expires_in = int((challenge.expires_at - deps.clock.now()).total_seconds())
+    response = json_response({"id": challenge.id, "image": image, "expires_in": expires_in})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @routes.post(
@@ -157,7 +188,7 @@ async def create_enterprise(request: web.Request) -> web.Response:
         request.app[DEPS],
         **data.model_dump(),
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=header_text(request, "User-Agent"),
         session_days=_session_days(request),
     )
     response = json_response(_login_answer(result, enterprise=enterprise_json(enterprise)), 201)
@@ -172,7 +203,7 @@ async def login(request: web.Request) -> web.Response:
         request.app[DEPS],
         **data.model_dump(),
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=header_text(request, "User-Agent"),
         session_days=_session_days(request),
     )
     response = json_response(_login_answer(result))
@@ -230,7 +261,7 @@ async def set_password(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/api/v1/members", "企业成员列表", auth="enterprise")
+@routes.get("/api/v1/members", "企业成员列表", paged=True, auth="enterprise")
 async def list_members(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)

@@ -16,8 +16,8 @@ routes = ApiRoutes("聊天渠道")
 @routes.get(
     "/api/v1/chat/dead-letters",
     "多次发送失败的消息（死信）",
+    paged=True,
     auth="enterprise",
-    query={"page": "页码", "per_page": "每页条数"},
 )
 async def dead_letters(request: web.Request) -> web.Response:
     actor = await require_actor(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +41,7 @@ from .http import (
     require_user,
     scale_param,
 )
+from .inputs import header_text, parse_json
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同与签署")
@@ -67,7 +67,7 @@ class SealIn(BaseModel):
 
 
 def ctx(request: web.Request) -> Context:
-    return Context(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
+    return Context(ip=client_ip(request), user_agent=header_text(request, "User-Agent"))
 
 
 def party_json(p: Party) -> dict[str, Any]:
@@ -179,10 +179,7 @@ async def create_from_upload(request: web.Request) -> web.Response:
     files = upload.files.get("file", [])
     if not files:
         raise Invalid.field("file", "请上传合同PDF文件")
-    try:
-        meta = json.loads(upload.fields.get("meta", "{}"))
-    except ValueError:
-        raise BadRequest("meta 不是有效的 JSON", "malformed_json") from None
+    meta = parse_json(upload.fields.get("meta") or "{}")
     if not isinstance(meta, dict):
         raise BadRequest("meta 应为 JSON 对象", "malformed_json")
     result = await svc.initiate_from_upload(
@@ -213,6 +210,7 @@ async def inspect_upload(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/contracts",
     "合同列表（全部、待我操作、待他人操作、已完成）",
+    paged=True,
     auth="enterprise",
     query={
         "view": "all | awaiting_me | awaiting_others | completed",
@@ -402,6 +400,7 @@ async def seal_png(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/me/contracts",
     "我的合同（劳动者）",
+    paged=True,
     auth="worker",
     query={"view": "all | awaiting_me | awaiting_others | completed"},
 )

@@ -3,9 +3,12 @@ metrics, CSRF, authentication, body parsing and the route registry behind OpenAP
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import ipaddress
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -13,12 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
-from ..core.errors import BadRequest, DomainError, Forbidden, Invalid, TooLarge, Unauthorized
+from ..core.errors import BadRequest, DomainError, Forbidden, Invalid, Unauthorized
 from ..core.services import accounts as account_service
 from ..core.services.accounts import Actor
+from .inputs import MAX_JSON_BYTES, READ_FAILED, parse_json, read_limited, unsafe_url
 
 log = logging.getLogger("laborsign.http")
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -50,6 +56,7 @@ class Metrics:
 
 DEPS: web.AppKey[Any] = web.AppKey("deps", object)
 METRICS = web.AppKey("metrics", Metrics)
+# How a page (not the JSON API) shows an HTTP error: set by the page plumbing (web/).
 
 
 def error_response(status: int, code: str, message: str, **extra: object) -> web.Response:
@@ -85,10 +92,16 @@ def _route_name(request: web.Request) -> str:
     return info.canonical if info is not None else "unmatched"
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request id, structured access log, Prometheus figures and JSON errors for everything."""
-    rid = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    """Request id, structured access log, Prometheus figures and JSON errors for everything.
+    The status recorded is the one the client received: a redirect or page error raised as an
+    exception counts as itself, a client that went away as 499."""
+    sent = request.headers.get("X-Request-Id", "")
+    rid = sent if _REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
     token = request_id_var.set(rid)
     start = time.perf_counter()
     status = 500
@@ -97,6 +110,13 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = response.status
         response.headers["X-Request-Id"] = rid
         return response
+    except web.HTTPException as exc:
+        status = exc.status
+        exc.headers["X-Request-Id"] = rid
+        raise
+    except asyncio.CancelledError:
+        status = 499
+        raise
     finally:
         elapsed = time.perf_counter() - start
         route = _route_name(request)
@@ -108,7 +128,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": request.path[:300],
                 "status": status,
                 "ms": round(elapsed * 1000, 1),
             },
@@ -118,6 +138,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if unsafe_url(request):
+            raise BadRequest("请求地址或参数包含不允许的字符", "bad_url")
         return await handler(request)
     except DomainError as exc:
         extra: dict[str, object] = dict(exc.extra)
@@ -125,12 +147,18 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
             extra["fields"] = exc.fields
         return error_response(exc.status, exc.code, exc.message, **extra)
     except web.HTTPException as exc:
-        if exc.status < 400 or not _wants_json(request):
+        if exc.status < 400:
             raise
+        if not _wants_json(request):
+            raise  # pages: web/errors.py has already drawn its own error pages
         code, message = _HTTP_MESSAGES.get(exc.status, ("http_error", "请求无法处理"))
         return error_response(exc.status, code, message)
+    except (HttpProcessingError, RequestPayloadError):
+        # Raised while a handler reads a body that is malformed on the wire (bad chunking,
+        # compression that does not decode, a multipart part header with control bytes).
+        return error_response(400, "malformed_body", READ_FAILED)
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, request.path[:300])
         return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
 
 
@@ -147,14 +175,23 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return await handler(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
+    if session_cookie(request):
         actor = await current_actor(request)
         if actor is not None and actor.session is not None:
             sent = request.headers.get("X-CSRF-Token", "")
             if not secrets.compare_digest(sent.encode(), actor.session.csrf.encode()):
                 return error_response(403, "csrf_failed", "安全校验失败，请刷新页面后重试")
     return await handler(request)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+def session_cookie(request: web.Request) -> str | None:
+    """The session token, or None when the cookie is not one we could have set (bytes that are
+    not UTF-8, another format): such a cookie is ignored, so logging in again replaces it."""
+    value = request.cookies.get(SESSION_COOKIE)
+    return value if value and _TOKEN.fullmatch(value) else None
 
 
 _ACTOR_KEY: web.RequestKey[Actor | None] = web.RequestKey("actor", object)  # type: ignore[arg-type]
@@ -168,10 +205,13 @@ async def current_actor(request: web.Request) -> Actor | None:
     actor: Actor | None = None
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
-        actor = await account_service.resolve_api_key(deps, auth[7:].strip())
+        key = auth[7:].strip()
+        if not _TOKEN.fullmatch(key):
+            raise Unauthorized("API 密钥无效或已吊销", "bad_api_key")
+        actor = await account_service.resolve_api_key(deps, key)
         if actor is None:
             raise Unauthorized("API 密钥无效或已吊销", "bad_api_key")
-    elif cookie := request.cookies.get(SESSION_COOKIE):
+    elif cookie := session_cookie(request):
         actor = await account_service.resolve_session(deps, cookie)
     request[_ACTOR_KEY] = actor
     return actor
@@ -190,18 +230,51 @@ async def require_user(request: web.Request) -> Actor:
     return actor
 
 
+def peer_address(request: web.Request) -> str:
+    """The address of the socket's other end, whatever the request's headers say."""
+    peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return ""
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def client_ip(request: web.Request) -> str:
-    peer = request.remote or ""
-    trusted = request.app[DEPS].config.server.trusted_proxies
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and peer in trusted:
-        return forwarded.split(",")[0].strip()
-    return peer
+    """The client's address: the socket peer, or — when the peer is one of
+    `server.trusted_proxies` — the nearest address in X-Forwarded-For that is not a trusted
+    proxy. Read from the right: the entries on the left are whatever the client wrote."""
+    peer = peer_address(request)
+    trusted = request.app[DEPS].config.server.trusted_networks
+    address = _ip(peer)
+    if address is None or not any(address in net for net in trusted):
+        return peer
+    hops = [hop for part in request.headers.getall("X-Forwarded-For", []) for hop in part.split(",")]
+    for hop in reversed(hops):
+        hop_ip = _ip(hop)
+        if hop_ip is None:
+            break  # a proxy of ours never writes this: believe no further
+        address = hop_ip
+        if not any(hop_ip in net for net in trusted):
+            break
+    return str(address)
+
+
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "X-Client-IP")
 
 
 def is_loopback(request: web.Request) -> bool:
-    peer = request.remote or ""
-    return peer in ("127.0.0.1", "::1") or peer.startswith("127.")
+    """A request from this machine itself: the socket peer is loopback and nothing says it was
+    forwarded (a reverse proxy on this machine forwards outside requests from loopback)."""
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    address = _ip(peer_address(request))
+    return address is not None and address.is_loopback
 
 
 # --- request bodies ----------------------------------------------------------------------------
@@ -242,19 +315,11 @@ def invalid_from_pydantic(exc: ValidationError) -> Invalid:
     return Invalid(f"{first_key}：{first_msg}", fields)
 
 
-MAX_JSON_BYTES = 1024 * 1024
-
-
 async def read_json(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise TooLarge("请求内容过大") from None
-    raw = await request.read()
+    raw = await read_limited(request, MAX_JSON_BYTES)
     if not raw:
         return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("请求内容不是有效的 JSON", "malformed_json") from None
+    return parse_json(raw)
 
 
 async def body(request: web.Request, model: type[M]) -> M:
@@ -267,22 +332,35 @@ async def body(request: web.Request, model: type[M]) -> M:
         raise invalid_from_pydantic(exc) from None
 
 
+MAX_PAGE = 100_000  # 100,000 pages of up to 100: past every list this service keeps
+MAX_INT_PARAM = 1_000_000
+
+
+def _bounded_int(text: str, high: int) -> int | None:
+    text = text.strip()
+    if not text or len(text) > 12 or not text.lstrip("+-").isdigit():
+        return None
+    value = int(text)
+    return value if -high <= value <= high else None
+
+
 def paging(request: web.Request) -> tuple[int, int]:
-    try:
-        page = int(request.query.get("page", "1"))
-        per_page = int(request.query.get("per_page", "20"))
-    except ValueError:
-        raise Invalid("分页参数应为整数", {"page": "分页参数应为整数"}) from None
+    page = _bounded_int(request.query.get("page", "1"), MAX_PAGE)
+    per_page = _bounded_int(request.query.get("per_page", "20"), MAX_PAGE)
+    if page is None or per_page is None:
+        raise Invalid(
+            f"分页参数应为整数（页码1-{MAX_PAGE}）", {"page": f"页码应为1-{MAX_PAGE}的整数"}
+        ) from None
     if page < 1 or not (1 <= per_page <= 100):
         raise Invalid("分页参数超出范围（每页1-100条）", {"per_page": "每页1-100条"})
     return page, per_page
 
 
 def int_param(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise Invalid.field(name, "应为整数") from None
+    value = _bounded_int(request.match_info[name], MAX_INT_PARAM)
+    if value is None:
+        raise Invalid.field(name, "应为整数")
+    return value
 
 
 def scale_param(request: web.Request) -> float:
@@ -319,6 +397,7 @@ class RouteDoc:
     multipart: dict[str, str] | None = None
     query: dict[str, str] | None = None
     produces: str = "application/json"
+    paged: bool = False  # takes ?page= and ?per_page= (see paging())
 
 
 class ApiRoutes:
@@ -341,10 +420,11 @@ class ApiRoutes:
         multipart: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         produces: str = "application/json",
+        paged: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.docs.append(
-                RouteDoc(method, path, summary, self.tag, body, status, auth, multipart, query, produces)
+                RouteDoc(method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged)
             )
             self.table.route(method, path)(handler)
             return handler

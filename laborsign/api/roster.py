@@ -189,6 +189,7 @@ async def delete_department(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/employees",
     "员工花名册",
+    paged=True,
     auth="enterprise",
     query={"status": "active | resigning | resigned", "department_id": "部门（含下级）", "q": "姓名或手机号"},
 )
@@ -391,7 +392,7 @@ async def submit(request: web.Request) -> web.Response:
     return json_response({"id": record.id, "status": record.status}, 201)
 
 
-@routes.get("/api/v1/me/onboarding", "我的入职资料列表", auth="worker")
+@routes.get("/api/v1/me/onboarding", "我的入职资料列表", paged=True, auth="worker")
 async def my_records(request: web.Request) -> web.Response:
     actor = await require_user(request)
     page, per_page = paging(request)
@@ -411,6 +412,7 @@ async def my_record(request: web.Request) -> web.Response:
 @routes.get(
     "/api/v1/onboarding",
     "入职资料审核列表",
+    paged=True,
     auth="enterprise",
     query={"status": "pending_review | approved | rejected"},
 )

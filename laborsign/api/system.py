@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -84,6 +85,13 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
         for name, text in (doc.query or {}).items()
     ]
+    if doc.paged:
+        params += [
+            {"name": "page", "in": "query", "required": False, "description": "页码",
+             "schema": {"type": "integer", "format": "int64", "minimum": 1, "default": 1}},
+            {"name": "per_page", "in": "query", "required": False, "description": "每页条数",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+        ]  # fmt: skip
     if params:
         op["parameters"] = params
     if doc.body is not None:
@@ -130,14 +138,18 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
     return op
 
 
+_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
 def _path_params(path: str) -> list[str]:
-    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+    """`/seals/{id}.png` → ["id"]; `{name:regex}` → ["name"]."""
+    return _PARAM.findall(path)
 
 
 def build_openapi(docs: list[RouteDoc]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for doc in docs:
-        path = "/".join(p.split(":")[0] + ("}" if ":" in p else "") for p in doc.path.split("/"))
+        path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", doc.path)
         paths.setdefault(path, {})[doc.method.lower()] = _operation(doc)
     return {
         "openapi": "3.1.0",

@@ -25,6 +25,7 @@ from .uploads import read_multipart
 
 routes = ApiRoutes("合同模板")
 MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_TEMPLATE_UPLOAD_BYTES = 60 * 1024 * 1024  # several files, held in memory at once
 
 
 class TemplatePatch(BaseModel):
@@ -61,12 +62,11 @@ def template_json(t: Template, *, full: bool = False) -> dict[str, Any]:
 @routes.get(
     "/api/v1/templates",
     "模板列表（公共模板与本企业模板）",
+    paged=True,
     auth="enterprise",
     query={
         "scope": "all | public | enterprise",
         "status": "closed | enabled",
-        "page": "页码",
-        "per_page": "每页条数",
     },
 )
 async def list_templates(request: web.Request) -> web.Response:
@@ -93,7 +93,11 @@ async def list_templates(request: web.Request) -> web.Response:
 async def create_template(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     upload = await read_multipart(
-        request, max_file_bytes=MAX_PDF_BYTES, too_large_message="PDF文件不能超过20MB"
+        request,
+        max_file_bytes=MAX_PDF_BYTES,
+        max_files=10,
+        max_total_bytes=MAX_TEMPLATE_UPLOAD_BYTES,
+        too_large_message="PDF文件不能超过20MB，一次上传合计不能超过60MB",
     )
     files = upload.files.get("files", []) + upload.files.get("file", [])
     template = await svc.create_template(

@@ -12,8 +12,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..core.clock import iso
-from ..core.errors import BadRequest, Forbidden, NotFound
+from ..core.errors import Forbidden, NotFound
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
+from ..core.services import limits
 from ..core.services import signing as signing_svc
 from ..core.services import verification as svc
 from ..core.signing import SigningSession
@@ -40,10 +41,12 @@ from .http import (
     require_actor,
     require_user,
 )
+from .inputs import header_text, read_limited
 from .uploads import read_multipart
 
 routes = ApiRoutes("实名认证")
 webhook_routes = ApiRoutes("实名认证回调")
+CALLBACK_MAX_BYTES = 64 * 1024  # a provider's result is a few hundred bytes
 dev_routes = ApiRoutes("开发")
 
 
@@ -175,7 +178,7 @@ async def start_person(request: web.Request) -> web.Response:
         actor.require_user().id,
         **data.model_dump(),
         ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=header_text(request, "User-Agent"),
     )
     return json_response(person_json(v), 201)
 
@@ -369,6 +372,7 @@ def letter_row_json(row: svc.LetterRow) -> dict[str, Any]:
 @routes.get(
     "/api/v1/console/verifications",
     "平台审核员：授权书审核列表",
+    paged=True,
     query={"status": "pending verified failed"},
 )
 async def console_letters(request: web.Request) -> web.Response:
@@ -418,12 +422,12 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
     provider = request.match_info["provider"]
     if len(provider) > 20:
         raise NotFound("未知的认证服务提供方", "unknown_provider")
-    if request.content_length is not None and request.content_length > 64 * 1024:
-        raise BadRequest("回调内容过大", "malformed_callback")
-    raw = await request.read() if request.method == "POST" else b""
+    raw = await read_limited(request, CALLBACK_MAX_BYTES, "回调内容过大") if request.method == "POST" else b""
     headers = {k: v for k, v in request.headers.items()}
     deps = _deps(request)
     result = await deps.identity.callback(provider, headers, dict(request.query), raw)
+    if result.replay_key is not None:
+        await limits.admit_signed_callback(deps, "identity", f"{provider}:{result.replay_key}", raw)
     target = await svc.apply_identity_result(deps, result) or await signing_svc.face_intent_result(
         deps, result
     )

@@ -24,6 +24,7 @@ from ..core.onboarding import (
 )
 from ..core.services import accounts as account_service
 from ..core.services import roster as roster_service
+from ..core.services.limits import Asker
 from ..core.values import Phone
 from .engine import Ctx, Engine, Finish, Flow, Goto, State, Transition, masked, question
 
@@ -49,7 +50,8 @@ HELP = (
 async def _bind_phone(ctx: Ctx, text: str) -> Transition:
     phone = Phone.parse(text).value
     try:
-        await account_service.request_sms_code(ctx.deps, phone, SmsPurpose.BIND)
+        who = f"chat:{ctx.incoming.channel}:{ctx.incoming.app_id}:{ctx.incoming.external_id}"
+        await account_service.request_sms_code(ctx.deps, phone, SmsPurpose.BIND, Asker(person=who))
     except RateLimited as exc:
         retry = exc.extra.get("retry_after", 60)
         if ctx.conv.data.get("phone") == phone:  # a code was sent moments ago: just ask for it

@@ -170,7 +170,9 @@ class Deliverer:
     async def _deliver_one(self, claimed: OutboxMessage, stats: PassStats) -> None:
         channel = claimed.channel
         if channel == ob.Channel.SMS and channel not in self.senders:
-            await self._finish(claimed.id, stats, sent=True)  # the outbox provider keeps it stored
+            # The outbox provider: nothing is sent, the message stays stored for the development
+            # inbox — a code stays readable there until it expires (the redaction job).
+            await self._finish(claimed.id, stats, sent=True, delivered=False)
             return
         expander = self.expanders.get(channel)
         if expander is not None:
@@ -226,6 +228,7 @@ class Deliverer:
         stats: PassStats,
         *,
         sent: bool = False,
+        delivered: bool = True,
         error: str = "",
         permanent: bool = False,
         unfollowed: str | None = None,  # the app the recipient does not follow
@@ -242,9 +245,13 @@ class Deliverer:
             if sent:
                 message.mark_sent(now)
                 stats.sent += 1
+                if delivered and message.kind == "sms_code":
+                    message.redact_code(now)  # the phone has it; the table must not
             elif message.fail(error, now, permanent):
                 stats.dead += 1
                 self._bury(uow, message, now)
+                if message.kind == "sms_code":
+                    message.redact_code(now)
                 log.warning(
                     "outbox message dead",
                     extra={"message_id": message.id, "channel": message.channel, "error": error[:200]},

@@ -85,6 +85,13 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class CaptchaRequired(DomainError):
+    """The request must carry a solved image captcha (HTTP 428 Precondition Required)."""
+
+    status = 428
+    default_code = "captcha_required"
+
+
 class Unavailable(DomainError):
     """A third party (TSA, provider) failed; nothing was changed."""
 

@@ -54,7 +54,17 @@ class OutboxMessage:
     sent_at: datetime | None = None
     last_error: str | None = None
     dedupe_key: str | None = None
+    redacted_at: datetime | None = None  # an SMS code's digits removed (sent, dead or expired)
     id: str = field(default_factory=new_id)
+
+    def redact_code(self, now: datetime) -> None:
+        """Once an SMS code has gone out (or can no longer be used), nobody reading the table
+        may learn it: the digits leave the text and the payload."""
+        code = self.payload.get("code")
+        if code:
+            self.text = self.text.replace(str(code), "******")
+        self.payload = {k: v for k, v in self.payload.items() if k != "code"}
+        self.redacted_at = now
 
     def mark_sent(self, now: datetime) -> None:
         self.status = OutboxStatus.SENT

@@ -11,6 +11,9 @@ from .errors import WrongState
 from .ids import new_id
 
 SIGNING_SESSION_TTL = timedelta(minutes=10)
+# A process applying a session's signatures holds it this long, renewed every third of it
+# while it works; a session whose lease ran out was left by a process that died.
+APPLY_LEASE = timedelta(seconds=30)
 
 
 class SessionStatus(enum.StrEnum):
@@ -76,7 +79,14 @@ class SigningSession:
     intent_reason: str = ""
     intent_result_enc: str | None = None  # the provider's detail (similarity…), encrypted
     intent_at: datetime | None = None
+    applying_until: datetime | None = None  # while confirming: the applying process's lease
     id: str = field(default_factory=new_id)
+
+    def abandoned(self, now: datetime) -> bool:
+        """Left half applied: confirming, and its applier's lease has run out."""
+        return self.status == SessionStatus.CONFIRMING and (
+            self.applying_until is None or self.applying_until <= now
+        )
 
     def check_open(self, now: datetime) -> None:
         if self.status != SessionStatus.PENDING:

@@ -134,6 +134,9 @@ class RedirectResult:
     passed: bool
     reason: str = ""
     detail: dict[str, Any] = field(default_factory=dict)  # similarity score etc.; stored encrypted
+    # The callback's signature, when the provider signs its callbacks: the same one is
+    # accepted again only with the same body (core/replay.py).
+    replay_key: str | None = None
 
 
 class IdentityProvider(Protocol):

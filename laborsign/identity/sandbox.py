@@ -104,7 +104,9 @@ class SandboxProvider:
             data = json.loads(body)
             ref = str(data["ref"])
             passed = data["result"] == "pass"
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise BadRequest("回调内容格式不正确", "malformed_callback") from None
         reason = str(data.get("reason") or ("" if passed else "人脸比对未通过（沙箱）"))
-        return RedirectResult(ref, passed, reason, {"similarity": data.get("similarity")})
+        return RedirectResult(
+            ref, passed, reason, {"similarity": data.get("similarity")}, replay_key=parts.get("v1", "")
+        )

@@ -137,7 +137,7 @@ class TencentFaceId:
         if not token and body:
             try:
                 token = str(json.loads(body).get("BizToken", ""))
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 token = ""
         if not token or len(token) > 128:
             raise Forbidden("回调缺少有效的 BizToken", "bad_callback")

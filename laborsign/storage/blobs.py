@@ -70,7 +70,7 @@ class LocalBlobs:
         return self.root / object_name(key)
 
     async def check(self) -> None:
-        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(self.root.mkdir, mode=0o700, parents=True, exist_ok=True)
 
     async def write(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(self._write, key, data)
@@ -79,9 +79,10 @@ class LocalBlobs:
         path = self._path(key)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        # Contracts and ID letters: readable by the service's user only, whatever the umask.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

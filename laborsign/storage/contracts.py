@@ -141,6 +141,7 @@ signing_sessions = Table(
     Column("intent_reason", String(200), nullable=False, server_default=""),
     Column("intent_result_enc", Text),
     Column("intent_at", UTCDateTime()),
+    Column("applying_until", UTCDateTime()),  # lease of the process applying its signatures
 )
 
 saved_signatures = Table(
@@ -269,16 +270,34 @@ class ContractRepository:
             )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def claim_session(self, session_id: str, now: datetime) -> bool:
-        """pending → confirming, once: a double confirmation signs nothing twice."""
+    async def claim_session(self, session_id: str, now: datetime, until: datetime, take_over: bool) -> bool:
+        """pending → confirming, once: a double confirmation signs nothing twice. With
+        `take_over`, a session left confirming by a process whose lease ran out (it died) is
+        claimed instead. Either way the claimer holds the lease until `until`."""
+        if take_over:
+            claimable = and_(
+                signing_sessions.c.status == "confirming",
+                or_(signing_sessions.c.applying_until.is_(None), signing_sessions.c.applying_until <= now),
+            )
+        else:
+            claimable = signing_sessions.c.status == "pending"
         with self.s.no_autoflush:
             result = await self.s.execute(
                 update(signing_sessions)
-                .where(signing_sessions.c.id == session_id, signing_sessions.c.status == "pending")
-                .values(status="confirming")
+                .where(signing_sessions.c.id == session_id, claimable)
+                .values(status="confirming", applying_until=until)
                 .execution_options(synchronize_session=False)
             )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def extend_lease(self, session_id: str, until: datetime) -> None:
+        with self.s.no_autoflush:
+            await self.s.execute(
+                update(signing_sessions)
+                .where(signing_sessions.c.id == session_id, signing_sessions.c.status == "confirming")
+                .values(applying_until=until)
+                .execution_options(synchronize_session=False)
+            )
 
     async def session_by_intent_ref(self, ref: str) -> SigningSession | None:
         stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)
@@ -294,15 +313,21 @@ class ContractRepository:
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
     async def sessions_to_resume(self, now: datetime, limit: int) -> list[SigningSession]:
-        """Face-verified sessions whose signatures were never applied (the process applying
-        them stopped): still pending, intent passed, not yet expired."""
+        """Sessions a stopped process never finished: face-verified ones never applied (still
+        pending, intent passed, not yet expired), and ones left half applied (confirming,
+        their applier's lease run out — the intent was proven before it stopped)."""
+        never_applied = and_(
+            signing_sessions.c.status == "pending",
+            signing_sessions.c.intent_status == "passed",
+            signing_sessions.c.expires_at > now,
+        )
+        abandoned = and_(
+            signing_sessions.c.status == "confirming",
+            or_(signing_sessions.c.applying_until.is_(None), signing_sessions.c.applying_until <= now),
+        )
         stmt = (
             select(SigningSession)
-            .where(
-                signing_sessions.c.status == "pending",
-                signing_sessions.c.intent_status == "passed",
-                signing_sessions.c.expires_at > now,
-            )
+            .where(or_(never_applied, abandoned))
             .order_by(signing_sessions.c.created_at)
             .limit(limit)
         )

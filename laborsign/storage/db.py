@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from . import mappings, platform  # noqa: F401 - platform: its tables are part o
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
+from .guards import BudgetStore, SeenStore
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -33,13 +35,20 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> AsyncEngin
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(Path(path))
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def _private_database_file(path: Path) -> None:
+    """Creates the database file readable by its owner only before SQLite opens it: SQLite
+    gives its WAL and shared-memory files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -65,6 +74,8 @@ class UnitOfWork:
     chat: ChatRepository
     outbox_queue: OutboxQueue
     tokens: TokenStore
+    budgets: BudgetStore
+    seen: SeenStore
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -81,6 +92,8 @@ class UnitOfWork:
         self.chat = ChatRepository(self.session)
         self.outbox_queue = OutboxQueue(self.session)
         self.tokens = TokenStore(self.session)
+        self.budgets = BudgetStore(self.session)
+        self.seen = SeenStore(self.session)
         return self
 
     async def __aexit__(

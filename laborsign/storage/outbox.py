@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, select
@@ -26,6 +27,7 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     Column("last_error", Text),
     Column("dedupe_key", String(200), unique=True),
+    Column("redacted_at", UTCDateTime()),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_channel_recipient", "channel", "recipient", "created_at"),
 )
@@ -46,6 +48,16 @@ class OutboxRepository:
         """Bulk insert (bulk invitations): one statement instead of one round trip each."""
         if rows:
             await self.s.execute(outbox.insert(), rows)
+
+    async def codes_readable_before(self, before: datetime, limit: int) -> list[OutboxMessage]:
+        """SMS codes still readable that were written before `before`."""
+        stmt = (
+            select(OutboxMessage)
+            .where(outbox.c.kind == "sms_code", outbox.c.redacted_at.is_(None), outbox.c.created_at < before)
+            .order_by(outbox.c.created_at)
+            .limit(limit)
+        )
+        return list((await self.s.execute(stmt)).scalars())
 
     async def for_recipient(self, channel: str, recipient: str, limit: int = 50) -> list[OutboxMessage]:
         stmt = (

@@ -11,11 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
+from ..api.inputs import read_limited
 from ..bots.engine import Engine, Incoming, Outcome
 from ..bots.runtime import ChatRuntime
 from ..core import outbox as ob
 from ..core.chat import InboundMessage
 from ..core.errors import BadRequest, Forbidden, NotFound
+from ..core.services.limits import admit_signed_callback
 
 log = logging.getLogger("laborsign.webhooks")
 
@@ -35,12 +37,7 @@ def runtime(request: web.Request, channel: str) -> ChatRuntime:
 
 
 async def read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest("回调内容过大", "body_too_large")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise BadRequest("回调内容过大", "body_too_large")
-    return body
+    return await read_limited(request, MAX_BODY, "回调内容过大")
 
 
 def refuse_hostile_xml(data: bytes | str) -> None:
@@ -57,6 +54,40 @@ def check_fresh(timestamp: str, now: float) -> None:
         raise Forbidden("时间戳无效", "bad_timestamp") from None
     if abs(now - sent) > REPLAY_WINDOW:
         raise Forbidden("时间戳已过期", "stale_timestamp")
+
+
+async def admit(chat: ChatRuntime, scope: str, key: str, body: bytes) -> None:
+    """The replay guard, after the signature checked out (core/services/limits.py)."""
+    await admit_signed_callback(chat.deps, scope, key, body)
+
+
+def decrypted(decrypt: Callable[[], Any]) -> Any:
+    """Runs the SDK's decryption of an attacker-supplied body: a bad signature is 403,
+    anything else it fails on (bad base64 or padding, short plaintext, wrong key) is 400."""
+    from wechatpy.enterprise.exceptions import InvalidCorpIdException
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+    try:
+        return decrypt()
+    except (InvalidSignatureException, InvalidAppIdException, InvalidCorpIdException):
+        raise Forbidden("消息签名校验失败", "bad_signature") from None
+    except Exception:
+        raise BadRequest("消息无法解密", "undecryptable") from None
+
+
+def parsed(parse: Callable[[], Any]) -> Any:
+    """The SDK's XML parsing of a (decrypted) body: whatever it fails on is a 400."""
+    try:
+        message = parse()
+    except Exception:
+        raise BadRequest("XML 格式不正确", "malformed_xml") from None
+    if message is None:
+        raise BadRequest("XML 格式不正确", "malformed_xml")
+    return message
+
+
+def refuse_plaintext() -> Forbidden:
+    return Forbidden("已配置消息加密（EncodingAESKey），不接受明文回调", "plaintext_refused")
 
 
 def query(request: web.Request, *names: str) -> list[str]:

@@ -3,15 +3,15 @@ presses, signed with `timestamp` + `sign` headers and refused outside the replay
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from ..api.http import ApiRoutes, json_response
+from ..api.inputs import parse_json
 from ..bots import dingtalk
 from ..core.errors import BadRequest, Forbidden
-from .common import read_body, runtime
+from .common import admit, read_body, runtime
 
 routes = ApiRoutes("聊天渠道回调")
 
@@ -28,10 +28,9 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
     if not dingtalk.check_http_signature(config.client_secret, timestamp, sign, now_ms):
         raise Forbidden("签名校验失败或时间戳已过期", "bad_signature")
     body = await read_body(request)
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("请求内容不是有效的 JSON", "malformed_json") from None
+    # The sign covers only the timestamp: the same pair with another body is a forgery.
+    await admit(chat, "dingtalk", f"{config.client_id}:{timestamp}:{sign}", body)
+    data: Any = parse_json(body)
     if not isinstance(data, dict):
         raise BadRequest("请求内容应为 JSON 对象", "malformed_json")
     if "outTrackId" in data:

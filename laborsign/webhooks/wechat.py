@@ -5,20 +5,23 @@ customer-service message when the step takes longer)."""
 from __future__ import annotations
 
 from typing import Any
-from xml.parsers.expat import ExpatError
 
 from aiohttp import web
 
 from ..api.http import ApiRoutes
 from ..bots.engine import Incoming
-from ..core.errors import BadRequest, Forbidden
+from ..core.errors import Forbidden
 from .common import (
+    admit,
     answer_in_time,
     check_fresh,
+    decrypted,
     late_reply,
+    parsed,
     query,
     read_body,
     refuse_hostile_xml,
+    refuse_plaintext,
     runtime,
     safe_str,
     text_response,
@@ -73,7 +76,7 @@ async def wechat_message(request: web.Request) -> web.Response:
     config = chat.config.wechat
     from wechatpy import parse_message
     from wechatpy.crypto import WeChatCrypto
-    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+    from wechatpy.exceptions import InvalidSignatureException
     from wechatpy.replies import TextReply
     from wechatpy.utils import check_signature
 
@@ -87,25 +90,20 @@ async def wechat_message(request: web.Request) -> web.Response:
     check_fresh(timestamp, chat.deps.clock.now().timestamp())
     body = await read_body(request)
     refuse_hostile_xml(body)
+    if config.encoding_aes_key and encrypt_type != "aes":
+        # The URL signature does not cover a plaintext body: with a key, only safe mode.
+        raise refuse_plaintext()
     crypto = (
-        WeChatCrypto(config.token, config.encoding_aes_key, config.app_id) if encrypt_type == "aes" else None
+        decrypted(lambda: WeChatCrypto(config.token, config.encoding_aes_key, config.app_id))
+        if encrypt_type == "aes"
+        else None
     )
-    try:
-        xml: Any = body
-        if crypto is not None:
-            xml = crypto.decrypt_message(body, msg_signature, timestamp, nonce)
-            refuse_hostile_xml(xml)
-        message = parse_message(xml)
-    except (InvalidSignatureException, InvalidAppIdException):
-        raise Forbidden("消息签名校验失败", "bad_signature") from None
-    except (ExpatError, KeyError, ValueError, TypeError, UnicodeDecodeError, AttributeError):
-        raise BadRequest("XML 格式不正确", "malformed_xml") from None
-    except Exception as exc:  # the SDK's own decrypt errors (bad padding, wrong key)
-        if type(exc).__module__.startswith("wechatpy"):
-            raise BadRequest("消息无法解密", "undecryptable") from None
-        raise
-    if message is None:
-        raise BadRequest("XML 格式不正确", "malformed_xml")
+    xml: Any = body
+    if crypto is not None:
+        xml = decrypted(lambda: crypto.decrypt_message(body, msg_signature, timestamp, nonce))
+        refuse_hostile_xml(xml)
+    await admit(chat, "wechat", f"{config.app_id}:{timestamp}:{nonce}:{signature}:{msg_signature}", body)
+    message = parsed(lambda: parse_message(xml))
     incoming = _incoming(message, config.app_id)
     if incoming is None:
         return text_response("success")  # unknown types: acknowledged, ignored

@@ -4,7 +4,6 @@ here) and `template_card_event` presses on the onboarding-review card."""
 from __future__ import annotations
 
 from typing import Any
-from xml.parsers.expat import ExpatError
 
 from aiohttp import web
 
@@ -13,12 +12,16 @@ from ..bots import hr
 from ..bots.engine import Incoming
 from ..core.errors import BadRequest, Forbidden
 from .common import (
+    admit,
     answer_in_time,
     check_fresh,
+    decrypted,
     late_reply,
+    parsed,
     query,
     read_body,
     refuse_hostile_xml,
+    refuse_plaintext,
     runtime,
     safe_str,
     text_response,
@@ -32,7 +35,7 @@ def _crypto(request: web.Request) -> Any:
     from wechatpy.enterprise.crypto import WeChatCrypto
 
     config = runtime(request, "wecom").config.wecom
-    return WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id)
+    return decrypted(lambda: WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id))
 
 
 @routes.get(
@@ -67,28 +70,18 @@ async def wecom_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wecom")
     crypto = _crypto(request)
     from wechatpy.enterprise import parse_message
-    from wechatpy.enterprise.exceptions import InvalidCorpIdException
-    from wechatpy.exceptions import InvalidSignatureException
     from wechatpy.replies import TextReply
 
     signature, timestamp, nonce = query(request, "msg_signature", "timestamp", "nonce")
     check_fresh(timestamp, chat.deps.clock.now().timestamp())
     body = await read_body(request)
     refuse_hostile_xml(body)
-    try:
-        xml = crypto.decrypt_message(body, signature, timestamp, nonce)
-        refuse_hostile_xml(xml)
-        message = parse_message(xml)
-    except (InvalidSignatureException, InvalidCorpIdException):
-        raise Forbidden("消息签名校验失败", "bad_signature") from None
-    except (ExpatError, KeyError, ValueError, TypeError, UnicodeDecodeError, AttributeError):
-        raise BadRequest("XML 格式不正确", "malformed_xml") from None
-    except Exception as exc:
-        if type(exc).__module__.startswith("wechatpy"):
-            raise BadRequest("消息无法解密", "undecryptable") from None
-        raise
-    if message is None:
-        raise BadRequest("XML 格式不正确", "malformed_xml")
+    if b"<Encrypt>" not in body:
+        raise refuse_plaintext()  # WeCom always encrypts: a plaintext body is not from it
+    xml = decrypted(lambda: crypto.decrypt_message(body, signature, timestamp, nonce))
+    refuse_hostile_xml(xml)
+    await admit(chat, "wecom", f"{chat.config.wecom.corp_id}:{timestamp}:{nonce}:{signature}", body)
+    message = parsed(lambda: parse_message(xml))
     corp_id = chat.config.wecom.corp_id
     data: dict[str, Any] = getattr(message, "_data", {}) or {}
     user = safe_str(data.get("FromUserName"), 128)

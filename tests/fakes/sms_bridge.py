@@ -19,6 +19,7 @@ class FakeSmsBridge:
     secret: str = "bridge-secret-0123456789"
     accepted: list[dict[str, Any]] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)  # every signed request, taken or not
     next_statuses: list[int] = field(default_factory=list)
     clock_skew_allowed: int = 600
     now: Any = None  # callable giving unix time (the tests' clock); default: the real one
@@ -47,6 +48,7 @@ class FakeSmsBridge:
         if not self._signed(request, body):
             self.refused.append(403)
             return web.json_response({"error": "bad signature"}, status=403)
+        self.received.append(json.loads(body))
         if self.next_statuses:
             status = self.next_statuses.pop(0)
             self.refused.append(status)

@@ -185,7 +185,7 @@ class PlatformCA:
         `{public_url}/api/v1/pki/crl`); the root's CRL defaults to a sibling `root-crl`."""
         if not secret:
             raise ValueError("the CA secret must not be empty")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         root_crl_url = root_crl_url or _root_crl_url(crl_url)
         files = DirectoryFiles(directory)
         if files.read("issuing.pem") is None:
@@ -383,7 +383,7 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
     )
 
 
-def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def _atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     tmp = path.with_suffix(path.suffix + f".{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as fh:

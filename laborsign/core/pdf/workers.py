@@ -10,9 +10,16 @@ file) or runs past the timeout is replaced, never left hanging."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import functools
+import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,10 +34,36 @@ from .inspect import PdfInfo
 from .validate import SignatureReport
 
 T = TypeVar("T")
+log = logging.getLogger("laborsign.pdf")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _warm(font_path: str | None) -> None:
-    """Worker initialiser: pay imports and font registration once, not on the first request."""
+def _die_with(parent: int) -> None:
+    """A worker must not outlive the service, however the service ends (kill -9 included):
+    the kernel kills it when its parent goes (Linux), and a watchdog thread checks the
+    parent everywhere else. A parent that went before this ran is caught by the check."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the watchdog alone
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _warm(font_path: str | None, parent: int | None = None) -> None:
+    """Worker initialiser: tied to the parent's life; imports, font registration and quiet
+    PDF-library logs paid once, not on the first request."""
+    if parent is not None:
+        _die_with(parent)
+    _quiet_logs()
     from . import fill, signing, validate  # noqa: F401
     from .fonts import configure_font, reportlab_font
 
@@ -41,13 +74,48 @@ def _warm(font_path: str | None) -> None:
         pass  # reported on first use, with the Debian package to install
 
 
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, Any]:
+class _Complaints(logging.Handler):
+    """What the PDF libraries say about one file (pypdf writes a warning per broken object:
+    thousands for a hostile file): counted in the worker, reported by the parent as one line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if not self.first:
+            self.first = f"{record.name}: {record.getMessage()}"[:300]
+
+    def take(self, extra: list[warnings.WarningMessage]) -> tuple[int, str]:
+        count, first = self.count + len(extra), self.first or (str(extra[0].message)[:300] if extra else "")
+        self.count, self.first = 0, ""
+        return count, first
+
+
+_COMPLAINTS = _Complaints()
+
+
+def _quiet_logs() -> None:
+    root = logging.getLogger()
+    root.handlers[:] = [_COMPLAINTS]  # nothing reaches stderr from here (no lastResort either)
+    root.setLevel(logging.WARNING)
+
+
+def _call(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[str, Any, tuple[int, str]]:
     """Runs in the worker. Domain errors travel as data: pickling an exception keeps only its
-    args, which would lose the code and per-field messages."""
-    try:
-        return "ok", fn(*args, **kwargs)
-    except DomainError as exc:
-        return "error", (type(exc), exc.message, exc.code, getattr(exc, "fields", None), exc.extra)
+    args, which would lose the code and per-field messages. The third item: how many
+    complaints the libraries made, and the first."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            return "ok", fn(*args, **kwargs), _COMPLAINTS.take(said)
+        except DomainError as exc:
+            payload = (type(exc), exc.message, exc.code, getattr(exc, "fields", None), exc.extra)
+            return "error", payload, _COMPLAINTS.take(said)
 
 
 def _rebuild(payload: tuple[Any, ...]) -> DomainError:
@@ -80,7 +148,7 @@ class PdfWorkers:
                 self.size,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm,
-                initargs=(self._font_path,),
+                initargs=(self._font_path, os.getpid()),
             )
         return self._pool
 
@@ -97,7 +165,7 @@ class PdfWorkers:
         loop = asyncio.get_running_loop()
         job = functools.partial(_call, fn, args, kwargs)
         try:
-            status, value = await asyncio.wait_for(
+            status, value, (complaints, first) = await asyncio.wait_for(
                 loop.run_in_executor(self._executor(), job), timeout=self.timeout
             )
         except TimeoutError:
@@ -106,6 +174,11 @@ class PdfWorkers:
         except BrokenProcessPool:
             self._discard_pool()
             raise UnsupportedType("文件无法处理（可能已损坏）", "pdf_crashed") from None
+        if complaints:
+            log.warning(
+                "the PDF library complained about a file",
+                extra={"operation": getattr(fn, "__name__", "?"), "complaints": complaints, "first": first},
+            )
         if status == "error":
             raise _rebuild(value)
         result: T = value

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .. import outbox
 from ..accounts import (
     PLATFORM_AGREEMENT_VERSION,
     PLATFORM_ROLE_LABELS,
@@ -39,6 +38,7 @@ from ..accounts import (
 from ..errors import Forbidden, Invalid, NotFound, Unauthorized, WrongState
 from ..ports import Deps, UnitOfWork
 from ..values import CreditCode, Phone
+from .limits import Asker, issue_code, solve_captcha
 
 _hasher = PasswordHasher()
 SIDES = ("employer", "worker", "platform")
@@ -116,28 +116,29 @@ def code_text(purpose: SmsPurpose, code: str) -> str:
     )
 
 
-async def request_sms_code(deps: Deps, phone_raw: object, purpose_raw: object) -> tuple[int, int]:
-    """Returns (expires_in, resend_after) in seconds."""
+async def request_sms_code(
+    deps: Deps,
+    phone_raw: object,
+    purpose_raw: object,
+    asker: Asker,
+    *,
+    captcha_id: object = None,
+    captcha_answer: object = None,
+) -> tuple[int, int]:
+    """Returns (expires_in, resend_after) in seconds. The per-phone rules come first, then
+    the asker's budgets (core/services/limits.py); a captcha, when given, is checked and
+    used up whether or not it was needed."""
     phone = Phone.parse(phone_raw)
     purpose = _parse_purpose(purpose_raw)
+    if captcha_id is not None or captcha_answer is not None:
+        await solve_captcha(deps, captcha_id, captcha_answer)
+        asker = replace(asker, solved_captcha=True)
     now = deps.clock.now()
     async with deps.uow() as uow:
         last = await uow.accounts.last_sms(phone.value, purpose)
         today = await uow.accounts.sms_sent_since(phone.value, day_start(now))
         SmsCode.check_can_send(today, last.created_at if last else None, now)
-        code = SmsCode.generate()
-        uow.add(
-            SmsCode(
-                phone=phone.value,
-                purpose=purpose,
-                code_hash=hash_secret(deps.secret, f"{phone.value}:{purpose}:{code}"),
-                created_at=now,
-                expires_at=now + SMS_CODE_TTL,
-            )
-        )
-        uow.outbox.add(
-            outbox.sms(phone.value, "sms_code", code_text(purpose, code), now, purpose=purpose, code=code)
-        )
+        await issue_code(deps, uow, phone.value, purpose, code_text(purpose, "{code}"), now, asker)
         await uow.commit()
     return int(SMS_CODE_TTL.total_seconds()), 60
 
@@ -159,6 +160,18 @@ async def consume_sms_code(
             ok = await uow.accounts.lock_sms_code(sms)
         await uow.commit()
         return ok
+
+
+async def redact_old_codes(deps: Deps, limit: int = 500) -> int:
+    """SMS codes past their validity leave the outbox's text (the job): those the outbox
+    provider kept for the development inbox, and any a gateway never took."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        messages = await uow.outbox.codes_readable_before(now - SMS_CODE_TTL, limit)
+        for message in messages:
+            message.redact_code(now)
+        await uow.commit()
+    return len(messages)
 
 
 # --- passwords ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..accounts import Enterprise, Permission, User
+from ..budgets import spend
 from ..clock import china_time
 from ..contracts import (
     CONTRACT_STATUS_LABELS,
@@ -701,6 +702,7 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
             contract_id=contract.id,
             enterprise_id=contract.enterprise_id,
         )
+        await spend(uow.budgets, deps.limits.reminders_per_enterprise, contract.enterprise_id, now)
         await uow.commit()
     return contract
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from ..accounts import Enterprise, Permission, User
+from ..budgets import spend
 from ..clock import china_time
 from ..errors import Invalid, NotFound, WrongState
 from ..identity_rules import mask_id_number
@@ -313,6 +314,7 @@ async def invite_one(
             uow, phone=parsed, user_id=None, kind="invitation", text=_invite_text(enterprise, person),
             link=join_url(deps, link.token), now=now, invitation_id=invitation.id,
         )  # fmt: skip
+        await spend(uow.budgets, deps.limits.invites_per_enterprise, enterprise.id, now)
         await uow.commit()
     return invitation
 
@@ -346,6 +348,9 @@ async def invite_many(deps: Deps, actor: Actor, rows: list[dict[str, Any]]) -> i
             }
         )  # fmt: skip
     async with deps.uow() as uow:
+        # The whole file or nothing: a file larger than what is left of today's budget is
+        # refused before anything is written.
+        await spend(uow.budgets, deps.limits.invites_per_enterprise, enterprise.id, now, cost=len(rows))
         await uow.roster.add_invitations(invitation_rows)
         await uow.outbox.add_many(messages)
         await uow.commit()

@@ -24,6 +24,7 @@ from ..notify import notify_person
 from ..pdf.stamps import Stamp
 from ..ports import Deps, UnitOfWork
 from ..signing import (
+    APPLY_LEASE,
     SIGNING_SESSION_TTL,
     IntentMethod,
     IntentStatus,
@@ -47,6 +48,7 @@ from .contracts import (
     worker_contract,
     worker_ident,
 )
+from .limits import Asker, spend_now
 from .verification import VerificationDeps, verified_identity
 
 log = logging.getLogger("laborsign.signing")
@@ -68,13 +70,14 @@ async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: U
     the signer, or a face check is opened with the provider for the signer's verified identity
     (refused when there is none the provider can check)."""
     if session.intent_method == IntentMethod.SMS:
-        await request_sms_code(deps, session.phone, SmsPurpose.INTENT)
+        await request_sms_code(deps, session.phone, SmsPurpose.INTENT, Asker(person=user.id))
         return
     person = await verified_identity(deps, user.id)
     if person is None or person.id_type != IdType.RESIDENT_ID:
         raise WrongState(
             "人脸识别仅适用于已用居民身份证完成实名认证的签署人，请使用短信验证码", "face_unavailable"
         )
+    await spend_now(deps, deps.limits.verifications_per_user, user.id)  # a face check is paid for
     start = await deps.identity.face_start(
         session.id, person.name, person.id_number, f"/h5/intent/{session.id}"
     )
@@ -222,7 +225,10 @@ async def confirm_signing(
     """SMS: checks the code. Face: the provider's result must have arrived and passed (the
     signatures are normally applied already by then; this is the signer's explicit retry)."""
     session = await get_session(deps, actor, session_id)
-    session.check_open(deps.clock.now())
+    now = deps.clock.now()
+    if session.status == SessionStatus.CONFIRMING:
+        return await _finish_abandoned(deps, session, ctx, now)
+    session.check_open(now)
     if session.intent_method == IntentMethod.FACE:
         session.require_face_passed()
     else:
@@ -236,6 +242,24 @@ async def confirm_signing(
     result = await _apply(deps, session, ctx)
     if result is None:
         raise WrongState("该签署已确认过，请勿重复提交", "session_used")
+    return result
+
+
+async def _finish_abandoned(
+    deps: Deps, session: SigningSession, ctx: Context, now: datetime
+) -> dict[str, list[Any]]:
+    """Confirming again a session whose confirmation was cut short (its process stopped):
+    the intent was verified then, so what is left is signed now — unless a live process is
+    still at it."""
+    if not session.abandoned(now):
+        wait = (session.applying_until or now) - now
+        raise WrongState(
+            "签署正在进行中，请稍后刷新查看结果", "session_in_progress",
+            retry_after=max(1, int(wait.total_seconds()) + 1),
+        )  # fmt: skip
+    result = await _apply(deps, session, ctx, take_over=True)
+    if result is None:
+        raise WrongState("签署正在进行中，请稍后刷新查看结果", "session_in_progress", retry_after=1)
     return result
 
 
@@ -279,32 +303,39 @@ async def _record_failed_intent(uow: UnitOfWork, session: SigningSession, now: d
 
 
 async def resume_signing(deps: Deps, limit: int = 50) -> int:
-    """Face-verified sessions whose signatures a stopped process never applied. Safe with
-    several processes: each session is claimed once."""
+    """Sessions a stopped process never finished: face-verified ones never applied, and any
+    left half applied (its lease ran out). Safe with several processes: each is claimed
+    once; contracts the session already signed are skipped, so nothing is signed twice."""
     async with deps.uow() as uow:
         sessions = await uow.contracts.sessions_to_resume(deps.clock.now(), limit)
     applied = 0
     for session in sessions:
-        if await _apply_logged(deps, session):
+        if await _apply_logged(deps, session, take_over=session.status == SessionStatus.CONFIRMING):
             applied += 1
     return applied
 
 
-async def _apply_logged(deps: Deps, session: SigningSession) -> bool:
-    """Applies a face-verified session with the signer's own IP and device from submission."""
+async def _apply_logged(deps: Deps, session: SigningSession, *, take_over: bool = False) -> bool:
+    """Applies a session in the background with the signer's own IP and device from
+    submission."""
     try:
-        return await _apply(deps, session, Context(session.ip, session.user_agent)) is not None
+        ctx = Context(session.ip, session.user_agent)
+        return await _apply(deps, session, ctx, take_over=take_over) is not None
     except Exception:
-        log.exception("applying a face-verified signing session failed", extra={"session": session.id})
+        log.exception("applying a signing session failed", extra={"session": session.id})
         return False
 
 
-async def _apply(deps: Deps, session: SigningSession, ctx: Context) -> dict[str, list[Any]] | None:
-    """Claims the session (None when another confirmation got it first) and signs every
-    contract, a few at a time so both worker processes stay busy."""
+async def _apply(
+    deps: Deps, session: SigningSession, ctx: Context, *, take_over: bool = False
+) -> dict[str, list[Any]] | None:
+    """Claims the session (None when another confirmation or process has it) and signs every
+    contract not signed by it yet, a few at a time so both worker processes stay busy. The
+    claim is a lease renewed while the work goes on: if this process dies, the session is
+    finished by whoever confirms it again or by the resume job once the lease runs out."""
     now = deps.clock.now()
     async with deps.uow() as uow:
-        if not await uow.contracts.claim_session(session.id, now):
+        if not await uow.contracts.claim_session(session.id, now, now + APPLY_LEASE, take_over):
             return None
         await uow.commit()
     gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
@@ -315,26 +346,49 @@ async def _apply(deps: Deps, session: SigningSession, ctx: Context) -> dict[str,
             try:
                 await _sign_one(deps, session, cid, ctx)
             except (WrongState, Invalid, NotFound) as exc:
-                errors[cid] = exc
+                if not await _signed_by_session(deps, session, cid):  # another applier won the race
+                    errors[cid] = exc
 
+    lease = asyncio.create_task(_hold_lease(deps, session.id))
     try:
         await asyncio.gather(*(one(cid) for cid in session.contract_ids))
     except asyncio.CancelledError:
-        # Stopped half-way (the process is shutting down): the session goes back to waiting,
-        # so what is left is applied again — by the resume job for a passed face check.
+        # Stopped half-way (the process is shutting down): the lease ends now, so the resume
+        # job of this or another process signs what is left at once.
         await asyncio.shield(_release(deps, session.id))
         raise
+    finally:
+        lease.cancel()
     signed = [cid for cid in session.contract_ids if cid not in errors]
     failed = [{"id": cid, "error": e.code, "message": e.message} for cid, e in errors.items()]
     async with deps.uow() as uow:
         stored = await uow.get_or_404(SigningSession, session.id)
         stored.status = SessionStatus.DONE
+        stored.applying_until = None
         if stored.intent_method == IntentMethod.SMS:
             stored.intent_status = IntentStatus.PASSED
             stored.intent_at = now
         stored.result = {"signed": signed, "failed": failed}
         await uow.commit()
     return {"signed": signed, "failed": failed}
+
+
+async def _hold_lease(deps: Deps, session_id: str) -> None:
+    while True:
+        await asyncio.sleep(APPLY_LEASE.total_seconds() / 3)
+        try:
+            async with deps.uow() as uow:
+                await uow.contracts.extend_lease(session_id, deps.clock.now() + APPLY_LEASE)
+                await uow.commit()
+        except Exception:  # a missed renewal is retried; the work goes on
+            log.warning("could not renew a signing lease", extra={"session": session_id})
+
+
+async def _signed_by_session(deps: Deps, session: SigningSession, contract_id: str) -> bool:
+    async with deps.uow() as uow:
+        parties = (await uow.contracts.parties_of([contract_id])).get(contract_id, [])
+    party = next((p for p in parties if p.role == session.party_role), None)
+    return party is not None and _signed_by(party, session)
 
 
 def _signed_by(party: Party, session: SigningSession) -> bool:
@@ -348,10 +402,8 @@ def _signed_by(party: Party, session: SigningSession) -> bool:
 
 async def _release(deps: Deps, session_id: str) -> None:
     async with deps.uow() as uow:
-        stored = await uow.get_or_404(SigningSession, session_id)
-        if stored.status == SessionStatus.CONFIRMING:
-            stored.status = SessionStatus.PENDING
-            await uow.commit()
+        await uow.contracts.extend_lease(session_id, deps.clock.now())
+        await uow.commit()
 
 
 def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
@@ -377,11 +429,11 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
     role = session.party_role
     async with deps.uow() as uow:
         contract = await uow.get_or_404(Contract, contract_id, NOT_FOUND)
-        contract.require_signing()
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         party = next(p for p in parties if p.role == role)
         if _signed_by(party, session):
-            return  # this session got there before it was interrupted
+            return  # this session got there before it was interrupted (it may be completed now)
+        contract.require_signing()
         if party.status != PartyStatus.PENDING:
             raise WrongState("该签署方已签署", "already_signed")
         version = contract.version

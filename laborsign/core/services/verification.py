@@ -14,14 +14,12 @@ from typing import Any, Protocol
 
 from .. import outbox
 from ..accounts import (
-    SMS_CODE_TTL,
     AgreementAcceptance,
     Enterprise,
     SmsCode,
     SmsPurpose,
     User,
     day_start,
-    hash_secret,
     validate_person_name,
 )
 from ..errors import Forbidden, Invalid, NotFound, TooLarge, UnsupportedType, WrongState
@@ -58,6 +56,7 @@ from ..verification import (
     random_payment_amount,
 )
 from .accounts import Actor, consume_sms_code
+from .limits import Asker, issue_code, spend_now
 
 ID_CTX = "person_verifications.id_number"
 CARD_CTX = "person_verifications.bank_card"
@@ -197,20 +196,8 @@ def _new_person(
     return v
 
 
-def _add_code(deps: Deps, uow: UnitOfWork, phone: str, text: str, now: datetime) -> None:
-    code = SmsCode.generate()
-    uow.add(
-        SmsCode(
-            phone=phone,
-            purpose=SmsPurpose.VERIFY,
-            code_hash=hash_secret(deps.secret, f"{phone}:{SmsPurpose.VERIFY}:{code}"),
-            created_at=now,
-            expires_at=now + SMS_CODE_TTL,
-        )
-    )
-    uow.outbox.add(
-        outbox.sms(phone, "sms_code", text.format(code=code), now, purpose=SmsPurpose.VERIFY, code=code)
-    )
+async def _add_code(deps: Deps, uow: UnitOfWork, user_id: str, phone: str, text: str, now: datetime) -> None:
+    await issue_code(deps, uow, phone, SmsPurpose.VERIFY, text, now, Asker(person=user_id))
 
 
 async def _check_code_allowed(uow: UnitOfWork, phone: str, now: datetime) -> None:
@@ -245,6 +232,7 @@ async def start_person(
     )
     provider = deps.identity
     now = deps.clock.now()
+    await spend_now(deps, deps.limits.verifications_per_user, user_id)  # each check costs a fee
     if data.method == PersonMethod.BANKCARD4:
         return await _start_bankcard(deps, user_id, data, now, ip, user_agent)
     async with deps.uow() as uow:
@@ -270,9 +258,10 @@ async def start_person(
         uow.add(v)
         await uow.flush()  # the identity row refers to this one
         if v.status == PersonStatus.CODE_SENT and v.phone:
-            _add_code(
+            await _add_code(
                 deps,
                 uow,
+                user_id,
                 v.phone,
                 "您正在进行实名认证（手机认证），验证码为{code}，5分钟内有效，请勿泄露给他人。",
                 now,
@@ -352,7 +341,9 @@ async def resend_person_code(
         v.require_awaiting_code()
         assert v.phone is not None
         await _check_code_allowed(uow, v.phone, now)
-        _add_code(deps, uow, v.phone, "您正在进行实名认证（手机认证），验证码为{code}，5分钟内有效。", now)
+        await _add_code(
+            deps, uow, user_id, v.phone, "您正在进行实名认证（手机认证），验证码为{code}，5分钟内有效。", now
+        )
         await uow.commit()
     return v
 
@@ -609,6 +600,7 @@ async def start_enterprise(
         attempt.legal_rep_phone = rep_phone.value
         async with deps.uow() as uow:
             await _check_code_allowed(uow, rep_phone.value, now)
+        await spend_now(deps, deps.limits.verifications_per_user, user.id)  # each check costs a fee
         result = await provider.legal_rep(
             stored.name, stored.credit_code, values["legal_rep_name"], doc.number, rep_phone.value
         )
@@ -636,6 +628,7 @@ async def start_enterprise(
         attempt.bank_account_masked = mask_middle(values["bank_account"], 4, 4)
         attempt.account_name = values["account_name"]
         attempt.amount_enc = deps.cipher.encrypt(str(amount), AMOUNT_CTX)
+        await spend_now(deps, deps.limits.verifications_per_user, user.id)  # real money is paid out
         result = await provider.corporate_payment(
             stored.name, values["bank_name"], values["bank_account"], values["account_name"], amount
         )
@@ -651,6 +644,7 @@ async def start_enterprise(
         attempt.letter_filename = (letter[0] or "授权书")[-100:]
         attempt.letter_blob = await deps.blobs.put(letter[1])
     else:
+        await spend_now(deps, deps.limits.verifications_per_user, user.id)
         start = await provider.alipay_start(
             attempt.id, stored.name, stored.credit_code, "/dashboard/verification"
         )
@@ -662,9 +656,10 @@ async def start_enterprise(
             raise WrongState("企业已完成实名认证，无需重复认证", "already_verified")
         uow.add(attempt)
         if code_phone:
-            _add_code(
+            await _add_code(
                 deps,
                 uow,
+                user.id,
                 code_phone,
                 f"【{stored.name}】正在进行企业实名认证（法定代表人认证），验证码为{{code}}，5分钟内有效。"
                 "如非本人授权，请勿提供。",

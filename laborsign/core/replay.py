@@ -1,0 +1,46 @@
+"""One-time things, remembered in the database so that every process agrees: a signed
+callback (its timestamp, nonce and signature) and a captcha are each used once.
+
+A platform that retries a callback sends the same request again; that retry is let through
+(the handlers dedupe what it carries) — but only with the identical body. The same signature
+with another body is a forgery riding on a seen signature (WeChat's and DingTalk's URL and
+header signatures do not cover the body) and is refused."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from .errors import Forbidden
+
+# Longer than every freshness window a callback's timestamp must fall in (DingTalk's is an
+# hour): a replay older than what is remembered is already refused as stale.
+REMEMBER = timedelta(hours=2)
+
+
+class SeenRepo(Protocol):
+    async def remember(self, scope: str, key: str, digest: str, now: datetime, until: datetime) -> str | None:
+        """Stores the key; returns None the first time, else the digest stored with it."""
+        ...
+
+    async def forget_before(self, when: datetime) -> int: ...
+
+
+def _hash(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+async def admit_callback(
+    repo: SeenRepo, scope: str, key: str, body: bytes, now: datetime, remember: timedelta = REMEMBER
+) -> None:
+    """For a callback whose signature was checked: first time or an identical retry passes,
+    anything else under a seen signature raises Forbidden (403)."""
+    seen = await repo.remember(scope, _hash(key), _hash(body), now, now + remember)
+    if seen is not None and seen != _hash(body):
+        raise Forbidden("回调签名已被使用过，拒绝重放", "replayed")
+
+
+async def use_once(repo: SeenRepo, scope: str, key: str, now: datetime, until: datetime) -> bool:
+    """True the first time `key` is used in `scope` (a captcha), False ever after."""
+    return await repo.remember(scope, _hash(key), "", now, until) is None
