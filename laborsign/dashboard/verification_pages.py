@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ..api.http import DEPS
 from ..core.accounts import ORG_TYPE_LABELS
-from ..core.verification import ENTERPRISE_METHOD_LABELS
+from ..core.verification import ENTERPRISE_CAPABILITY, ENTERPRISE_METHOD_LABELS, EnterpriseMethod
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
@@ -26,21 +27,33 @@ register_home_entry(
 )
 
 
-def _vocab() -> dict[str, Any]:
+def _vocab(request: web.Request) -> dict[str, Any]:
+    """The organisation checks on offer: a disabled one is not on the page at all."""
+    identity = request.app[DEPS].identity
     return {
-        "methods": {k.value: v for k, v in ENTERPRISE_METHOD_LABELS.items()},
+        "methods": {
+            k.value: v
+            for k, v in ENTERPRISE_METHOD_LABELS.items()
+            if k not in ENTERPRISE_CAPABILITY or identity.offers(ENTERPRISE_CAPABILITY[k])
+        },
         "org_types": {k.value: v for k, v in ORG_TYPE_LABELS.items()},
+        "manual_payments": identity.plays(ENTERPRISE_CAPABILITY[EnterpriseMethod.CORPORATE_PAYMENT]) == "manual",
     }
 
 
 @routes.get("/dashboard/verification")
 async def enterprise_page(request: web.Request) -> web.Response:
-    return dashboard(request, "verification_enterprise.html", **_vocab())
+    return dashboard(request, "verification_enterprise.html", **_vocab(request))
 
 
 @routes.get("/console/verifications")
 async def console_page(request: web.Request) -> web.Response:
-    return render(request, "verification_console.html", nav=[], **_vocab())
+    return render(request, "verification_console.html", nav=[], **_vocab(request))
+
+
+@routes.get("/console/payments")
+async def console_payments_page(request: web.Request) -> web.Response:
+    return render(request, "verification_payments.html", nav=[], **_vocab(request))
 
 
 def setup(app: web.Application) -> None:
