@@ -236,3 +236,16 @@ async def test_an_operator_run_against_the_vendors(production: dict[str, Any], c
     signed = await worker_a.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200)
     assert signed["signed"] == [contracts[employee_a]]
     assert len(KINDS) == len(ALIYUN_TEXTS)
+
+
+def test_the_readme_worked_config_passes_the_production_checklist(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Going to production", 1)[1]
+    worked = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "config.toml"
+    path.write_text(worked, encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.server.environment == "production" and config.sms.provider == "aliyun"
+    assert config.identity.chosen("bankcard") == "tencent" and config.identity.chosen("legal_rep") == "disabled"
