@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 from ..api.http import DEPS
+from ..core.verification import Capability
 
 STATIC = Path(__file__).with_name("static")
 JINJA = web.AppKey("jinja", jinja2.Environment)
@@ -57,6 +58,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     env = request.app[JINJA]
     deps = request.app[DEPS]
     context.setdefault("dev_sms", deps.config.sms.provider == "outbox")
+    # Face intent at signing is offered only while a face provider is on (read by signing.js).
+    context.setdefault("face_intent", deps.identity.offers(Capability.FACE))
     html = env.get_template(template).render(request=request, static=_static_url(request), **context)
     return web.Response(
         text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"}
