@@ -259,6 +259,8 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     pdf = await worker.get(f"/api/v1/contracts/{cid}/document.pdf")
     report = await client.app[DEPS].pdf.verify(pdf)
     assert [s.signer for s in report.signatures] == ["王五", "广州测试科技有限公司"]
+    # The enterprise's certificate names the operator who signed, as they proved who they are.
+    assert "经办人 张管理" in report.signatures[1].signer_subject
     assert (
         all(s.intact and s.trusted for s in report.signatures) and report.signatures[-1].covers_whole_document
     )
@@ -276,6 +278,7 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(evidence)).pages)
     assert "出证报告" in text and cid in text and final["document_sha256"][:16] in text
     assert "完整" in text
+    assert "经办人：张管理" in text.replace("\n", "")
     signed_report = await client.app[DEPS].pdf.verify(evidence)
     assert signed_report.signatures[0].intact and signed_report.signatures[0].trusted
     done_sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")

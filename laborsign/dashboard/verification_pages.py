@@ -30,12 +30,14 @@ register_home_entry(
 def _vocab(request: web.Request) -> dict[str, Any]:
     """The organisation checks on offer: a disabled one is not on the page at all."""
     identity = request.app[DEPS].identity
+    methods = {
+        k.value: v
+        for k, v in ENTERPRISE_METHOD_LABELS.items()
+        if k not in ENTERPRISE_CAPABILITY or identity.offers(ENTERPRISE_CAPABILITY[k])
+    }
     return {
-        "methods": {
-            k.value: v
-            for k, v in ENTERPRISE_METHOD_LABELS.items()
-            if k not in ENTERPRISE_CAPABILITY or identity.offers(ENTERPRISE_CAPABILITY[k])
-        },
+        "methods": methods,
+        "default_method": next(iter(methods)),  # the page's first tab (tojson sorts the keys)
         "org_types": {k.value: v for k, v in ORG_TYPE_LABELS.items()},
         "manual_payments": identity.plays(ENTERPRISE_CAPABILITY[EnterpriseMethod.CORPORATE_PAYMENT]) == "manual",
     }

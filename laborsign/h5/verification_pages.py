@@ -24,11 +24,13 @@ register_home_entry(
 def _context(request: web.Request) -> dict[str, Any]:
     """The methods on offer: a disabled one is not on the page at all."""
     identity = request.app[DEPS].identity
+    methods = {k.value: v for k, v in PERSON_METHOD_LABELS.items() if identity.offers(PERSON_CAPABILITY[k])}
     return {
+        "default_method": next(iter(methods), ""),  # carrier first, as SPEC §2.2 wants (tojson sorts keys)
         "consent_text": CONSENT_TEXT,
         "consent_version": CONSENT_VERSION,
         "id_types": {k.value: v for k, v in ID_TYPE_LABELS.items()},
-        "methods": {k.value: v for k, v in PERSON_METHOD_LABELS.items() if identity.offers(PERSON_CAPABILITY[k])},
+        "methods": methods,
     }
 
 
