@@ -7,7 +7,12 @@ Run: .venv/bin/python bench/sms_vendors.py [--messages 300] [--repeat 3]
 
 Read the ratios: the fakes answer at once, so this is the platform's own cost per message
 (SDK request building, signing, a new HTTP connection each time for Aliyun's and Tencent's
-clients, the thread hop), not the vendors' latency, which dominates in real life."""
+clients, the thread hop), not the vendors' latency, which dominates in real life.
+
+Measured 2026-12-01 on the 2-core machine while other suites ran (load ~9), 300 messages,
+medians of 3: http bridge 2,249 msg/s; Aliyun SDK 513 msg/s (0.23×); Tencent Cloud SDK
+319 msg/s (0.14×). A 10,000-row bulk invitation is then ~20-30 s of this process's work
+spread over the deliverer's passes, well under what the vendors' own rate limits allow."""
 
 from __future__ import annotations
 
