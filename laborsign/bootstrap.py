@@ -159,7 +159,21 @@ async def shared_platform_ca(deps: AppDeps, crl_url: str) -> dict[str, bytes]:
     return {name: text.encode("ascii") for name, text in json.loads(value).items()}
 
 
+def dev_capabilities(config: Config) -> dict[str, bool]:
+    """Which development doors exist: each only while its own capability is played by the
+    sandbox or the outbox, and none in production (which refuses those providers anyway)."""
+    if config.server.environment == "production":
+        return {"sms": False, "payments": False, "sandbox_pages": False}
+    identity = config.identity
+    return {
+        "sms": config.sms.provider == "outbox",
+        "payments": identity.chosen("corporate_payment") == "sandbox",
+        "sandbox_pages": "sandbox" in (identity.chosen("face"), identity.chosen("enterprise_alipay")),
+    }
+
+
 def api_route_tables(config: Config) -> list[ApiRoutes]:
+    dev = dev_capabilities(config)
     tables = [
         system_api.routes,
         accounts_api.routes,
@@ -168,10 +182,10 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         contracts_api.routes,
         signing_api.routes,
     ]
-    if config.sms.provider == "outbox":
+    if dev["sms"]:
         tables.append(system_api.dev_routes)
     tables += [verification_api.routes, verification_api.webhook_routes]
-    if config.identity.provider == "sandbox":
+    if dev["payments"]:
         tables.append(verification_api.dev_routes)
     from .api import chat as chat_api
     from .webhooks import dingtalk as dingtalk_hooks
@@ -223,7 +237,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     h5_pages.setup(app)
     h5_contracts_pages.setup(app)
     dashboard_verification_pages.setup(app)
-    h5_verification_pages.setup(app)
+    h5_verification_pages.setup(app, sandbox_pages=dev_capabilities(config)["sandbox_pages"])
     from .dashboard import chat_pages as dashboard_chat_pages
 
     dashboard_chat_pages.setup(app)

@@ -135,6 +135,35 @@ def _chat_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    """Per capability: the provider in use and what it lacks; then what production refuses.
+    Exits 1 when production would refuse this configuration (whatever its environment)."""
+    from .readiness import capabilities, findings
+
+    config = load_config(args.config, check=False)
+    print(f"LaborSign 配置检查（server.environment = {config.server.environment}）")
+    print()
+    for cap in capabilities(config):
+        inherited = "（沿用 identity.provider）" if cap.inherited else ""
+        state = "缺少 " + "、".join(cap.missing) if cap.missing else ("仅限开发环境" if cap.development_only else "就绪")
+        print(f"{cap.label}")
+        print(f"    {cap.key} = {cap.provider_label}{inherited}  —  {state}")
+    found = findings(config)
+    print()
+    if not found:
+        print("检查通过：生产环境（server.environment = \"production\"）可以启动。")
+        return 0
+    now = [f for f in found if not f.production_only]
+    print(f"生产环境将拒绝启动，共 {len(found)} 项：")
+    for f in found:
+        print(f"  ✗ {f.key}: {f.message}")
+    if config.server.environment == "production" or now:
+        print("\n当前配置无法启动。")
+    else:
+        print("\n当前为开发环境（development），可以启动；上线前请逐项处理。")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--config")
     chat.set_defaults(func=_chat_worker)
+    check = sub.add_parser(
+        "check-config",
+        help="print which provider plays each capability and what production would refuse (exit 1 then)",
+    )
+    check.add_argument("--config")
+    check.set_defaults(func=_check_config)
     return parser
 
 

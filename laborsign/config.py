@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .bots import wechat_template
 
@@ -27,6 +27,10 @@ class _Section(BaseModel):
 
 
 class ServerConfig(_Section):
+    # development: the embedded defaults (sandbox, outbox, dev endpoints on loopback).
+    # production: start-up is refused while anything a real deployment must not run with is
+    # left (readiness.py lists it; `laborsign check-config` prints it).
+    environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""  # base of links sent to people; empty = http://host:port
@@ -112,32 +116,64 @@ class SecurityConfig(_Section):
 
 
 class SmsConfig(_Section):
-    provider: Literal["outbox", "http"] = "outbox"
+    provider: Literal["outbox", "http", "aliyun", "tencent"] = "outbox"
     signature: str = "劳动合同签"
     http_url: str = ""  # the operator's SMS gateway bridge (provider "http")
     http_secret: str = ""  # HMAC-SHA256 key the bridge checks requests with
+    # The vendors (provider aliyun / tencent): the approved 签名 (empty = `signature`) and one
+    # approved template per message kind (core/sms_templates.py lists the kinds).
+    sign_name: str = ""
+    templates: dict[str, str] = {}
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_sdk_app_id: str = ""
+    tencent_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_region: str = "ap-guangzhou"
+    timeout: float = Field(10.0, gt=0, le=60)  # seconds for one vendor call
 
-    @model_validator(mode="after")
-    def _gateway_given(self) -> SmsConfig:
-        if self.provider == "http":
-            if not self.http_url.startswith(("https://", "http://")):
-                raise ValueError("http_url (an http(s):// address) is required when provider is http")
-            if len(self.http_secret) < 16:
-                raise ValueError("http_secret (at least 16 characters) is required when provider is http")
-        return self
+    @property
+    def vendor_sign_name(self) -> str:
+        return self.sign_name or self.signature
+
+
+IdentityDefault = Literal["sandbox", "disabled"]
 
 
 class IdentityConfig(_Section):
-    provider: Literal["sandbox"] = "sandbox"
-    # Real adapters per capability; the sandbox plays whatever is not configured.
-    carrier_provider: Literal["sandbox", "appcode"] = "sandbox"
+    # What plays every capability not given a provider of its own below.
+    provider: IdentityDefault = "sandbox"
+    # Personal methods. Each: a real provider, "sandbox" or "disabled" (the method is then
+    # not offered and the API answers 409 method_disabled); unset = `provider`.
+    carrier_provider: Literal["sandbox", "appcode", "tencent", "disabled"] | None = None
+    bankcard_provider: Literal["sandbox", "tencent", "disabled"] | None = None
+    face_provider: Literal["sandbox", "tencent", "alipay", "disabled"] | None = None
+    # Enterprise organisation checks (the authorization letter is always reviewed in the console).
+    legal_rep_provider: Literal["sandbox", "appcode", "disabled"] | None = None
+    corporate_payment_provider: Literal["sandbox", "manual", "disabled"] | None = None
+    enterprise_alipay_provider: Literal["sandbox", "alipay", "disabled"] | None = None
     carrier_appcode: str = ""
     carrier_api_base_url: str = "https://mobile3elements.shumaidata.com"
-    face_provider: Literal["sandbox", "tencent"] = "sandbox"
+    legal_rep_appcode: str = ""
+    legal_rep_api_base_url: str = "https://entfour.market.alicloudapi.com"
     tencent_secret_id: str = ""
     tencent_secret_key: str = ""
     tencent_rule_id: str = ""
     tencent_api_base_url: str = "https://faceid.tencentcloudapi.com"
+    tencent_region: str = "ap-guangzhou"
+    alipay_app_id: str = ""
+    alipay_private_key: str = ""  # the application's RSA2 private key (PEM or its base64 body)
+    alipay_public_key: str = ""  # Alipay's public key, checks every answer
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    timeout: float = Field(10.0, gt=0, le=60)  # seconds for one vendor call
+
+    def chosen(self, capability: str) -> str:
+        """The provider playing a capability (`carrier`, `bankcard`, `face`, `legal_rep`,
+        `corporate_payment`, `enterprise_alipay`)."""
+        value: str | None = getattr(self, f"{capability}_provider")
+        return value or self.provider
 
 
 class PkiConfig(_Section):
@@ -262,7 +298,12 @@ def _coerce_env(section_model: type[BaseModel], key: str, raw: str) -> Any:
     return raw
 
 
-def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None, *, check: bool = True
+) -> Config:
+    """`check`: also refuse what readiness.py finds (missing keys for a chosen provider, and in
+    production whatever a real deployment must not run with). `laborsign check-config` loads
+    without it to report everything at once."""
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = {}
     if path is None and Path("config.toml").is_file():
@@ -287,10 +328,17 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             except ValueError as exc:
                 raise ConfigError(f"invalid configuration — {section}.{key}: {exc}") from exc
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
             problems.append(f"{key}: {err['msg']}")
         raise ConfigError("invalid configuration — " + "; ".join(problems)) from exc
+    if check:
+        from .readiness import refusals
+
+        found = refusals(config)
+        if found:
+            raise ConfigError("invalid configuration — " + "; ".join(f"{f.key}: {f.message}" for f in found))
+    return config

@@ -10,11 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from laborsign.api.http import DEPS
+from laborsign.core.accounts import User
 from laborsign.core.clock import FakeClock
-from laborsign.storage.accounts import enterprises, users
+from laborsign.core.roster import Employee
+from laborsign.storage.accounts import enterprises
+from laborsign.storage.roster import employees
 from tests.conftest import Api
 from tests.test_onboarding import FORM, onboard
 from tests.test_templates import CONTROLS, upload
@@ -36,18 +39,68 @@ def signature_png() -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+OPERATOR_ID = "11010519491231002X"
+
+
 async def mark_verified(client: Any, *, enterprise_id: str | None = None, phone: str | None = None) -> None:
-    """Preconditions for contract tests; verification itself is tested in test_verification."""
-    async with client.app[DEPS].uow() as uow:
+    """Preconditions for contract tests; verification itself is tested in test_verification.
+    The enterprise's members get a verified identity under their own name; the worker with
+    `phone` gets the identity the roster holds for them (so they are the contract's employee)."""
+    deps = client.app[DEPS]
+    async with deps.uow() as uow:
         if enterprise_id:
             await uow.session.execute(
                 update(enterprises)
                 .where(enterprises.c.id == enterprise_id)
                 .values(verification_status="verified")
             )
+            members, _ = await uow.accounts.members_of(enterprise_id, 0, 100)
+            for member in members:
+                user = await uow.get(User, member.user_id)
+                if user is not None:
+                    await give_identity(deps, uow, user, user.name or "张管理", OPERATOR_ID)
         if phone:
-            await uow.session.execute(update(users).where(users.c.phone == phone).values(verified=True))
+            user = await uow.accounts.user_by_phone(phone)
+            employee = (
+                await uow.session.execute(select(Employee).where(employees.c.phone == phone))
+            ).scalars().first()
+            if user is not None:
+                name, number = FORM["name"], FORM["id_number"]
+                if employee is not None and employee.id_number_enc:
+                    name = employee.name
+                    number = deps.cipher.decrypt(employee.id_number_enc, "employees.id_number")
+                await give_identity(deps, uow, user, name, number)
         await uow.commit()
+
+
+async def give_identity(deps: Any, uow: Any, user: User, name: str, number: str) -> None:
+    """What a passed real-name verification leaves behind (the user's flag and identity)."""
+    from laborsign.core.identity_rules import mask_id_number
+    from laborsign.core.services.verification import ID_CTX, IDENTITY_CTX
+    from laborsign.core.verification import PersonIdentity, PersonVerification
+
+    if await uow.verification.identity_of(user.id) is not None:
+        user.verified = True
+        return
+    now = deps.clock.now()
+    index = deps.cipher.blind_index(f"resident_id:{number}", "id_number")
+    v = PersonVerification(
+        user_id=user.id, method="carrier3", name=name, id_type="resident_id",
+        id_number_enc=deps.cipher.encrypt(number, ID_CTX), id_number_index=index,
+        id_number_masked=mask_id_number(number), consent_version="test", consent_at=now, created_at=now,
+        status="verified", provider="sandbox", completed_at=now,
+    )  # fmt: skip
+    uow.add(v)
+    await uow.flush()
+    uow.add(
+        PersonIdentity(
+            user_id=user.id, name=name, id_type="resident_id", id_number_enc=deps.cipher.encrypt(number, IDENTITY_CTX),
+            id_number_index=index, id_number_masked=mask_id_number(number), method="carrier3",
+            verification_id=v.id, verified_at=now,
+        )
+    )  # fmt: skip
+    user.verified = True
+    user.name = name
 
 
 async def setup_contract_world(api: Api, make_api: Any, client: Any, clock: FakeClock) -> dict[str, Any]:
@@ -206,6 +259,8 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     pdf = await worker.get(f"/api/v1/contracts/{cid}/document.pdf")
     report = await client.app[DEPS].pdf.verify(pdf)
     assert [s.signer for s in report.signatures] == ["王五", "广州测试科技有限公司"]
+    # The enterprise's certificate names the operator who signed, as they proved who they are.
+    assert "经办人 张管理" in report.signatures[1].signer_subject
     assert (
         all(s.intact and s.trusted for s in report.signatures) and report.signatures[-1].covers_whole_document
     )
@@ -223,6 +278,7 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(evidence)).pages)
     assert "出证报告" in text and cid in text and final["document_sha256"][:16] in text
     assert "完整" in text
+    assert "经办人：张管理" in text.replace("\n", "")
     signed_report = await client.app[DEPS].pdf.verify(evidence)
     assert signed_report.signatures[0].intact and signed_report.signatures[0].trusted
     done_sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")

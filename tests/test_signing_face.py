@@ -235,26 +235,37 @@ async def test_a_verified_face_is_applied_once_by_whoever_comes_first(
     assert await signing.resume_signing(deps) == 0
 
 
-async def test_the_worker_certificate_names_the_verified_person(
+async def test_only_the_contracts_employee_signs_and_the_certificate_names_the_verified_person(
     api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
-    """The roster can say otherwise (HR retyped the name); the certificate states who proved
-    their identity, the contract still shows the roster's party."""
+    """HR retyped the roster's name: the verified person is no longer the employee the contract
+    names, so nothing is signed, the refusal is in the audit trail and HR sees why. Once the
+    roster is right again the worker signs, and the certificate states who proved their identity."""
     world = await setup_contract_world(api, make_api, client, clock)
     await verify_for_real(api, world["worker"], clock, world["enterprise"]["id"])
     await api.call("PATCH", f"/api/v1/employees/{world['employee_id']}", {"name": "王伍"}, expect=200)
     cid = (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
     worker: Api = world["worker"]
-    session = await worker.post(
-        f"/api/v1/me/contracts/{cid}/signature", {"signature_png": signature_png(), "fields": {"bank_account": "6222020000000000"}},
-        expect=201,
-    )  # fmt: skip
+    body = {"signature_png": signature_png(), "fields": {"bank_account": "6222020000000000"}}
+    refused = await worker.post(f"/api/v1/me/contracts/{cid}/signature", body, expect=409)
+    assert refused["error"] == "identity_mismatch" and "姓名" in refused["message"]
+    detail = await api.get(f"/api/v1/contracts/{cid}")
+    assert detail["parties"][1]["status"] == "pending" and detail["status"] == "signing"
+    assert detail["signer_refusal"]["reason"] == "实名认证姓名与花名册姓名不一致"
+    assert detail["signer_refusal"]["verified_name"] == "王五" and detail["signer_refusal"]["roster_name"] == "王伍"
+    events = await api.get(f"/api/v1/contracts/{cid}/events")
+    assert [e["kind"] for e in events["items"]][-1] == "identity_mismatch"
+    inbox = await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}")
+    assert all(m["purpose"] != "intent" for m in inbox["items"]), "no intent code for a refused signer"
+
+    await api.call("PATCH", f"/api/v1/employees/{world['employee_id']}", {"name": "王五"}, expect=200)
+    session = await worker.post(f"/api/v1/me/contracts/{cid}/signature", body, expect=201)
     code = (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]["code"]
     await worker.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200)
     pdf = await worker.get(f"/api/v1/contracts/{cid}/document.pdf")
     (signature,) = (await client.app[DEPS].pdf.verify(pdf)).signatures
     assert signature.signer == "王五" and signature.intact
-    assert (await api.get(f"/api/v1/contracts/{cid}"))["worker_name"] == "王伍"
+    assert "signer_refusal" not in await api.get(f"/api/v1/contracts/{cid}")
 
 
 async def test_a_batch_cut_short_by_shutdown_is_finished_later_each_contract_signed_once(

@@ -116,4 +116,4 @@ def test_the_bridge_needs_its_address_and_key(config_env: dict[str, str]) -> Non
             }
         )
     with pytest.raises(ConfigError, match=r"sms\.provider"):
-        load_config(environ={**base, "LABORSIGN_SMS__PROVIDER": "aliyun"})
+        load_config(environ={**base, "LABORSIGN_SMS__PROVIDER": "carrier-pigeon"})

@@ -239,8 +239,13 @@ async def counts(request: web.Request) -> web.Response:
 @routes.get("/api/v1/contracts/{id}", "合同详情（签约方、控件、状态）", auth="enterprise")
 async def detail(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract, parties, role = await svc.get_contract(request.app[DEPS], actor, request.match_info["id"])
-    return json_response(contract_json(contract, parties, full=True, viewer=role))
+    deps = request.app[DEPS]
+    contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    out = contract_json(contract, parties, full=True, viewer=role)
+    refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
+    if refusal is not None:
+        out["signer_refusal"] = {**refusal, "at": iso(refusal["at"])}
+    return json_response(out)
 
 
 @routes.get(

@@ -22,7 +22,9 @@ from ..core.values import mask_phone
 from ..core.verification import (
     CONSENT_TEXT,
     CONSENT_VERSION,
+    ENTERPRISE_CAPABILITY,
     ENTERPRISE_METHOD_LABELS,
+    PERSON_CAPABILITY,
     PERSON_METHOD_LABELS,
     EnterpriseMethod,
     EnterpriseVerification,
@@ -128,6 +130,8 @@ def attempt_json(a: EnterpriseVerification | None) -> dict[str, Any] | None:
             bank_name=a.bank_name, bank_account_masked=a.bank_account_masked, account_name=a.account_name
         )
         out["attempts_left"] = max(0, 3 - a.wrong_tries)
+        # Whether the money is on its way (a manual payment waits for the reviewer); never how much.
+        out["payment_made"] = a.amount_enc is not None
     if a.method == EnterpriseMethod.AUTHORIZATION_LETTER:
         out.update(letter_filename=a.letter_filename, reviewed_at=iso(a.reviewed_at))
     if a.redirect_url and a.status == "pending":
@@ -139,6 +143,18 @@ def attempt_json(a: EnterpriseVerification | None) -> dict[str, Any] | None:
 
 def _deps(request: web.Request) -> Any:
     return request.app[DEPS]
+
+
+def offered_person_methods(deps: Any) -> list[str]:
+    return [m.value for m in PersonMethod if deps.identity.offers(PERSON_CAPABILITY[m])]
+
+
+def offered_enterprise_methods(deps: Any) -> list[str]:
+    return [
+        m.value
+        for m in EnterpriseMethod
+        if m not in ENTERPRISE_CAPABILITY or deps.identity.offers(ENTERPRISE_CAPABILITY[m])
+    ]
 
 
 # --- the person's own verification --------------------------------------------------------------
@@ -165,6 +181,7 @@ async def my_state(request: web.Request) -> web.Response:
             "verified_at": iso(identity.verified_at) if identity else None,
             "latest": person_json(state.latest) if state.latest else None,
             "consent_version": CONSENT_VERSION,
+            "methods": offered_person_methods(_deps(request)),
         }
     )
 
@@ -251,6 +268,7 @@ async def _enterprise_answer(request: web.Request) -> dict[str, Any]:
         "operator_verified": state.operator_verified,
         "enterprise": {"name": e.name, "credit_code": e.credit_code, "org_type": e.org_type},
         "attempt": attempt_json(a),
+        "methods": offered_enterprise_methods(_deps(request)),
     }
     if a is not None and a.method:
         out["method"] = a.method
@@ -413,6 +431,54 @@ async def console_reject(request: web.Request) -> web.Response:
     return json_response({"id": a.id, "status": a.status, "reason": a.reason})
 
 
+class PaidIn(BaseModel):
+    amount: Any = None
+
+
+def payment_row_json(row: svc.PaymentRow) -> dict[str, Any]:
+    a = row.attempt
+    return {
+        "id": a.id,
+        "status": a.status,
+        "enterprise": {"id": row.enterprise.id, "name": row.enterprise.name, "credit_code": row.enterprise.credit_code},
+        "operator": {"name": row.operator.name, "phone_masked": mask_phone(row.operator.phone)}
+        if row.operator
+        else None,
+        "bank_name": a.bank_name,
+        "bank_account": row.bank_account,
+        "account_name": a.account_name,
+        "created_at": iso(a.created_at),
+        "paid_at": iso(a.paid_at),
+        "reason": a.reason,
+    }
+
+
+@routes.get(
+    "/api/v1/console/payments",
+    "平台审核员：对公打款申请（manual 打款）",
+    query={"paid": "false 待打款 / true 已打款 / 空 全部"},
+)
+async def console_payments(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    raw = request.query.get("paid", "")
+    paid = {"true": True, "false": False}.get(raw)
+    rows, total = await svc.manual_payments(_deps(request), actor, paid, (page - 1) * per_page, per_page)
+    return json_response(page_json([payment_row_json(r) for r in rows], total, page, per_page))
+
+
+@routes.post(
+    "/api/v1/console/payments/{id}/paid",
+    "平台审核员：登记已向企业对公账户打款及金额",
+    body=PaidIn,
+)
+async def console_paid(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, PaidIn)
+    a = await svc.record_manual_payment(_deps(request), actor, request.match_info["id"], data.amount)
+    return json_response({"id": a.id, "status": a.status, "paid_at": iso(a.paid_at)})
+
+
 # --- provider callbacks ------------------------------------------------------------------------------
 
 
@@ -425,7 +491,11 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
     raw = await read_limited(request, CALLBACK_MAX_BYTES, "回调内容过大") if request.method == "POST" else b""
     headers = {k: v for k, v in request.headers.items()}
     deps = _deps(request)
-    result = await deps.identity.callback(provider, headers, dict(request.query), raw)
+
+    async def lookup(order: str) -> str | None:
+        return await svc.provider_ref_of(deps, order)
+
+    result = await deps.identity.callback(provider, headers, dict(request.query), raw, lookup)
     if result.replay_key is not None:
         await limits.admit_signed_callback(deps, "identity", f"{provider}:{result.replay_key}", raw)
     target = await svc.apply_identity_result(deps, result) or await signing_svc.face_intent_result(

@@ -56,6 +56,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             "id_number_masked": record.id_number_masked,
             "submitted_at": china_time(record.created_at).strftime("%Y-%m-%d %H:%M"),
             "link": record_link(deps, record.id),
+            "sms": {"enterprise": enterprise.name, "name": record.name},  # for the SMS fallback
         }
         for identity in identities:
             if (
@@ -87,7 +88,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
                 ob.sms(
                     user.phone, "onboarding_submitted",
                     f"【{enterprise.name}】{record.name}提交了入职资料，请登录后台审核：{base['link']}",
-                    now, enterprise_id=enterprise.id, record_id=record.id,
+                    now, enterprise_id=enterprise.id, record_id=record.id, link=base["link"], sms=base["sms"],
                 )
             )  # fmt: skip
 

@@ -281,4 +281,9 @@ class Deliverer:
             # The chat did not reach the person: SMS is the channel that reaches everyone.
             link = message.payload.get("link")
             text = f"{message.text} {link}" if link else message.text
-            uow.outbox.add(ob.sms(phone, message.kind, text, now, link=link, fallback_for=message.id))
+            uow.outbox.add(
+                ob.sms(
+                    phone, message.kind, text, now, link=link, fallback_for=message.id,
+                    sms=message.payload.get("sms") or {},
+                )
+            )  # fmt: skip

@@ -24,6 +24,7 @@ from .flows import install
 from .hr import hr_expander
 from .outbox import Deliverer
 from .sms import HttpSmsSender
+from .sms_vendors import AliyunSmsSender, TencentSmsSender
 
 log = logging.getLogger("laborsign.bots")
 
@@ -54,6 +55,10 @@ class ChatRuntime:
             self.senders["dingtalk"] = DingtalkSender(deps, config.dingtalk, self.http)
         if config.sms.provider == "http":
             self.senders["sms"] = HttpSmsSender(config.sms, deps.clock, self.http)
+        elif config.sms.provider == "aliyun":
+            self.senders["sms"] = AliyunSmsSender(config.sms)
+        elif config.sms.provider == "tencent":
+            self.senders["sms"] = TencentSmsSender(config.sms)
         self.engine = install(Engine(deps))
         hr_apps = {k: v for k, v in self.apps.items() if k in ("wecom", "dingtalk")}
         self.deliverer = Deliverer(deps, self.senders, {ob.Channel.HR: hr_expander(hr_apps)})

@@ -234,6 +234,7 @@ EVENT_LABELS = {
     "intent_requested": "发起意愿认证",
     "intent_verified": "意愿认证通过",
     "intent_failed": "意愿认证未通过",
+    "identity_mismatch": "签署人实名身份与劳动者不一致，已拒绝签署",
     "signed": "签署",
     "reminded": "催签",
     "withdrawn": "撤回",

@@ -150,6 +150,9 @@ class VerificationRepo(Protocol):
         self, status: str | None, offset: int, limit: int
     ) -> tuple[list[EnterpriseVerification], int]: ...
     async def payments_of(self, enterprise_id: str) -> list[EnterpriseVerification]: ...
+    async def manual_payments_page(
+        self, paid: bool | None, offset: int, limit: int
+    ) -> tuple[list[EnterpriseVerification], int]: ...
 
 
 class ChatRepo(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -107,6 +108,34 @@ FACE_TTL = timedelta(minutes=30)
 # --- provider port -------------------------------------------------------------------------------
 
 
+class Capability(enum.StrEnum):
+    """What a provider is configured for, one key each (`identity.<capability>_provider`)."""
+
+    CARRIER = "carrier"
+    BANKCARD = "bankcard"
+    FACE = "face"
+    LEGAL_REP = "legal_rep"
+    CORPORATE_PAYMENT = "corporate_payment"
+    ENTERPRISE_ALIPAY = "enterprise_alipay"
+
+
+PERSON_CAPABILITY = {
+    PersonMethod.CARRIER3: Capability.CARRIER,
+    PersonMethod.BANKCARD4: Capability.BANKCARD,
+    PersonMethod.FACE: Capability.FACE,
+}
+ENTERPRISE_CAPABILITY = {
+    EnterpriseMethod.LEGAL_REP: Capability.LEGAL_REP,
+    EnterpriseMethod.CORPORATE_PAYMENT: Capability.CORPORATE_PAYMENT,
+    EnterpriseMethod.ALIPAY: Capability.ENTERPRISE_ALIPAY,
+}
+
+
+def method_disabled(label: str) -> WrongState:
+    return WrongState(f"平台未开通{label}，请选择其他认证方式", "method_disabled")
+
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """A provider's answer to a factor check."""
@@ -115,6 +144,8 @@ class CheckResult:
     reason: str = ""
     provider: str = ""
     ref: str = ""  # the provider's order / request id, kept for disputes
+    # Accepted, the outcome comes later (a platform reviewer makes the corporate payment).
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,12 +170,24 @@ class RedirectResult:
     replay_key: str | None = None
 
 
+# The provider reference of our session `order` (a verification or signing-session id):
+# for providers whose browser return names only the order, never their own reference.
+RefLookup = Callable[[str], Awaitable[str | None]]
+
+
 class IdentityProvider(Protocol):
     """Every third-party check the verification flows need. Format rules are already enforced
-    before any of these is called."""
+    before any of these is called. A check the vendor could not make (busy, bad input it
+    refused without checking) raises a domain error — it never counts as an attempt; a
+    CheckResult means the data was checked."""
 
-    @property
-    def name(self) -> str: ...
+    def offers(self, capability: Capability) -> bool:
+        """False when the capability is `disabled` in the configuration."""
+        ...
+
+    def plays(self, capability: Capability) -> str:
+        """The name of the provider playing a capability ("" when disabled)."""
+        ...
 
     async def carrier3(self, name: str, id_number: str, phone: str) -> CheckResult: ...
     async def bankcard4(
@@ -163,7 +206,7 @@ class IdentityProvider(Protocol):
         self, order_id: str, enterprise_name: str, credit_code: str, return_url: str
     ) -> RedirectStart: ...
     async def callback(
-        self, provider: str, headers: dict[str, str], query: dict[str, str], body: bytes
+        self, provider: str, headers: dict[str, str], query: dict[str, str], body: bytes, lookup: RefLookup
     ) -> RedirectResult:
         """Authenticates a provider callback (raises Forbidden when forged) and returns the
         result it carries, or the result fetched from the provider for the session it names."""
@@ -316,6 +359,8 @@ class EnterpriseVerification:
     bank_account_masked: str | None = None
     account_name: str | None = None
     amount_enc: str | None = None  # the random payment, yuan as text, encrypted
+    paid_by: str | None = None  # the platform reviewer who made a manual payment
+    paid_at: datetime | None = None
     wrong_tries: int = 0
     letter_blob: str | None = None
     letter_filename: str | None = None
@@ -362,6 +407,19 @@ class EnterpriseVerification:
         self.status = AttemptStatus.FAILED
         self.reason = reason
         self.completed_at = self.updated_at = now
+
+    def record_payment(self, reviewer_id: str, amount_enc: str, now: datetime) -> None:
+        """A platform reviewer made the corporate payment (provider `manual`) of this amount."""
+        self.require_pending(EnterpriseMethod.CORPORATE_PAYMENT)
+        if self.paid_at is not None or self.amount_enc is not None:
+            raise WrongState("该对公打款已记录，无需重复登记", "already_paid")
+        self.amount_enc = amount_enc
+        self.paid_by = reviewer_id
+        self.paid_at = self.updated_at = now
+
+    def require_paid(self) -> None:
+        if self.amount_enc is None:
+            raise WrongState("平台尚未完成打款，请在对公账户收到打款后再回填金额", "payment_not_made")
 
     def wrong_amount(self, now: datetime) -> int:
         """Counts a wrong payment amount; the third fails the attempt. Returns tries left."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..api.http import DEPS
+from ..core.verification import ENTERPRISE_CAPABILITY, ENTERPRISE_METHOD_LABELS, EnterpriseMethod
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
@@ -22,14 +24,34 @@ register_home_entry(
 )
 
 
+def _vocab(request: web.Request) -> dict[str, Any]:
+    """The organisation checks on offer: a disabled one is not on the page at all."""
+    identity = request.app[DEPS].identity
+    methods = {
+        k.value: v
+        for k, v in ENTERPRISE_METHOD_LABELS.items()
+        if k not in ENTERPRISE_CAPABILITY or identity.offers(ENTERPRISE_CAPABILITY[k])
+    }
+    return {
+        "methods": methods,
+        "default_method": next(iter(methods)),  # the page's first tab (tojson sorts the keys)
+        "manual_payments": identity.plays(ENTERPRISE_CAPABILITY[EnterpriseMethod.CORPORATE_PAYMENT]) == "manual",
+    }
+
+
 @routes.get("/dashboard/verification")
 async def enterprise_page(request: web.Request) -> web.Response:
-    return dashboard(request, "verification_enterprise.html")
+    return dashboard(request, "verification_enterprise.html", **_vocab(request))
 
 
 @routes.get("/console/verifications")
 async def console_page(request: web.Request) -> web.Response:
-    return render(request, "verification_console.html", nav=[])
+    return render(request, "verification_console.html", nav=[], **_vocab(request))
+
+
+@routes.get("/console/payments")
+async def console_payments_page(request: web.Request) -> web.Response:
+    return render(request, "verification_payments.html", nav=[], **_vocab(request))
 
 
 def setup(app: web.Application) -> None:

@@ -9,42 +9,54 @@ from aiohttp import web
 
 from ..api.http import DEPS
 from ..core.errors import NotFound
-from ..core.verification import CONSENT_TEXT, CONSENT_VERSION
+from ..core.verification import CONSENT_TEXT, CONSENT_VERSION, PERSON_CAPABILITY, PERSON_METHOD_LABELS
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()
+sandbox_routes = web.RouteTableDef()  # only while the sandbox plays face or enterprise Alipay
 
 register_home_entry(
     HomeEntry("worker", "实名认证", "/h5/verify", "实", "手机、银行卡或人脸识别，一次认证处处通用", order=100)
 )
 
 
-def _context() -> dict[str, Any]:
-    return {"consent_text": CONSENT_TEXT, "consent_version": CONSENT_VERSION}
+def _context(request: web.Request) -> dict[str, Any]:
+    """The methods on offer: a disabled one is not on the page at all."""
+    identity = request.app[DEPS].identity
+    methods = {k.value: v for k, v in PERSON_METHOD_LABELS.items() if identity.offers(PERSON_CAPABILITY[k])}
+    return {
+        "default_method": next(iter(methods), ""),  # carrier first, as SPEC §2.2 wants (tojson sorts keys)
+        "consent_text": CONSENT_TEXT,
+        "consent_version": CONSENT_VERSION,
+        "methods": methods,
+    }
 
 
 @routes.get("/h5/verify")
 async def verify_page(request: web.Request) -> web.Response:
-    return render(request, "h5_verify.html", **_context())
+    return render(request, "h5_verify.html", **_context(request))
 
 
 @routes.get("/worker/verify")
 async def verify_page_pc(request: web.Request) -> web.Response:
-    return render(request, "h5_verify.html", **_context())
+    return render(request, "h5_verify.html", **_context(request))
 
 
 def _safe_return(raw: str) -> str:
     return raw if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw else "/h5"
 
 
-@routes.get("/sandbox/identity/{kind}/{ref}")
+@sandbox_routes.get("/sandbox/identity/{kind}/{ref}")
 async def sandbox_page(request: web.Request) -> web.Response:
-    """The sandbox provider's own page: 通过 / 失败 post a signed callback, as the provider would."""
+    """The sandbox provider's own page: 通过 / 失败 post a signed callback, as the provider would.
+    Each kind exists only while the sandbox plays it."""
     kind = request.match_info["kind"]
     ref = request.match_info["ref"]
-    if kind not in ("face", "alipay") or not ref.startswith("sbx_") or len(ref) > 64:
+    identity = request.app[DEPS].identity
+    played = {"face": identity.sandbox_face, "alipay": identity.sandbox_alipay}
+    if not played.get(kind) or not ref.startswith("sbx_") or len(ref) > 64:
         raise NotFound("认证会话不存在")
-    sandbox = request.app[DEPS].identity.sandbox
+    sandbox = identity.sandbox
     passed_body, passed_headers = sandbox.signed_callback(ref, True)
     failed_body, failed_headers = sandbox.signed_callback(
         ref, False, "人脸比对未通过（沙箱）" if kind == "face" else "企业支付宝认证未通过（沙箱）"
@@ -62,5 +74,7 @@ async def sandbox_page(request: web.Request) -> web.Response:
     )
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, *, sandbox_pages: bool) -> None:
     app.add_routes(routes)
+    if sandbox_pages:
+        app.add_routes(sandbox_routes)

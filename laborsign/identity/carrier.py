@@ -22,7 +22,7 @@ RESULT_REASONS = {
 
 
 class AppCodeCarrierCheck:
-    name = "carrier_appcode"
+    name = "appcode"
 
     def __init__(self, *, appcode: str, api_base_url: str, timeout: float = 10.0) -> None:
         self.appcode = appcode

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, or_, select, update
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.verification import EnterpriseVerification, PersonIdentity, PersonVerification
@@ -74,6 +87,8 @@ enterprise_verifications = Table(
     Column("bank_account_masked", String(40)),
     Column("account_name", String(100)),
     Column("amount_enc", Text),
+    Column("paid_by", Id(), ForeignKey("users.id")),
+    Column("paid_at", UTCDateTime()),
     Column("wrong_tries", Integer, nullable=False, default=0),
     Column("letter_blob", String(64), index=True),
     Column("letter_filename", String(100)),
@@ -178,3 +193,26 @@ class VerificationRepository:
             .order_by(c.created_at.desc(), c.id.desc())
         )
         return list((await self.s.execute(stmt)).scalars())
+
+    async def manual_payments_page(
+        self, paid: bool | None, offset: int, limit: int
+    ) -> tuple[list[EnterpriseVerification], int]:
+        """Corporate payments a platform reviewer makes (provider manual): still to pay
+        (`paid=False`, only attempts still waiting), already paid, or all."""
+        c = enterprise_verifications.c
+        where = and_(c.method == "corporate_payment", c.provider == "manual")
+        if paid is False:
+            where = and_(where, c.paid_at.is_(None), c.status == "pending")
+        elif paid is True:
+            where = and_(where, c.paid_at.is_not(None))
+        total = (
+            await self.s.execute(select(func.count()).select_from(enterprise_verifications).where(where))
+        ).scalar_one()
+        stmt = (
+            select(EnterpriseVerification)
+            .where(where)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list((await self.s.execute(stmt)).scalars()), int(total)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ..api.http import DEPS
 from .labels import label_tables, labels_module
+from ..core.verification import Capability
 
 STATIC = Path(__file__).with_name("static").resolve()
 JINJA = web.AppKey("jinja", jinja2.Environment)
@@ -93,6 +94,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     env = request.app[JINJA]
     deps = request.app[DEPS]
     context.setdefault("dev_sms", deps.config.sms.provider == "outbox")
+    # Face intent at signing is offered only while a face provider is on (read by js/signing.js).
+    context.setdefault("face_intent", deps.identity.offers(Capability.FACE))
     html = env.get_template(template).render(request=request, **context)
     return web.Response(
         text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"}

@@ -212,7 +212,12 @@ class PlatformCA:
     # -- issuing ---------------------------------------------------------------------------
 
     def issue_signer(
-        self, common_name: str, subject_ident: str, kind: SignerKind, organisation: str | None = None
+        self,
+        common_name: str,
+        subject_ident: str,
+        kind: SignerKind,
+        organisation: str | None = None,
+        unit: str | None = None,
     ) -> SignerCredentials:
         """A certificate for one signing act. person: name + masked ID number in the subject;
         organisation: name + unified social credit code. The key is fresh and never stored."""
@@ -227,7 +232,7 @@ class PlatformCA:
             common_name[:64],
             org[:64],
             serial=subject_ident[:64] or None,
-            unit="劳动者" if kind == "person" else "用人单位",
+            unit=(unit or ("劳动者" if kind == "person" else "用人单位"))[:64],
         )
         cert = (
             x509.CertificateBuilder()

@@ -23,6 +23,9 @@ class SignSpec:
     reason: str
     location: str = "中国"
     organisation: str | None = None
+    # The certificate's organisational unit; default 劳动者 / 用人单位. An enterprise signature
+    # names the operator who proved who they are here (用人单位 经办人 <verified name>).
+    unit: str | None = None
     stamps: list[Stamp] = field(default_factory=list)  # marks added just before the signature
 
 
@@ -53,7 +56,7 @@ def sign_document(data: bytes, spec: SignSpec, settings: PkiSettings) -> bytes:
     """Returns the document with its new revisions; the input bytes are its prefix.
     Raises Unavailable (and returns nothing) when the time-stamping authority fails."""
     ca = platform_ca(settings)
-    credentials = ca.issue_signer(spec.common_name, spec.ident, spec.kind, spec.organisation)  # type: ignore[arg-type]
+    credentials = ca.issue_signer(spec.common_name, spec.ident, spec.kind, spec.organisation, spec.unit)  # type: ignore[arg-type]
     timestamper: HttpTsa | PlatformTsa = HttpTsa(settings.tsa_url) if settings.tsa_url else ca.tsa()
     return sign_pdf(
         data,

@@ -41,7 +41,7 @@ from ..ports import Deps, UnitOfWork
 from ..signing import INTENT_METHOD_LABELS, Seal
 from ..templates import Template
 from ..values import mask_phone
-from ..verification import require_enterprise_verified
+from ..verification import PERSON_METHOD_LABELS, PersonMethod, require_enterprise_verified
 from .accounts import Actor
 
 NOT_FOUND = "合同不存在"
@@ -423,6 +423,7 @@ async def _store_and_launch(
             now=now,
             contract_id=contract.id,
             enterprise_id=contract.enterprise_id,
+            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
         )
         await uow.commit()
     return contract, parties
@@ -588,6 +589,23 @@ async def get_contract(deps: Deps, actor: Actor, contract_id: str) -> tuple[Cont
     return contract, parties, role
 
 
+async def signer_refusal(deps: Deps, contract: Contract, parties: list[Party]) -> dict[str, Any] | None:
+    """While the worker has not signed: the latest refusal of a signer whose verified identity is
+    not the contract's employee, for HR to see why (the audit trail keeps every one)."""
+    worker = next((p for p in parties if p.role == "worker"), None)
+    if worker is None or worker.status != "pending":
+        return None
+    async with deps.uow() as uow:
+        events = await uow.contracts.events_of(contract.id)
+    refusals = [e for e in events if e.kind == "identity_mismatch"]
+    if not refusals:
+        return None
+    last = refusals[-1]
+    return {"at": last.at, **{k: last.details.get(k) for k in (
+        "reason", "verified_name", "verified_id_masked", "roster_name", "roster_id_masked",
+    )}}  # fmt: skip
+
+
 async def mark_viewed(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> None:
     """The worker's first look at a contract goes into the audit trail (SPEC §2.8)."""
     async with deps.uow() as uow:
@@ -633,8 +651,20 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
     contract, parties, _ = await get_contract(deps, actor, contract_id)
     async with deps.uow() as uow:
         events = await uow.contracts.events_of(contract.id)
+        signers = {p.user_id: await uow.verification.identity_of(p.user_id) for p in parties if p.user_id}
     intact, first_bad = verify_chain(events)
     ident = await worker_ident(deps, contract)
+
+    def who(p: Party) -> tuple[str, str, str]:
+        """(name, masked ident, how verified) as the signature's certificate has them."""
+        person = signers.get(p.user_id) if p.user_id and p.status == "signed" else None
+        if p.role == "worker":
+            if person is None:
+                return p.name, ident, "平台实名认证"
+            return person.name, person.id_number_masked, f"平台实名认证（{PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)}）"
+        operator = f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
+        return p.name, contract.enterprise_party["credit_code"], "企业实名认证" + operator
+
     methods: dict[str, str] = {str(k): v for k, v in INTENT_METHOD_LABELS.items()}
     data = EvidenceData(
         contract_id=contract.id,
@@ -647,9 +677,9 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
         parties=[
             EvidenceParty(
                 role="劳动者" if p.role == "worker" else "用人单位",
-                name=p.name,
-                ident_masked=ident if p.role == "worker" else contract.enterprise_party["credit_code"],
-                verification="平台实名认证" if p.role == "worker" else "企业实名认证",
+                name=who(p)[0],
+                ident_masked=who(p)[1],
+                verification=who(p)[2],
                 intent=methods.get(p.verification_method or "", p.verification_method or ""),
                 signed_at=p.signed_at,
             )
@@ -701,6 +731,7 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
             now=now,
             contract_id=contract.id,
             enterprise_id=contract.enterprise_id,
+            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
         )
         await spend(uow.budgets, deps.limits.reminders_per_enterprise, contract.enterprise_id, now)
         await uow.commit()
@@ -740,6 +771,7 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
             text=f"【{contract.enterprise_party['name']}】已撤回《{contract.name}》，原因：{text}。", link=None, now=now,
             contract_id=contract.id,
             enterprise_id=contract.enterprise_id,
+            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name, "reason": text},
         )  # fmt: skip
         await uow.commit()
     return contract
@@ -821,7 +853,7 @@ async def expire_due(deps: Deps, limit: int = 200) -> int:
             await notify_person(
                 uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_expired",
                 text=f"《{contract.name}》已超过签署截止时间，合同已过期。", link=None, now=now, contract_id=contract.id,
-                enterprise_id=contract.enterprise_id,
+                enterprise_id=contract.enterprise_id, sms={"contract": contract.name},
             )  # fmt: skip
             await uow.commit()
             done += 1

@@ -313,6 +313,7 @@ async def invite_one(
         await notify_person(
             uow, phone=parsed, user_id=None, kind="invitation", text=_invite_text(enterprise, person),
             link=join_url(deps, link.token), now=now, invitation_id=invitation.id,
+            sms={"name": person, "enterprise": enterprise.name},
         )  # fmt: skip
         await spend(uow.budgets, deps.limits.invites_per_enterprise, enterprise.id, now)
         await uow.commit()
@@ -343,7 +344,7 @@ async def invite_many(deps: Deps, actor: Actor, rows: list[dict[str, Any]]) -> i
         messages.append(
             {
                 "id": new_id(), "channel": "sms", "recipient": row["phone"], "kind": "invitation",
-                "text": f"{_invite_text(enterprise, row['name'])} {url}", "payload": {"link": url, "invitation_id": invitation_id},
+                "text": f"{_invite_text(enterprise, row['name'])} {url}", "payload": {"link": url, "invitation_id": invitation_id, "sms": {"name": row["name"], "enterprise": enterprise.name}},
                 "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
             }
         )  # fmt: skip
@@ -511,7 +512,7 @@ async def approve(
         await notify_person(
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_approved",
             text=f"您提交给【{enterprise.name}】的入职资料已审核通过，欢迎加入！", link=None, now=now,
-            enterprise_id=enterprise.id, record_id=record.id,
+            enterprise_id=enterprise.id, record_id=record.id, sms={"enterprise": enterprise.name, "result": "已审核通过，欢迎加入！"},
         )  # fmt: skip
         await uow.commit()
     return record, employee
@@ -527,6 +528,7 @@ async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> On
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_rejected",
             text=f"您提交给【{enterprise.name}】的入职资料未通过审核，原因：{record.reject_reason}。请修改后重新提交。",
             link=None, now=now, enterprise_id=enterprise.id, record_id=record.id,
+            sms={"enterprise": enterprise.name, "result": f"未通过审核，原因：{record.reject_reason}。请修改后重新提交。"},
         )  # fmt: skip
         await uow.commit()
     return record

@@ -23,6 +23,7 @@ from ..identity_rules import IdType
 from ..notify import notify_person
 from ..pdf.stamps import Stamp
 from ..ports import Deps, UnitOfWork
+from ..roster import Employee
 from ..signing import (
     APPLY_LEASE,
     SIGNING_SESSION_TTL,
@@ -46,10 +47,9 @@ from .contracts import (
     record_event,
     slot_name,
     worker_contract,
-    worker_ident,
 )
 from .limits import Asker, spend_now
-from .verification import VerificationDeps, verified_identity
+from .verification import VerificationDeps, VerifiedPerson, verified_identity
 
 log = logging.getLogger("laborsign.signing")
 
@@ -84,6 +84,55 @@ async def _begin_intent(deps: VerificationDeps, session: SigningSession, user: U
     session.redirected(start.url, start.ref)
 
 
+IDENTITY_MISMATCH = "identity_mismatch"
+
+
+def identity_mismatch(deps: Deps, person: VerifiedPerson | None, employee: Employee | None) -> str:
+    """Why the verified identity of a signing account is not the contract's employee ("" when
+    it is). The roster's number is compared by its keyed hash, never decrypted into a query."""
+    import hmac
+
+    if person is None:
+        return "签署账号没有实名认证记录"
+    if employee is None:
+        return "花名册中没有该合同的员工"
+    if person.name.strip() != employee.name.strip():
+        return "实名认证姓名与花名册姓名不一致"
+    if not employee.id_number_hash:
+        return "花名册中没有该员工的证件号码"
+    index = deps.cipher.blind_index(person.id_number, "id_number")
+    if not hmac.compare_digest(index, employee.id_number_hash):
+        return "实名认证证件号码与花名册不一致"
+    return ""
+
+
+async def check_signer_is_employee(deps: Deps, contract: Contract, user: User, ctx: Context) -> None:
+    """Before a worker's signature: the person who proved who they are must be the employee the
+    contract names. Otherwise nothing is signed, the refusal goes into the contract's audit
+    trail (HR sees why in the contract), and the signer gets 409 identity_mismatch."""
+    person = await verified_identity(deps, user.id)
+    async with deps.uow() as uow:
+        employee = await uow.get(Employee, contract.employee_id)
+        reason = identity_mismatch(deps, person, employee)
+        if not reason:
+            return
+        stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
+        await record_event(
+            uow, stored, IDENTITY_MISMATCH, deps.clock.now(), ctx, actor_type="worker", actor_id=user.id,
+            actor_name=person.name if person else (user.name or ""), reason=reason,
+            verified_name=person.name if person else None,
+            verified_id_masked=person.id_number_masked if person else None,
+            roster_name=employee.name if employee else None,
+            roster_id_masked=employee.id_number_masked if employee else None,
+        )  # fmt: skip
+        await uow.commit()
+    raise WrongState(
+        f"您的实名认证信息与合同中的劳动者不一致（{reason}），不能签署。请联系用人单位核对花名册信息。",
+        IDENTITY_MISMATCH,
+        reason=reason,
+    )
+
+
 async def start_enterprise_signing(
     deps: VerificationDeps,
     actor: Actor,
@@ -98,6 +147,10 @@ async def start_enterprise_signing(
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
     user = actor.require_user()
+    if await verified_identity(deps, user.id) is None:
+        raise WrongState(
+            "签署人需先完成个人实名认证：证书和出证报告中记载经办人的实名姓名", "operator_not_verified"
+        )
     method = _intent_method(intent_method)
     ids = id_list(contract_ids, "contract_ids", "请选择要签署的合同")
     per_contract = fields if isinstance(fields, dict) else {}
@@ -160,6 +213,7 @@ async def start_worker_signing(
             raise WrongState("您已签署该合同", "already_signed")
         values = collect_values(contract.controls, "worker", fields)
         saved = await uow.contracts.saved_signature(user.id)
+    await check_signer_is_employee(deps, contract, user, ctx)
     if use_saved is True:
         if saved is None:
             raise Invalid.field("signature_png", "您还没有保存过签名，请手写签名")
@@ -447,24 +501,23 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
     current = await deps.blobs.get(contract.document_blob)
     today = china_time(deps.clock.now()).date().isoformat()
     values = session.fields.get(contract.id, {})
+    person = await verified_identity(deps, user.id)
     if role == "worker":
-        # The certificate names the person who proved who they are (their real-name identity);
-        # the roster's copy only where no identity is held.
-        person = await verified_identity(deps, user.id)
-        name, ident = (
-            (person.name, person.id_number_masked)
-            if person is not None
-            else (contract.worker_name, await worker_ident(deps, contract))
-        )
+        # The certificate names the person who proved who they are, and only when that is the
+        # contract's employee (checked again here: the roster may have changed since submit).
+        await check_signer_is_employee(deps, contract, user, ctx)
+        assert person is not None
         spec = SignSpec(
-            name, ident, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
+            person.name, person.id_number_masked, "person", f"worker_{contract.version + 1}", "劳动者签署劳动合同",
             stamps=_marks(contract, role, values, image, today),
         )  # fmt: skip
     else:
         ep = contract.enterprise_party
+        operator = person.name if person is not None else str(ep["operator_name"])
         spec = SignSpec(
             ep["name"], ep["credit_code"], "organisation", f"enterprise_{contract.version + 1}",
-            f"用人单位签署（经办人：{ep['operator_name']}）", stamps=_marks(contract, role, values, image, today),
+            f"用人单位签署（经办人：{operator}）", stamps=_marks(contract, role, values, image, today),
+            unit=f"用人单位 经办人 {operator}",
         )  # fmt: skip
     signed_pdf = await deps.pdf.sign(current, spec)
     blob = await deps.blobs.put(signed_pdf)
@@ -516,6 +569,6 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
                 uow, phone=stored.worker_phone, user_id=stored.worker_user_id, kind="contract_completed",
                 text=f"《{stored.name}》已由双方签署完成，可随时查看和下载：",
                 link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
-                enterprise_id=stored.enterprise_id,
+                enterprise_id=stored.enterprise_id, sms={"contract": stored.name},
             )  # fmt: skip
         await uow.commit()

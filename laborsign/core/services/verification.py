@@ -37,7 +37,10 @@ from ..verification import (
     CONSENT_AGREEMENT,
     CONSENT_REQUIRED,
     CONSENT_VERSION,
+    ENTERPRISE_CAPABILITY,
     ENTERPRISE_METHOD_LABELS,
+    PERSON_CAPABILITY,
+    PERSON_METHOD_LABELS,
     AttemptStatus,
     EnterpriseMethod,
     EnterpriseStatus,
@@ -51,6 +54,7 @@ from ..verification import (
     check_bankcard_limits,
     check_method_fits,
     enterprise_status_after,
+    method_disabled,
     parse_amount,
     parse_corporate_account,
     random_payment_amount,
@@ -231,6 +235,8 @@ async def start_person(
         bank_card=bank_card,
     )
     provider = deps.identity
+    if not provider.offers(PERSON_CAPABILITY[data.method]):
+        raise method_disabled(PERSON_METHOD_LABELS[data.method])
     now = deps.clock.now()
     await spend_now(deps, deps.limits.verifications_per_user, user_id)  # each check costs a fee
     if data.method == PersonMethod.BANKCARD4:
@@ -239,11 +245,12 @@ async def start_person(
         user = await _check_not_verified(uow, user_id)
         if data.method == PersonMethod.CARRIER3 and data.phone:
             await _check_code_allowed(uow, data.phone.value, now)
-    v = _new_person(deps, user, data, now, provider.name)
+    v = _new_person(deps, user, data, now, provider.plays(PERSON_CAPABILITY[data.method]))
     number = data.doc.number
     if data.method == PersonMethod.CARRIER3:
         assert data.phone is not None
         result = await provider.carrier3(data.name, number, data.phone.value)
+        v.provider = result.provider or v.provider  # who actually checked, for disputes
         v.provider_ref = result.ref or None
         if result.passed:
             v.code_sent()
@@ -251,6 +258,7 @@ async def start_person(
             v.fail(result.reason or "姓名、身份证号与手机号不一致", now)
     else:
         start = await provider.face_start(v.id, data.name, number, f"/h5/verify?vid={v.id}")
+        v.provider = start.provider or v.provider
         v.redirected(start.url, start.ref)
     async with deps.uow() as uow:
         user = await _check_not_verified(uow, user_id)
@@ -284,7 +292,7 @@ async def _start_bankcard(
         index = deps.cipher.blind_index(f"{data.doc.id_type}:{data.doc.number}", "id_number")
         recent = await uow.verification.bankcard_attempts_since(user.id, index, day_start(now))
         check_bankcard_limits(recent, now)
-        v = _new_person(deps, user, data, now, deps.identity.name)
+        v = _new_person(deps, user, data, now, deps.identity.plays(PERSON_CAPABILITY[data.method]))
         _record_consent(uow, user, now, ip, user_agent)
         uow.add(v)
         await uow.commit()
@@ -560,6 +568,9 @@ async def start_enterprise(
 ) -> EnterpriseVerification:
     enterprise, user = _operator(actor)
     kind = _parse_enterprise_method(method)
+    capability = ENTERPRISE_CAPABILITY.get(kind)
+    if capability is not None and not deps.identity.offers(capability):
+        raise method_disabled(ENTERPRISE_METHOD_LABELS[kind])
     now = deps.clock.now()
     # The order of the steps: verified already → operator personally verified → inputs.
     async with deps.uow() as uow:
@@ -572,7 +583,7 @@ async def start_enterprise(
     attempt = EnterpriseVerification(enterprise_id=enterprise.id, created_at=now, info_confirmed_by=user.id)
     attempt.choose(kind, user.id, now)
     provider = deps.identity
-    attempt.provider = provider.name
+    attempt.provider = provider.plays(capability) if capability is not None else "platform"
     code_phone: str | None = None
     if kind == EnterpriseMethod.LEGAL_REP:
         today = now.date()
@@ -604,6 +615,7 @@ async def start_enterprise(
         result = await provider.legal_rep(
             stored.name, stored.credit_code, values["legal_rep_name"], doc.number, rep_phone.value
         )
+        attempt.provider = result.provider or attempt.provider
         attempt.provider_ref = result.ref or None
         if result.passed:
             code_phone = rep_phone.value
@@ -627,12 +639,15 @@ async def start_enterprise(
         attempt.bank_account_enc = deps.cipher.encrypt(values["bank_account"], ACCOUNT_CTX)
         attempt.bank_account_masked = mask_middle(values["bank_account"], 4, 4)
         attempt.account_name = values["account_name"]
-        attempt.amount_enc = deps.cipher.encrypt(str(amount), AMOUNT_CTX)
         await spend_now(deps, deps.limits.verifications_per_user, user.id)  # real money is paid out
         result = await provider.corporate_payment(
             stored.name, values["bank_name"], values["bank_account"], values["account_name"], amount
         )
+        attempt.provider = result.provider or attempt.provider
         attempt.provider_ref = result.ref or None
+        if not result.later:  # paid now; a manual payment's amount is recorded by the reviewer
+            attempt.amount_enc = deps.cipher.encrypt(str(amount), AMOUNT_CTX)
+            attempt.paid_at = now
         if not result.passed:
             attempt.fail(result.reason or "打款失败，请核对对公账户信息", now)
     elif kind == EnterpriseMethod.AUTHORIZATION_LETTER:
@@ -648,6 +663,7 @@ async def start_enterprise(
         start = await provider.alipay_start(
             attempt.id, stored.name, stored.credit_code, "/dashboard/verification"
         )
+        attempt.provider = start.provider or attempt.provider
         attempt.provider_ref = start.ref
         attempt.redirect_url = start.url
     async with deps.uow() as uow:
@@ -693,6 +709,7 @@ async def confirm_enterprise(
         attempt.require_pending()
         method = EnterpriseMethod(attempt.method or "")
         if method == EnterpriseMethod.CORPORATE_PAYMENT:
+            attempt.require_paid()
             typed = parse_amount(amount)
             expected = Decimal(deps.cipher.decrypt(attempt.amount_enc or "", AMOUNT_CTX))
             if typed == expected:
@@ -796,17 +813,104 @@ async def review_letter(
                 if approve
                 else f"您为【{enterprise.name}】提交的企业实名认证授权书未通过审核：{note[:60]}。请登录平台重新认证。"
             )
-            uow.outbox.add(outbox.sms(operator.phone, "verification_review", text, now, attempt_id=a.id))
+            result = "已审核通过，企业已完成实名认证。" if approve else f"未通过审核：{note[:60]}。请登录平台重新认证。"
+            uow.outbox.add(
+                outbox.sms(
+                    operator.phone, "verification_review", text, now, attempt_id=a.id,
+                    sms={"enterprise": enterprise.name, "result": result},
+                )
+            )  # fmt: skip
         await uow.commit()
     return a
+
+
+# --- manual corporate payment (the platform reviewer pays) -----------------------------------------
+
+
+@dataclass
+class PaymentRow:
+    attempt: EnterpriseVerification
+    enterprise: Enterprise
+    bank_account: str  # in full: the reviewer pays into it
+    operator: User | None
+
+
+def _manual_payment(a: EnterpriseVerification | None) -> EnterpriseVerification:
+    if a is None or a.method != EnterpriseMethod.CORPORATE_PAYMENT or a.provider != "manual":
+        raise NotFound("打款申请不存在", "payment_not_found")
+    return a
+
+
+async def manual_payments(
+    deps: VerificationDeps, actor: Actor, paid: bool | None, offset: int, limit: int
+) -> tuple[list[PaymentRow], int]:
+    actor.require_platform("reviewer")
+    async with deps.uow() as uow:
+        attempts, total = await uow.verification.manual_payments_page(paid, offset, limit)
+        rows = []
+        for a in attempts:
+            enterprise = await uow.get_or_404(Enterprise, a.enterprise_id)
+            operator = await uow.get(User, a.operator_user_id) if a.operator_user_id else None
+            account = deps.cipher.decrypt(a.bank_account_enc or "", ACCOUNT_CTX) if a.bank_account_enc else ""
+            rows.append(PaymentRow(a, enterprise, account, operator))
+        return rows, total
+
+
+async def record_manual_payment(
+    deps: VerificationDeps, actor: Actor, attempt_id: str, amount: object
+) -> EnterpriseVerification:
+    """The reviewer paid `amount` into the enterprise's account; the operator is told by SMS to
+    look it up and type it back (the amount itself is never sent to the enterprise)."""
+    reviewer = actor.require_platform("reviewer")
+    paid = parse_amount(amount)
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        a = _manual_payment(await uow.get(EnterpriseVerification, str(attempt_id)))
+        latest = await uow.verification.latest_enterprise(a.enterprise_id)
+        if latest is None or latest.id != a.id:
+            raise WrongState("该企业已重新发起认证，无需再为此申请打款", "superseded")
+        a.record_payment(reviewer.id, deps.cipher.encrypt(str(paid), AMOUNT_CTX), now)
+        enterprise = await uow.get_or_404(Enterprise, a.enterprise_id)
+        operator = await uow.get(User, a.operator_user_id) if a.operator_user_id else None
+        if operator is not None:
+            text = (
+                f"平台已向【{enterprise.name}】尾号{(a.bank_account_masked or '')[-4:]}的对公账户汇出一笔验证打款，"
+                "请查询到账金额后登录平台回填，完成企业实名认证。"
+            )
+            uow.outbox.add(
+                outbox.sms(
+                    operator.phone, "payment_sent", text, now, attempt_id=a.id, enterprise_id=enterprise.id,
+                    sms={"enterprise": enterprise.name},
+                )
+            )  # fmt: skip
+        await uow.commit()
+    return a
+
+
+async def provider_ref_of(deps: Deps, order_id: str) -> str | None:
+    """The provider's reference for one of our sessions (a verification or a signing session),
+    for providers whose browser return names only our order id."""
+    from ..signing import SigningSession
+
+    async with deps.uow() as uow:
+        person = await uow.get(PersonVerification, order_id)
+        if person is not None:
+            return person.provider_ref
+        attempt = await uow.get(EnterpriseVerification, order_id)
+        if attempt is not None:
+            return attempt.provider_ref
+        session = await uow.get(SigningSession, order_id)
+        return session.intent_ref if session is not None else None
 
 
 # --- sandbox development helper -------------------------------------------------------------------
 
 
 async def sandbox_payments(deps: VerificationDeps, enterprise_id: str) -> list[dict[str, Any]]:
+    """Only what the sandbox "paid": a real payment's amount is never shown by the platform."""
     async with deps.uow() as uow:
         attempts = await uow.verification.payments_of(str(enterprise_id))
+    attempts = [a for a in attempts if a.provider == "sandbox" and a.amount_enc]
     return [
         {
             "attempt_id": a.id,

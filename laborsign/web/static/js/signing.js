@@ -6,9 +6,10 @@ import { api } from "./api.js";
 import { escape, modal, showError, toast } from "./ui.js";
 
 export function intentChoice() {
+  const face = document.body.dataset.faceIntent !== "off";  /* off: the platform has no face provider */
   return '<fieldset class="intent-choice"><legend>意愿认证方式</legend>' +
     '<label class="inline"><input type="radio" name="intent_method" value="sms" checked> 短信验证码</label> ' +
-    '<label class="inline"><input type="radio" name="intent_method" value="face"> 人脸识别</label></fieldset>';
+    (face ? '<label class="inline"><input type="radio" name="intent_method" value="face"> 人脸识别</label>' : "") + "</fieldset>";
 }
 
 export function chosenIntent(root) {

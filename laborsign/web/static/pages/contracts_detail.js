@@ -8,8 +8,17 @@ const ID = pageData().contractId;
 let c = null;
 let chosenSeal = null;
 
+/* Why the worker's signature was refused (their verified identity is not the roster's). */
+function refusal(r) {
+  if (!r) return "";
+  return '<p class="field-error" id="signer-refusal"><b>劳动者签署被拒绝：</b>' + escape(r.reason) +
+    "（实名 " + escape(r.verified_name || "") + " " + escape(r.verified_id_masked || "") +
+    "，花名册 " + escape(r.roster_name || "") + " " + escape(r.roster_id_masked || "") + "，" + formatTime(r.at) +
+    "）。请核对花名册信息。</p>";
+}
+
 function info(contract) {
-  return "<p><b>劳动者：</b>" + escape(contract.worker_name) + "（" + escape(contract.worker_phone_masked) + "）</p>" +
+  return refusal(contract.signer_refusal) + "<p><b>劳动者：</b>" + escape(contract.worker_name) + "（" + escape(contract.worker_phone_masked) + "）</p>" +
     "<p><b>企业：</b>" + escape(contract.enterprise_party.name) + "<br>经办人 " + escape(contract.enterprise_party.operator_name) + " " + escape(contract.enterprise_party.operator_phone_masked) + "</p>" +
     contract.parties.map(function (p) {
       return "<p>" + (p.role === "worker" ? "乙方" : "甲方") + "：" + escape(p.name) + ' <span class="badge' + (p.status === "signed" ? " ok" : "") + '">' +

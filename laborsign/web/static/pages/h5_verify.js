@@ -1,6 +1,9 @@
 import { api, me, next } from "../js/api.js";
 import { PERSON_METHODS as METHODS } from "../js/labels.js";
-import { escape, formData, modal, showError, toast } from "../js/ui.js";
+import { escape, formData, modal, pageData, showError, toast } from "../js/ui.js";
+
+/* The methods the platform offers (a disabled one is not on the page at all), in its order. */
+const OFFERED = pageData().methods.split(",").filter(function (m) { return m in METHODS; });
 
 async function start() {
   const params = new URLSearchParams(location.search);
@@ -60,7 +63,7 @@ async function start() {
     return;
   }
   $("c-phone").value = person.user.phone || "";
-  useMethod("carrier3");
+  useMethod(pageData().defaultMethod);
   show("v-consent");
 
   $("agree").addEventListener("click", function () {
@@ -69,7 +72,7 @@ async function start() {
     show("v-method");
   });
   $("change-method").addEventListener("click", function () {
-    const back = modal("<h3>更换认证方式</h3><div class=\"method-list\">" + Object.keys(METHODS).map(function (m) {
+    const back = modal("<h3>更换认证方式</h3><div class=\"method-list\">" + OFFERED.map(function (m) {
       return '<button type="button" class="list-item" data-pick="' + m + '"><span>' + escape(METHODS[m]) + "</span><span>" + (m === method ? "当前" : "›") + "</span></button>";
     }).join("") + '</div><button type="button" class="block" data-close>取消</button>');
     back.querySelectorAll("[data-pick]").forEach(function (b) {

@@ -1,7 +1,7 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { ORG_TYPES as ORG } from "../js/labels.js";
-import { escape, formData, formatTime, showError, toast } from "../js/ui.js";
+import { escape, formData, formatTime, pageData, showError, toast } from "../js/ui.js";
 
 const $ = function (id) { return document.getElementById(id); };
 const ORDER = ["confirm_info", "operator", "organization", "done"];
@@ -53,7 +53,7 @@ function render() {
     return;
   }
   section("ev-org");
-  if (!document.querySelector("#ev-tabs button.active")) tab("legal_rep");
+  if (!document.querySelector("#ev-tabs button.active")) tab(pageData().defaultMethod);  // the first method the platform offers
 }
 function pending(a) {
   section("ev-pending");
@@ -65,10 +65,11 @@ function pending(a) {
   $("ev-pending-actions").innerHTML = "";
   if (a.method === "corporate_payment") {
     rows.push(["开户银行", a.bank_name], ["对公账号", a.bank_account_masked], ["账户名称", a.account_name]);
-    cf.hidden = false; cf.dataset.field = "amount";
+    cf.hidden = !a.payment_made; cf.dataset.field = "amount";
     $("ev-confirm-label").textContent = "收到的打款金额（元）";
     $("ev-confirm-input").placeholder = "例如 0.35";
-    $("ev-pending-note").textContent = "平台已向该对公账户打款，请查询到账金额后回填；剩余可尝试 " + a.attempts_left + " 次。";
+    $("ev-pending-note").textContent = a.payment_made ? "平台已向该对公账户打款，请查询到账金额后回填；剩余可尝试 " + a.attempts_left + " 次。"
+      : "平台将向该对公账户打一笔验证款，汇出后短信通知您，届时请回到本页回填到账金额。";
   } else if (a.method === "legal_rep") {
     rows.push(["法定代表人", a.legal_rep_name], ["身份证号", a.legal_rep_id_masked], ["手机号", a.legal_rep_phone_masked]);
     cf.hidden = false; cf.dataset.field = "code";
