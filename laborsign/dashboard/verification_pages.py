@@ -3,6 +3,8 @@ and the platform reviewer's console for authorization letters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ..api.http import DEPS

@@ -13,8 +13,8 @@ import jinja2
 from aiohttp import web
 
 from ..api.http import DEPS
-from .labels import label_tables, labels_module
 from ..core.verification import Capability
+from .labels import label_tables, labels_module
 
 STATIC = Path(__file__).with_name("static").resolve()
 JINJA = web.AppKey("jinja", jinja2.Environment)
