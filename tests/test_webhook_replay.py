@@ -86,6 +86,27 @@ async def test_wechat_good_signatures_over_undecryptable_bodies_are_400(
         assert resp.status == 400 and data["error"] == "undecryptable", (encrypt, resp.status, data)
 
 
+async def test_wechat_message_for_another_app_id_is_400(
+    client: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    """Signed with our token and our key, but the plaintext names another official account
+    (what random ciphertext also decrypts to now and then): not a message for us."""
+    from wechatpy.crypto import WeChatCrypto
+
+    fake = platforms.wechat
+    user = WechatUser(client, fake, clock)
+    ts, nonce = str(int(clock.now().timestamp())), secrets.token_hex(4)
+    encrypted = WeChatCrypto(fake.token, fake.aes_key, "wx-another-app").encrypt_message(
+        user.text_xml("帮助"), nonce, ts
+    )
+    params = {
+        **url_params(fake.token, ts, nonce), "encrypt_type": "aes",
+        "msg_signature": xmltodict.parse(encrypted)["xml"]["MsgSignature"],
+    }  # fmt: skip
+    resp = await client.post("/webhooks/wechat", params=params, data=encrypted.encode())
+    assert resp.status == 400 and (await resp.json())["error"] == "undecryptable"
+
+
 async def test_wecom_plaintext_refused_and_undecryptable_is_400(
     client: Any, platforms: Platforms, clock: FakeClock
 ) -> None:

@@ -63,13 +63,14 @@ async def admit(chat: ChatRuntime, scope: str, key: str, body: bytes) -> None:
 
 def decrypted(decrypt: Callable[[], Any]) -> Any:
     """Runs the SDK's decryption of an attacker-supplied body: a bad signature is 403,
-    anything else it fails on (bad base64 or padding, short plaintext, wrong key) is 400."""
-    from wechatpy.enterprise.exceptions import InvalidCorpIdException
-    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+    anything else it fails on (bad base64 or padding, short plaintext, wrong key, a plaintext
+    addressed to another app or corp id) is 400 — the signature checked out, the body is not
+    a message for us."""
+    from wechatpy.exceptions import InvalidSignatureException
 
     try:
         return decrypt()
-    except (InvalidSignatureException, InvalidAppIdException, InvalidCorpIdException):
+    except InvalidSignatureException:
         raise Forbidden("消息签名校验失败", "bad_signature") from None
     except Exception:
         raise BadRequest("消息无法解密", "undecryptable") from None
