@@ -251,6 +251,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .dashboard import chat_pages as dashboard_chat_pages
 
     dashboard_chat_pages.setup(app)
+    from .dashboard import integrations_pages as dashboard_integrations_pages
+
+    dashboard_integrations_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         await deps.start(migrate)

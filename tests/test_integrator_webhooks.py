@@ -240,3 +240,55 @@ async def test_an_endpoint_that_does_not_answer_is_tried_again(
     pending = (await _deliveries(api, endpoint["id"]))[0]
     assert pending["status"] == "pending" and pending["attempts"] == 1
     assert pending["history"][0]["status_code"] is None and "无法连接" in pending["history"][0]["error"]
+
+
+@pytest.mark.browser
+async def test_the_dashboard_lists_deliveries_and_redelivers_a_dead_one(
+    api: Api, make_api: Any, client: Any, clock: FakeClock, desktop: Any
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.test_pages_contracts import use_session
+
+    async with receiver() as recv:
+        await api.register_enterprise(clock)
+        endpoint = await api.post(
+            "/api/v1/webhook-endpoints", {"url": recv.base + "/hook", "events": ["onboarding.submitted"]},
+            expect=201,
+        )  # fmt: skip
+        recv.always = 500
+        await onboard(api, await make_api(), clock)
+        for _ in range(MAX_ATTEMPTS):
+            await deliver(client)
+            clock.advance(hours=2)
+        await use_session(desktop, api)
+        await desktop.goto("/dashboard/integrations")
+        row = desktop.locator("#endpoints tr", has_text=recv.base + "/hook")
+        await expect(row).to_contain_text("提交入职资料")
+        await row.get_by_role("button", name="投递记录").click()
+        status = desktop.locator("#deliveries [data-status]")
+        await expect(status).to_have_text("已停止重试")
+        await expect(desktop.locator("#deliveries")).to_contain_text("HTTP 500")
+
+        recv.always = 200
+        await desktop.get_by_role("button", name="重新投递").click()
+        await expect(status).to_have_text("待发送")
+        await deliver(client)
+        await desktop.get_by_role("button", name="投递记录").click()
+        await expect(status).to_have_text("已送达")
+        assert recv.received[-1].event["id"] == recv.received[0].event["id"]
+        assert recv.received[-1].signature_ok(endpoint["secret"])
+
+        # Registering through the page: a bad address is explained, a good one shows its secret once.
+        await desktop.click("#new-endpoint")
+        await desktop.fill(".modal input[name=url]", "ftp://example.com/x")
+        await desktop.click(".modal button.primary")
+        await expect(desktop.locator(".modal [data-error-for=url]")).to_contain_text("http://")
+        await desktop.fill(".modal input[name=url]", recv.base + "/second")
+        await desktop.click(".modal button.primary")
+        await expect(desktop.locator("#secret")).to_contain_text("whsec_")
+        secret = await desktop.locator("#secret").inner_text()
+        await desktop.get_by_role("button", name="我已保存").click()
+        await expect(desktop.locator("#endpoints tr", has_text=recv.base + "/second")).to_be_visible()
+        listed = await api.get("/api/v1/webhook-endpoints")
+        assert len(listed["items"]) == 2 and secret not in repr(listed)

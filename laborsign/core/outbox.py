@@ -42,6 +42,13 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.PENDING: "待发送",
+    OutboxStatus.SENT: "已送达",
+    OutboxStatus.DEAD: "已停止重试",
+}
+
+
 @dataclass(eq=False)
 class OutboxMessage:
     channel: str
