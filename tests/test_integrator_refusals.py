@@ -185,3 +185,27 @@ async def test_another_enterprises_deliveries_are_404(api: Api, make_api: Any, c
         answer = await api.post(path, expect=404)
         assert answer["error"].endswith("not_found") and "不存在" in answer["message"]
     assert (await api.get(f"/api/v1/webhook-endpoints/{mine['id']}/deliveries"))["items"] == []
+
+
+async def test_a_secret_that_no_longer_opens_is_dead_at_once(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    """Sealed under another key (security.secret_key changed): no try could sign it, so none is
+    sent unsigned and the delivery waits, dead, for the operator."""
+    await api.register_enterprise(clock)
+    endpoint = await api.post(
+        "/api/v1/webhook-endpoints", {"url": PUBLIC, "events": ["onboarding.submitted"]}, expect=201
+    )
+    deps = client.app[DEPS]
+    async with deps.uow() as uow:
+        foreign = deps.cipher.encrypt("whsec_other", "webhook_endpoints.secret:another-endpoint")
+        await uow.session.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == endpoint["id"])
+            .values(secret_enc=foreign)
+        )
+        await uow.commit()
+    await onboard(api, await make_api(), clock)
+    assert (await deliver(client)).dead == 1
+    dead = (await api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries"))["items"][0]
+    assert dead["status"] == "dead" and dead["attempts"] == 1 and "无法解密" in dead["last_error"]

@@ -17,6 +17,7 @@ import socket
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from cryptography.exceptions import InvalidTag
 
 from ..core.integrations import (
     REFUSED_TARGET,
@@ -36,6 +37,9 @@ from .sms import SIGNATURE_HEADER, sign
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 USER_AGENT = "LaborSign-Webhooks/1"
+UNREADABLE_SECRET = "签名密钥无法解密（security.secret_key 是否已更换？）"
+# No later try can do better: dead at once (a redelivery tries again once it is fixed).
+PERMANENT = frozenset({REFUSED_TARGET, UNREADABLE_SECRET})
 
 
 class RefusedTarget(OSError):
@@ -95,7 +99,7 @@ class WebhookSender:
             )  # fmt: skip
             await uow.commit()
         if error:
-            raise SendError(error, permanent=error == REFUSED_TARGET)
+            raise SendError(error, permanent=error in PERMANENT)
 
     async def _post(self, endpoint: WebhookEndpoint, message: OutboxMessage) -> tuple[int | None, str]:
         """(status, error): error is empty when the endpoint took the event."""
@@ -104,7 +108,11 @@ class WebhookSender:
         if not self.policy.allow_private and literal is not None and refused_address(literal):
             return None, REFUSED_TARGET  # an address, not a name: the resolver never sees it
         body = encode_body(message.payload["event"])
-        secret = self.deps.cipher.decrypt(endpoint.secret_enc, secret_context(endpoint.id))
+        try:
+            secret = self.deps.cipher.decrypt(endpoint.secret_enc, secret_context(endpoint.id))
+        except (ValueError, InvalidTag):
+            # Another security.secret_key than the one it was sealed with: no try can sign it.
+            return None, UNREADABLE_SECRET
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             SIGNATURE_HEADER: sign(secret, int(self.deps.clock.now().timestamp()), body),
