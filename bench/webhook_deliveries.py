@@ -121,6 +121,18 @@ async def _deliver(deps: object, deliverer: Deliverer, rows: list[OutboxMessage]
     return len(rows) / elapsed
 
 
+def _report(title: str, rates: dict[str, list[float]], unit: str) -> None:
+    """Medians per row, as a ratio of the first row (the baseline), and every run's figure."""
+    print(title)
+    baseline = statistics.median(next(iter(rates.values())))
+    for name, values in rates.items():
+        median = statistics.median(values)
+        runs = ", ".join(f"{v:.0f}" for v in values)
+        print(
+            f"  {name:22s} {median:7.0f} {unit}  {1000 / median:6.2f} ms  {median / baseline:5.2f}× baseline  ({runs})"
+        )
+
+
 async def main(database: str | None, commits: int, messages: int, repeat: int) -> None:
     folder = tempfile.mkdtemp(prefix="bench-hooks-")
     env = {
@@ -145,13 +157,7 @@ async def main(database: str | None, commits: int, messages: int, repeat: int) -
         rates["baseline"].append(await _commits(deps, quiet, commits, events=False))
         rates["event, no endpoint"].append(await _commits(deps, quiet, commits, events=True))
         rates["event, 3 endpoints"].append(await _commits(deps, busy, commits, events=True))
-    print(f"{deps.db.dialect}: {commits} commits, medians of {repeat}:")
-    base_rate = statistics.median(rates["baseline"])
-    for name, values in rates.items():
-        median = statistics.median(values)
-        print(
-            f"  {name:22s} {median:7.0f} commits/s  {1000 / median:6.2f} ms  {median / base_rate:5.2f}× baseline"
-        )
+    _report(f"{deps.db.dialect}: {commits} commits, medians of {repeat}:", rates, "commits/s")
 
     async with deps.uow() as uow:  # what phase 1 wrote is not phase 2's to send
         await uow.session.execute(outbox.delete())
@@ -172,13 +178,7 @@ async def main(database: str | None, commits: int, messages: int, repeat: int) -
         sends["sms bridge (baseline)"].append(await _deliver(deps, sms, sms_rows))
         hook_rows = [_delivery(hooks[i % RECIPIENTS], body, now) for i in range(messages)]
         sends["webhook"].append(await _deliver(deps, webhook, hook_rows))
-    print(f"{messages} deliveries to {RECIPIENTS} recipients, medians of {repeat}:")
-    base_send = statistics.median(sends["sms bridge (baseline)"])
-    for name, values in sends.items():
-        median = statistics.median(values)
-        print(
-            f"  {name:22s} {median:7.0f} msg/s  {median / base_send:5.2f}× baseline  ({', '.join(f'{v:.0f}' for v in values)})"
-        )
+    _report(f"{messages} deliveries to {RECIPIENTS} recipients, medians of {repeat}:", sends, "msg/s")
     assert len(got) == 2 * messages * repeat
     await session.close()
     await webhook.senders[ob.Channel.WEBHOOK].close()  # type: ignore[attr-defined]

@@ -178,20 +178,27 @@ async def test_a_journey_reaches_the_integrator_signed_retried_and_deduplicable(
         assert got[-1].timestamp == int(clock.now().timestamp())
 
 
+async def _dead_delivery(api: Api, make_api: Any, client: Any, clock: FakeClock, recv: Receiver) -> Any:
+    """An endpoint whose one delivery (an onboarding submitted) failed every try: answered 500."""
+    await api.register_enterprise(clock)
+    endpoint = await api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": recv.base + "/hook", "events": ["onboarding.submitted"]},
+        expect=201,
+    )
+    recv.always = 500
+    await onboard(api, await make_api(), clock)
+    for _ in range(MAX_ATTEMPTS):
+        await deliver(client)
+        clock.advance(hours=2)  # past the longest backoff
+    return endpoint
+
+
 async def test_dead_after_the_tries_then_redelivered_with_the_same_id(
     api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
     async with receiver() as recv:
-        await api.register_enterprise(clock)
-        endpoint = await api.post(
-            "/api/v1/webhook-endpoints", {"url": recv.base + "/hook", "events": ["onboarding.submitted"]},
-            expect=201,
-        )  # fmt: skip
-        recv.always = 500
-        await onboard(api, await make_api(), clock)
-        for _ in range(MAX_ATTEMPTS):
-            await deliver(client)
-            clock.advance(hours=2)  # past the longest backoff
+        endpoint = await _dead_delivery(api, make_api, client, clock, recv)
         await deliver(client)
         assert len(recv.received) == MAX_ATTEMPTS and len({r.event["id"] for r in recv.received}) == 1
         dead = (await _deliveries(api, endpoint["id"]))[0]
@@ -251,16 +258,7 @@ async def test_the_dashboard_lists_deliveries_and_redelivers_a_dead_one(
     from tests.test_pages_contracts import use_session
 
     async with receiver() as recv:
-        await api.register_enterprise(clock)
-        endpoint = await api.post(
-            "/api/v1/webhook-endpoints", {"url": recv.base + "/hook", "events": ["onboarding.submitted"]},
-            expect=201,
-        )  # fmt: skip
-        recv.always = 500
-        await onboard(api, await make_api(), clock)
-        for _ in range(MAX_ATTEMPTS):
-            await deliver(client)
-            clock.advance(hours=2)
+        endpoint = await _dead_delivery(api, make_api, client, clock, recv)
         await use_session(desktop, api)
         await desktop.goto("/dashboard/integrations")
         row = desktop.locator("#endpoints tr", has_text=recv.base + "/hook")
