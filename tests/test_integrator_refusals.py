@@ -28,6 +28,9 @@ REFUSED = [
     "http://localhost/hook",
     "http://[::1]/hook",
     "http://[::ffff:127.0.0.1]/hook",
+    "http://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+    "http://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
+    "http://[fec0::1]/hook",  # site-local
     "http://0.0.0.0/hook",
     "http://10.1.2.3/hook",
     "http://172.16.0.5/hook",
@@ -209,3 +212,12 @@ async def test_a_secret_that_no_longer_opens_is_dead_at_once(
     assert (await deliver(client)).dead == 1
     dead = (await api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries"))["items"][0]
     assert dead["status"] == "dead" and dead["attempts"] == 1 and "无法解密" in dead["last_error"]
+
+
+def test_public_addresses_pass_the_address_rule() -> None:
+    from ipaddress import ip_address
+
+    from laborsign.core.integrations import refused_address
+
+    for public in ("1.1.1.1", "8.8.8.8", "2400:3200::1", "64:ff9b::808:808", "2002:808:808::1"):
+        assert not refused_address(ip_address(public)), public

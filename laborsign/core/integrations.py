@@ -124,11 +124,21 @@ def literal_address(host: str) -> IpAddress | None:
         return None
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def refused_address(address: IpAddress) -> bool:
-    """Loopback, link-local, private, shared, reserved, multicast, unspecified: anything but a
-    global unicast address (an IPv4-mapped IPv6 address is judged as the IPv4 it maps)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Loopback, link-local, site-local, private, shared, reserved, multicast, unspecified:
+    anything but a global unicast address. An IPv6 address that carries an IPv4 one (mapped,
+    6to4, NAT64) is judged by the IPv4 address it leads to."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local:
+            return True
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded
     return not address.is_global or address.is_multicast
 
 
