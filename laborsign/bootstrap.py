@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
+from .api import integrations as integrations_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -26,6 +27,7 @@ from .config import Config, LaborLawConfig
 from .core.budgets import Limits
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .core.integrations import TargetPolicy
 from .core.pdf.ca import bundle_from_directory, create_bundle
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
@@ -120,6 +122,13 @@ class AppDeps:
     def labor_law(self) -> LaborLawConfig:
         return self.config.labor_law
 
+    @property
+    def target_policy(self) -> TargetPolicy:
+        return TargetPolicy(
+            allow_private=self.config.integrations.allow_private_targets,
+            https_only=self.config.server.environment == "production",
+        )
+
     def uow(self) -> UnitOfWork:
         return self.db.uow()
 
@@ -181,6 +190,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         roster_api.routes,
         contracts_api.routes,
         signing_api.routes,
+        integrations_api.routes,
     ]
     if dev["sms"]:
         tables.append(system_api.dev_routes)
@@ -241,6 +251,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .dashboard import chat_pages as dashboard_chat_pages
 
     dashboard_chat_pages.setup(app)
+    from .dashboard import integrations_pages as dashboard_integrations_pages
+
+    dashboard_integrations_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         await deps.start(migrate)

@@ -225,6 +225,14 @@ class JobsConfig(_Section):
     background: bool = True
 
 
+class IntegrationsConfig(_Section):
+    # Integrator webhooks may point only at public addresses: a target that is or resolves to
+    # loopback, link-local, private or another non-global range is refused at registration and
+    # at every delivery. True lets them reach this machine or the internal network (tests, or
+    # an OA system on the intranet).
+    allow_private_targets: bool = False
+
+
 class LaborLawConfig(_Section):
     # Checks at initiation (SPEC §2.11): probation wage and agreed wage against this.
     region: str = "广州市"
@@ -246,6 +254,7 @@ class Config(BaseModel):
     dingtalk: DingtalkConfig = DingtalkConfig()
     labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
+    integrations: IntegrationsConfig = IntegrationsConfig()
 
     @model_validator(mode="after")
     def _shared_secret(self) -> Config:

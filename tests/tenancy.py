@@ -147,3 +147,18 @@ async def contract(b: Api, clock: FakeClock) -> dict[str, str]:
 async def seal(b: Api, clock: FakeClock) -> dict[str, str]:
     created = await b.post("/api/v1/seals", {"type": "hr"}, expect=201)
     return {"id": created["id"]}
+
+
+@foreign(
+    "/api/v1/webhook-endpoints/{id}",
+    "/api/v1/webhook-endpoints/{id}/deliveries",
+    "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
+)
+async def webhook_endpoint(b: Api, clock: FakeClock) -> dict[str, str]:
+    # A public address: registering it needs no DNS and no allow_private_targets.
+    created = await b.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://1.1.1.1/hook", "events": ["contract.completed"]},
+        expect=201,
+    )
+    return {"id": created["id"], "delivery_id": "0" * 32}

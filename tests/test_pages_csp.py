@@ -92,6 +92,7 @@ def pages(w: dict[str, Any]) -> dict[str, list[tuple[str, str | None]]]:
             ("/dashboard/members", "#members tr"),
             ("/dashboard/seals", "#seals .entry"),
             ("/dashboard/chat/outbox", "#letters tr"),
+            ("/dashboard/integrations", "#endpoints tr"),
             ("/dashboard/contracts", "#rows a >> text=查看"),
             ("/dashboard/contracts/new", "#templates .list-item"),
             ("/dashboard/contracts/upload", "#people tr"),

@@ -22,6 +22,7 @@ from .dingtalk import StreamRunner
 from .engine import Engine
 from .flows import install
 from .hr import hr_expander
+from .integrators import WebhookSender
 from .outbox import Deliverer
 from .sms import HttpSmsSender
 from .sms_vendors import AliyunSmsSender, TencentSmsSender
@@ -59,6 +60,8 @@ class ChatRuntime:
             self.senders["sms"] = AliyunSmsSender(config.sms)
         elif config.sms.provider == "tencent":
             self.senders["sms"] = TencentSmsSender(config.sms)
+        self.webhooks = WebhookSender(deps, deps.target_policy)
+        self.senders[ob.Channel.WEBHOOK] = self.webhooks
         self.engine = install(Engine(deps))
         hr_apps = {k: v for k, v in self.apps.items() if k in ("wecom", "dingtalk")}
         self.deliverer = Deliverer(deps, self.senders, {ob.Channel.HR: hr_expander(hr_apps)})
@@ -130,3 +133,4 @@ class ChatRuntime:
                     notify.set_chat_fanout(None)
                 if self._http is not None:
                     await self._http.close()
+                await self.webhooks.close()

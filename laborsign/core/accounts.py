@@ -58,12 +58,14 @@ class Permission(enum.StrEnum):
     TEMPLATES = "templates"
     CONTRACTS = "contracts"
     ONBOARDING = "onboarding"
+    INTEGRATIONS = "integrations"  # integrator webhooks
 
 
 PERMISSION_LABELS = {
     Permission.TEMPLATES: "模板管理",
     Permission.CONTRACTS: "合同管理",
     Permission.ONBOARDING: "入职与花名册",
+    Permission.INTEGRATIONS: "系统集成（Webhook）",
 }
 
 

@@ -17,6 +17,7 @@ class Channel(enum.StrEnum):
     WECOM = "wecom"
     DINGTALK = "dingtalk"
     HR = "hr"  # an enterprise's HR reviewers: expanded into cards by the deliverer
+    WEBHOOK = "webhook"  # an integrator's endpoint (the recipient is the endpoint's id)
 
 
 CHANNEL_LABELS = {
@@ -25,6 +26,7 @@ CHANNEL_LABELS = {
     Channel.WECOM: "企业微信",
     Channel.DINGTALK: "钉钉",
     Channel.HR: "HR 通知",
+    Channel.WEBHOOK: "系统集成 Webhook",
 }
 
 
@@ -38,6 +40,13 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+
+
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.PENDING: "待发送",
+    OutboxStatus.SENT: "已送达",
+    OutboxStatus.DEAD: "已停止重试",
+}
 
 
 @dataclass(eq=False)

@@ -231,6 +231,10 @@ class ChatRepository:
         rows = (await self.s.execute(stmt.offset(offset).limit(limit))).scalars()
         return list(rows), int(total)
 
+    async def dead_letter_of(self, message_id: str) -> DeadLetter | None:
+        stmt = select(DeadLetter).where(outbox_dead_letters.c.message_id == message_id)
+        return (await self.s.execute(stmt)).scalar_one_or_none()
+
 
 class OutboxQueue:
     """The deliverer's view of the outbox table. Claims use a lease on `next_attempt_at`: a

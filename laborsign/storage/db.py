@@ -15,11 +15,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from ..core.errors import NotFound
+from ..core.events import DomainEvent
+from ..core.handlers import dispatch
 from . import mappings, platform  # noqa: F401 - platform: its tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
 from .guards import BudgetStore, SeenStore
+from .integrations import IntegrationRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -76,6 +79,7 @@ class UnitOfWork:
     tokens: TokenStore
     budgets: BudgetStore
     seen: SeenStore
+    integrations: IntegrationRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -94,6 +98,8 @@ class UnitOfWork:
         self.tokens = TokenStore(self.session)
         self.budgets = BudgetStore(self.session)
         self.seen = SeenStore(self.session)
+        self.integrations = IntegrationRepository(self.session)
+        self._events: list[DomainEvent] = []
         return self
 
     async def __aexit__(
@@ -121,7 +127,14 @@ class UnitOfWork:
     async def flush(self) -> None:
         await self.session.flush()
 
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
     async def commit(self) -> None:
+        # Handlers run before the commit, in its transaction; what they record runs too.
+        while self._events:
+            events, self._events = self._events, []
+            await dispatch(self, events)
         await self.session.commit()
 
 

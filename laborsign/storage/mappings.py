@@ -5,6 +5,7 @@ from __future__ import annotations
 from .accounts import map_accounts
 from .chat import map_chat
 from .contracts import map_contracts
+from .integrations import map_integrations
 from .outbox import map_outbox
 from .roster import map_roster
 from .templates import map_templates
@@ -25,3 +26,4 @@ def map_all() -> None:
     map_roster()
     map_contracts()
     map_chat()
+    map_integrations()

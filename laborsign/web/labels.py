@@ -16,9 +16,10 @@ from ..core.accounts import (
     ROLE_LABELS,
 )
 from ..core.contracts import CONTRACT_STATUS_LABELS, PARTY_STATUS_LABELS, SEAL_TYPE_LABELS
+from ..core.events import EVENT_TYPE_LABELS
 from ..core.identity_rules import ID_TYPE_LABELS
 from ..core.onboarding import GENDERS, ONBOARDING_STATUS_LABELS, RELATIONS
-from ..core.outbox import CHANNEL_LABELS
+from ..core.outbox import CHANNEL_LABELS, OUTBOX_STATUS_LABELS
 from ..core.roster import EMPLOYEE_STATUS_LABELS
 from ..core.signing import INTENT_METHOD_LABELS
 from ..core.templates import CONTROL_KIND_LABELS, FILLED_BY_LABELS, TEMPLATE_TYPES
@@ -59,6 +60,8 @@ def label_tables() -> dict[str, dict[str, str] | list[str]]:
         "EMPLOYEE_STATUS": _codes(EMPLOYEE_STATUS_LABELS),
         "ONBOARDING_STATUS": _codes(ONBOARDING_STATUS_LABELS),
         "CHANNELS": _codes(CHANNEL_LABELS),
+        "OUTBOX_STATUS": _codes(OUTBOX_STATUS_LABELS),
+        "WEBHOOK_EVENTS": _codes(EVENT_TYPE_LABELS),
     }
 
 

@@ -33,6 +33,7 @@ from ..contracts import (
     validate_contract_name,
 )
 from ..errors import DomainError, Invalid, NotFound, WrongState
+from ..events import ContractDeclined, ContractExpired, ContractLaunched, ContractWithdrawn, contract_facts
 from ..labor_law import check_terms, underage
 from ..notify import notify_person
 from ..pdf.compose import merge_pdfs, rebase_controls
@@ -413,6 +414,7 @@ async def _store_and_launch(
             uow, contract, "launched", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
             sign_deadline=contract.sign_deadline.isoformat() if contract.sign_deadline else None,
         )  # fmt: skip
+        uow.record(ContractLaunched(at=now, sign_deadline=contract.sign_deadline, **contract_facts(contract)))
         await notify_person(
             uow,
             phone=contract.worker_phone,
@@ -661,8 +663,14 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
         if p.role == "worker":
             if person is None:
                 return p.name, ident, "平台实名认证"
-            return person.name, person.id_number_masked, f"平台实名认证（{PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)}）"
-        operator = f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
+            return (
+                person.name,
+                person.id_number_masked,
+                f"平台实名认证（{PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)}）",
+            )
+        operator = (
+            f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
+        )
         return p.name, contract.enterprise_party["credit_code"], "企业实名认证" + operator
 
     methods: dict[str, str] = {str(k): v for k, v in INTENT_METHOD_LABELS.items()}
@@ -766,6 +774,7 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
             actor_name=actor_name,
             reason=text,
         )
+        uow.record(ContractWithdrawn(at=now, reason=text, **contract_facts(contract)))
         await notify_person(
             uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_withdrawn",
             text=f"【{contract.enterprise_party['name']}】已撤回《{contract.name}》，原因：{text}。", link=None, now=now,
@@ -821,6 +830,7 @@ async def decline(deps: Deps, actor: Actor, contract_id: str, reason: object, ct
             uow, contract, "declined", now, ctx, actor_type="worker", actor_id=user.id,
             actor_name=contract.worker_name, reason=text,
         )  # fmt: skip
+        uow.record(ContractDeclined(at=now, reason=text, **contract_facts(contract)))
         await uow.commit()
     return contract
 
@@ -850,6 +860,7 @@ async def expire_due(deps: Deps, limit: int = 200) -> int:
                 actor_id=None,
                 actor_name="平台",
             )
+            uow.record(ContractExpired(at=now, **contract_facts(contract)))
             await notify_person(
                 uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_expired",
                 text=f"《{contract.name}》已超过签署截止时间，合同已过期。", link=None, now=now, contract_id=contract.id,

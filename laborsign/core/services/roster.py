@@ -11,10 +11,10 @@ from ..accounts import Enterprise, Permission, User
 from ..budgets import spend
 from ..clock import china_time
 from ..errors import Invalid, NotFound, WrongState
+from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, OnboardingSubmitted
 from ..identity_rules import mask_id_number
 from ..notify import notify_person
 from ..onboarding import OnboardingRecord, validate_onboarding
-from ..outbox import OutboxMessage
 from ..ports import Deps, UnitOfWork
 from ..roster import Department, Employee, Invitation, InvitationStatus, JoinLink, validate_department_name
 from ..values import Phone
@@ -237,6 +237,12 @@ async def confirm_resignation(
     async with deps.uow() as uow:
         _, employee = await _own_employee(uow, actor, employee_id)
         employee.confirm_resignation(handover_to, remark, deps.clock.now())
+        uow.record(
+            EmployeeResigned(
+                enterprise_id=employee.enterprise_id, at=deps.clock.now(), employee_id=employee.id,
+                name=employee.name, resigned_at=employee.resigned_at,
+            )
+        )  # fmt: skip
         await uow.commit()
     return employee
 
@@ -408,13 +414,9 @@ async def submit_onboarding(
         uow.add(record)
         for invitation in await uow.roster.open_invitations(enterprise.id, user.phone):
             invitation.status = InvitationStatus.JOINED
-        uow.outbox.add(
-            OutboxMessage(
-                channel="hr", recipient=enterprise.id, kind="onboarding_submitted",
-                text=f"{form.name}提交了入职资料，请审核", created_at=now, next_attempt_at=now,
-                payload={"record_id": record.id, "enterprise_id": enterprise.id},
-            )
-        )  # fmt: skip
+        uow.record(
+            OnboardingSubmitted(enterprise_id=enterprise.id, at=now, record_id=record.id, name=form.name)
+        )
         await uow.commit()
     return record
 
@@ -508,6 +510,15 @@ async def approve(
         )  # fmt: skip
         uow.add(employee)
         record.approve(actor.user.id if actor.user else "api", employee.id, now)
+        uow.record(
+            OnboardingApproved(
+                enterprise_id=enterprise.id,
+                at=now,
+                record_id=record.id,
+                employee_id=employee.id,
+                name=record.name,
+            )
+        )
         worker = await uow.get_or_404(User, record.user_id)
         await notify_person(
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_approved",
@@ -523,6 +534,12 @@ async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> On
     async with deps.uow() as uow:
         enterprise, record = await _own_record(uow, actor, record_id, for_decision=True)
         record.reject(actor.user.id if actor.user else "api", str(reason or ""), now)
+        uow.record(
+            OnboardingRejected(
+                enterprise_id=enterprise.id, at=now, record_id=record.id, name=record.name,
+                reason=record.reject_reason or "",
+            )
+        )  # fmt: skip
         worker = await uow.get_or_404(User, record.user_id)
         await notify_person(
             uow, phone=worker.phone, user_id=worker.id, kind="onboarding_rejected",

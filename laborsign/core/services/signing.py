@@ -19,6 +19,7 @@ from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
 from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
 from ..errors import DomainError, Invalid, NotFound, WrongState
+from ..events import ContractCompleted, PartySigned, contract_facts
 from ..identity_rules import IdType
 from ..notify import notify_person
 from ..pdf.stamps import Stamp
@@ -561,7 +562,11 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
             uow, stored, "signed", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
             method=session.intent_method, party=role, signature_field=spec.field_name,
         )  # fmt: skip
+        uow.record(PartySigned(at=now, party=role, **contract_facts(stored)))
         if completed:
+            uow.record(
+                ContractCompleted(at=now, document_sha256=stored.document_sha256, **contract_facts(stored))
+            )
             await record_event(
                 uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"
             )

@@ -1,0 +1,66 @@
+"""The handler table: what follows from each domain event, run by the unit of work when it
+commits, inside the same transaction (the cosmicpython message bus, without its commands).
+
+A handler only writes rows — outbox messages above all — so it never sends anything itself
+and a failed transaction leaves no trace of it. An event recorded by a handler is handled in
+the same commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from .events import EVENT_CLASSES, DomainEvent, OnboardingSubmitted
+from .integrations import event_body
+from .outbox import Channel, OutboxMessage
+from .ports import UnitOfWork
+
+Handler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
+
+
+async def deliver_to_integrators(uow: UnitOfWork, event: DomainEvent) -> None:
+    """One delivery per endpoint of the enterprise subscribed to the event's type."""
+    endpoints = await uow.integrations.subscribed(event.enterprise_id, event.type)
+    if not endpoints:
+        return
+    body = event_body(event)
+    for endpoint in endpoints:
+        uow.outbox.add(
+            OutboxMessage(
+                channel=Channel.WEBHOOK,
+                recipient=endpoint.id,
+                kind=event.type,
+                text=event.label,
+                created_at=event.at,
+                next_attempt_at=event.at,
+                payload={"event": body, "enterprise_id": event.enterprise_id},
+                dedupe_key=f"webhook:{endpoint.id}:{event.id}",
+            )
+        )
+
+
+async def ask_hr_to_review(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The enterprise's HR reviewers get a card (expanded per channel by the deliverer)."""
+    assert isinstance(event, OnboardingSubmitted)
+    uow.outbox.add(
+        OutboxMessage(
+            channel=Channel.HR,
+            recipient=event.enterprise_id,
+            kind="onboarding_submitted",
+            text=f"{event.name}提交了入职资料，请审核",
+            created_at=event.at,
+            next_attempt_at=event.at,
+            payload={"record_id": event.record_id, "enterprise_id": event.enterprise_id},
+        )
+    )
+
+
+HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
+    cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
+}
+HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+
+
+async def dispatch(uow: UnitOfWork, events: list[DomainEvent]) -> None:
+    for event in events:
+        for handler in HANDLERS.get(type(event), ()):
+            await handler(uow, event)
