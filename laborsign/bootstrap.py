@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
+from .api import labor as labor_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -180,6 +181,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         templates_api.routes,
         roster_api.routes,
         contracts_api.routes,
+        labor_api.routes,
         signing_api.routes,
     ]
     if dev["sms"]:

@@ -20,6 +20,7 @@ from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
 from .guards import BudgetStore, SeenStore
+from .labor import LaborRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -76,6 +77,7 @@ class UnitOfWork:
     tokens: TokenStore
     budgets: BudgetStore
     seen: SeenStore
+    labor: LaborRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -94,6 +96,7 @@ class UnitOfWork:
         self.tokens = TokenStore(self.session)
         self.budgets = BudgetStore(self.session)
         self.seen = SeenStore(self.session)
+        self.labor = LaborRepository(self.session)
         return self
 
     async def __aexit__(

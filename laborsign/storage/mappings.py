@@ -5,6 +5,7 @@ from __future__ import annotations
 from .accounts import map_accounts
 from .chat import map_chat
 from .contracts import map_contracts
+from .labor import map_labor
 from .outbox import map_outbox
 from .roster import map_roster
 from .templates import map_templates
@@ -24,4 +25,5 @@ def map_all() -> None:
     map_verification()
     map_roster()
     map_contracts()
+    map_labor()
     map_chat()

@@ -1,0 +1,301 @@
+"""The labor-law assistant's use cases: the checks before a launch (one worker at a time, with
+what the platform already knows of them), the term stored with each contract, and the
+deadline alerts HR sees and is told of once."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from ..accounts import Enterprise, Permission
+from ..clock import china_time
+from ..contracts import Contract, WorkerCard
+from ..errors import Invalid, WrongState
+from ..labor_law import (
+    ContractTerm,
+    MinimumWage,
+    MinimumWageTable,
+    TermType,
+    Warning_,
+    WorkerCheck,
+    add_months,
+    derive_term,
+    term_errors,
+    term_warnings,
+)
+from ..notify import notify_person
+from ..ports import Deps, LaborLawSettings, UnitOfWork
+from ..roster import Employee
+from ..templates import Template
+from .accounts import Actor
+
+# -- checks before launch ---------------------------------------------------------------------
+
+
+def minimum_table(settings: LaborLawSettings) -> MinimumWageTable:
+    entries = tuple(MinimumWage(m.region, m.effective, m.monthly) for m in settings.minimum_wages)
+    return MinimumWageTable(entries, settings.region, settings.minimum_monthly_wage)
+
+
+async def precheck(
+    deps: Deps,
+    enterprise: Enterprise,
+    templates: list[Template],
+    given: dict[str, Any],
+    cards: dict[str, WorkerCard],
+    workers: list[str],
+    term_type: object = None,
+    renewal_of: str | None = None,
+) -> dict[str, WorkerCheck]:
+    """Each worker's term and what the law says of it. A worker not on the roster, or whose
+    values do not parse, is left to the launch to report as it always did."""
+    from .contracts import collect_values
+
+    controls = [c for t in templates for c in t.controls]
+    types = [t.type for t in templates]
+    table = minimum_table(deps.labor_law)
+    today = china_time(deps.clock.now()).date()
+    out: dict[str, WorkerCheck] = {}
+    async with deps.uow() as uow:
+        for employee_id in workers:
+            card = cards.get(employee_id)
+            check = WorkerCheck(employee_id, card.name if card else "")
+            out[employee_id] = check
+            if card is None or not card.active:
+                continue
+            try:
+                values = collect_values(controls, "initiator", given, card.prefill())
+            except Invalid:
+                continue
+            term = derive_term(values, types, term_type, card.position)
+            term.renewal_of = renewal_of
+            check.term = term
+            check.errors = term_errors(term, card.birth_date, today)
+            if check.errors:
+                continue
+            region = table.region_for(term.work_place)
+            minimum = table.lookup(region, term.start_date or today)
+            earlier = term.has_probation and await uow.labor.had_probation(enterprise.id, card.phone)
+            check.warnings = term_warnings(term, minimum, region, earlier_probation=earlier)
+    return out
+
+
+def require_confirmed(checks: dict[str, WorkerCheck], confirmed: object) -> None:
+    """Nothing is launched while the law says otherwise and HR has not said it knows."""
+    if confirmed is True or not any(c.warnings for c in checks.values()):
+        return
+    raise WrongState(
+        "合同条款存在劳动法风险，请确认后再发起（confirm_warnings: true）",
+        "labor_law_warnings",
+        workers=[c.as_dict() for c in checks.values() if c.warnings or c.errors],
+    )
+
+
+def first_error(check: WorkerCheck | None) -> Warning_ | None:
+    return check.errors[0] if check is not None and check.errors else None
+
+
+async def check_launch(
+    deps: Deps, actor: Actor, *, template_ids: object, employee_ids: object, fields: object,
+    term_type: object = None, **_launch: object,
+) -> list[WorkerCheck]:  # fmt: skip
+    """POST /contracts/check: the launch body's checks, nothing stored or sent."""
+    from .contracts import id_list, load_templates
+
+    enterprise = actor.require(Permission.CONTRACTS)
+    templates = await load_templates(
+        deps, enterprise, id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
+    )
+    workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, enterprise.id, workers)
+    given = fields if isinstance(fields, dict) else {}
+    checks = await precheck(deps, enterprise, templates, given, cards, workers, term_type)
+    for employee_id, check in checks.items():
+        card = cards.get(employee_id)
+        if card is None or not card.active:
+            check.errors.append(Warning_("employee_not_active", "员工不存在或不在职", ""))
+    return list(checks.values())
+
+
+async def store_term(uow: UnitOfWork, contract: Contract, term: ContractTerm | None) -> None:
+    if term is not None:
+        term.contract_id = contract.id
+        uow.add(term)
+
+
+def copy_term(term: ContractTerm | None) -> ContractTerm | None:
+    if term is None:
+        return None
+    return dataclasses.replace(term, contract_id="")
+
+
+async def term_of(deps: Deps, contract: Contract) -> ContractTerm | None:
+    """The stored term; a contract from before terms were stored has one read from its values."""
+    if contract.source == "certificate":
+        return None
+    async with deps.uow() as uow:
+        stored = (await uow.labor.terms_of([contract.id])).get(contract.id)
+    return stored if stored is not None else derive_term(contract.values)
+
+
+# -- deadlines --------------------------------------------------------------------------------
+
+ART_10_82 = "《劳动合同法》第十条、第八十二条"
+ART_44_46 = "《劳动合同法》第四十四条、第四十六条"
+ART_14 = "《劳动合同法》第十四条"
+ART_19_21 = "《劳动合同法》第十九条、第二十一条"
+ALERT_KINDS = ("no_written_contract", "renewal_due", "open_ended_due", "probation_ending")
+UNSIGNED_FROM_DAYS = 20
+RENEWAL_WITHIN_DAYS = 30
+PROBATION_WITHIN_DAYS = 7
+
+
+@dataclass
+class Alert:
+    kind: str
+    employee_id: str
+    employee_name: str
+    due_date: date
+    days_left: int
+    message: str
+    article: str
+    contract_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        overdue = ":overdue" if self.days_left < 0 and self.kind == "no_written_contract" else ""
+        return f"{self.kind}:{self.employee_id}:{self.contract_id or ''}:{self.due_date.isoformat()}{overdue}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "employee_id": self.employee_id, "employee_name": self.employee_name,
+            "contract_id": self.contract_id, "due_date": self.due_date.isoformat(), "days_left": self.days_left,
+            "message": self.message, "article": self.article,
+        }  # fmt: skip
+
+
+def _fmt(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+async def alerts_of(uow: UnitOfWork, enterprise_id: str, today: date) -> list[Alert]:
+    staff = [e for e in await uow.labor.current_employees(enterprise_id) if e.status == "active"]
+    done = await uow.labor.labor_contracts(enterprise_id, ("completed",))
+    terms = [(c, t if t is not None else derive_term(c.values)) for c, t in done]
+    renewed = {t.renewal_of for _, t in terms if t.renewal_of}
+    by_employee: dict[str, list[tuple[Contract, ContractTerm]]] = {}
+    for c, t in terms:
+        by_employee.setdefault(c.employee_id, []).append((c, t))
+    out: list[Alert] = []
+    for e in staff:
+        out.extend(_employee_alerts(e, by_employee.get(e.id, []), renewed, today))
+    out.sort(key=lambda a: (a.days_left, a.kind, a.employee_name))
+    return out
+
+
+def _employee_alerts(
+    e: Employee, done: list[tuple[Contract, ContractTerm]], renewed: set[str], today: date
+) -> list[Alert]:
+    out: list[Alert] = []
+
+    def alert(kind: str, due: date, message: str, article: str, contract: Contract | None = None) -> None:
+        out.append(
+            Alert(
+                kind,
+                e.id,
+                e.name,
+                due,
+                (due - today).days,
+                message,
+                article,
+                contract.id if contract else None,
+            )
+        )
+
+    if not done and e.hire_date is not None and today >= e.hire_date + timedelta(days=UNSIGNED_FROM_DAYS):
+        due = add_months(e.hire_date, 1)
+        if today > due:
+            text = (f"{e.name}自{_fmt(e.hire_date)}入职已超过一个月，仍未订立书面劳动合同；"
+                    f"自{_fmt(due + timedelta(days=1))}起，用人单位应当每月支付二倍工资")  # fmt: skip
+        else:
+            text = f"{e.name}于{_fmt(e.hire_date)}入职，尚未订立书面劳动合同，请于{_fmt(due)}前订立"
+        alert("no_written_contract", due, text, ART_10_82)
+    for c, t in done:
+        if t.type == TermType.FIXED and t.end_date and c.id not in renewed:
+            if 0 <= (t.end_date - today).days <= RENEWAL_WITHIN_DAYS:
+                alert("renewal_due", t.end_date, f"{e.name}的《{c.name}》将于{_fmt(t.end_date)}到期，请及时办理续签或终止", ART_44_46, c)  # fmt: skip
+        if t.probation_end_date and 0 <= (t.probation_end_date - today).days <= PROBATION_WITHIN_DAYS:
+            alert("probation_ending", t.probation_end_date, f"{e.name}的试用期将于{_fmt(t.probation_end_date)}结束", ART_19_21, c)  # fmt: skip
+    fixed = [(c, t) for c, t in done if t.type == TermType.FIXED]
+    if any(t.type == TermType.OPEN_ENDED for _, t in done):
+        return out
+    if len(fixed) >= 2:
+        last_c, last_t = max(fixed, key=lambda ct: ct[1].end_date or date.min)
+        alert("open_ended_due", last_t.end_date or today,
+              f"{e.name}已连续订立二次固定期限劳动合同，续订时劳动者提出或者同意续订的，应当订立无固定期限劳动合同",
+              ART_14, last_c)  # fmt: skip
+    elif e.hire_date is not None and add_months(e.hire_date, 120) <= today + timedelta(
+        days=RENEWAL_WITHIN_DAYS
+    ):
+        alert("open_ended_due", add_months(e.hire_date, 120),
+              f"{e.name}在本单位连续工作满十年，续订时劳动者提出或者同意续订的，应当订立无固定期限劳动合同", ART_14)  # fmt: skip
+    return out
+
+
+async def list_alerts(deps: Deps, actor: Actor, kind: str | None) -> list[Alert]:
+    enterprise = actor.require(Permission.CONTRACTS)
+    if kind not in (None, "") and kind not in ALERT_KINDS:
+        raise Invalid.field(
+            "kind", "类型应为 no_written_contract、renewal_due、open_ended_due 或 probation_ending"
+        )
+    today = china_time(deps.clock.now()).date()
+    async with deps.uow() as uow:
+        items = await alerts_of(uow, enterprise.id, today)
+    return [a for a in items if not kind or a.kind == kind]
+
+
+async def notify_alerts(deps: Deps) -> int:
+    """Background job: tells each enterprise's HR (SMS, and chat where bound) of every alert
+    once. Safe with several processes: the notice row's key lets only one of them tell."""
+    now = deps.clock.now()
+    today = china_time(now).date()
+    told = 0
+    async with deps.uow() as uow:
+        enterprise_ids = await uow.labor.enterprises_with_employees()
+    for enterprise_id in enterprise_ids:
+        async with deps.uow() as uow:
+            enterprise = await uow.get(Enterprise, enterprise_id)
+            items = await alerts_of(uow, enterprise_id, today)
+            members, _ = await uow.accounts.members_of(enterprise_id, 0, 1000)
+            hr = [m for m in members if m.can(Permission.CONTRACTS)]
+            users = await uow.accounts.users_by_ids([m.user_id for m in hr])
+        if enterprise is None:
+            continue
+        for item in items:
+            async with deps.uow() as uow:
+                if not await uow.labor.remember_alert(enterprise_id, item.key, now):
+                    continue
+                for member in hr:
+                    user = users.get(member.user_id)
+                    if user is None:
+                        continue
+                    await notify_person(
+                        uow, phone=user.phone, user_id=user.id, kind="labor_alert",
+                        text=f"【{enterprise.name}】{item.message}（{item.article}）", link=f"{deps.public_url}/dashboard/alerts",
+                        now=now, enterprise_id=enterprise_id, employee_id=item.employee_id, alert=item.kind,
+                        sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_LABELS[item.kind], "date": item.due_date.isoformat()},
+                    )  # fmt: skip
+                await uow.commit()
+                told += 1
+    return told
+
+
+ALERT_LABELS = {
+    "no_written_contract": "尚未订立书面劳动合同",
+    "renewal_due": "劳动合同即将到期",
+    "open_ended_due": "续订应订立无固定期限劳动合同",
+    "probation_ending": "试用期即将结束",
+}
