@@ -211,6 +211,33 @@ async def test_deadline_alerts_and_hr_told_once(
         a["employee_id"] for a in (await api.get("/api/v1/alerts?kind=no_written_contract"))["items"]
     }
 
+    # Renewal: same worker, same templates, the new term checked like any launch.
+    end = today + timedelta(days=20)
+    new_term = {"contract_start_date": (end + timedelta(days=1)).isoformat(), "contract_end_date": (end + timedelta(days=3 * 365)).isoformat()}  # fmt: skip
+    kept = await api.post(f"/api/v1/contracts/{cid}/renew", {"fields": new_term}, expect=201)
+    assert kept["contracts"] == [] and kept["failed"][0]["error"] == "probation_before_start", (
+        "the old probation stays"
+    )
+    again = {**new_term, "probation_end_date": (end + timedelta(days=30)).isoformat()}
+    refused = await api.post(f"/api/v1/contracts/{cid}/renew", {"fields": again}, expect=409)
+    assert [w["code"] for w in refused["workers"][0]["warnings"]] == ["second_probation"]
+    renewed = await api.post(
+        f"/api/v1/contracts/{cid}/renew", {"fields": {**new_term, "probation_end_date": ""}}, expect=201
+    )
+    new_id = renewed["contracts"][0]["id"]
+    assert renewed["contracts"][0]["employee_id"] == world["employee_id"]
+    new_detail = await api.get(f"/api/v1/contracts/{new_id}")
+    assert (
+        new_detail["term"]["end_date"] == new_term["contract_end_date"]
+        and new_detail["term"]["monthly_wage"] == "6000.00"
+    )
+    assert [a["contract_id"] for a in (await api.get("/api/v1/alerts?kind=renewal_due"))["items"]] == [cid], (
+        "until signed"
+    )
+    await complete(client, new_id)
+    assert (await api.get("/api/v1/alerts?kind=renewal_due"))["items"] == []
+    await api.post(f"/api/v1/contracts/{'0' * 32}/renew", {"fields": new_term}, expect=404)
+
     # Two completed fixed-term contracts: the next must be open-ended when the worker asks.
     earlier = body(world, employee_ids=[forty], contract_start_date=(today - timedelta(days=800)).isoformat(),
                    contract_end_date=(today - timedelta(days=400)).isoformat(), probation_end_date="", probation_wage="")  # fmt: skip
@@ -220,15 +247,17 @@ async def test_deadline_alerts_and_hr_told_once(
         made = await api.post("/api/v1/contracts", {**launch, "confirm_warnings": True}, expect=201)
         await complete(client, made["contracts"][0]["id"])
     open_ended = (await api.get("/api/v1/alerts?kind=open_ended_due"))["items"]
-    assert [(a["employee_id"], a["due_date"], a["article"]) for a in open_ended] == [
-        (forty, (today + timedelta(days=60)).isoformat(), "《劳动合同法》第十四条")
-    ]
+    # 王五 too: the renewal was his second completed fixed-term contract.
+    assert {(a["employee_id"], a["due_date"], a["article"]) for a in open_ended} == {
+        (forty, (today + timedelta(days=60)).isoformat(), "《劳动合同法》第十四条"),
+        (world["employee_id"], new_term["contract_end_date"], "《劳动合同法》第十四条"),
+    }
     await api.get("/api/v1/alerts?kind=whatever", expect=422)
 
     # The daily job tells HR once per alert, however often (and by however many processes) it runs.
     every = (await api.get("/api/v1/alerts"))["items"]
     deps = client.app[DEPS]
-    assert await notify_alerts(deps) == len(every) >= 4
+    assert await notify_alerts(deps) == len(every) >= 3
     assert await notify_alerts(deps) == 0
     hr_sms = [
         m

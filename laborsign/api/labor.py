@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from ..core.contracts import Contract
 from ..core.ports import Deps
@@ -43,3 +44,28 @@ async def alerts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     items = await svc.list_alerts(request.app[DEPS], actor, request.query.get("kind"))
     return json_response({"items": [a.as_dict() for a in items]})
+
+
+class RenewIn(BaseModel):
+    fields: Any = None
+    confirm_warnings: Any = None
+    term_type: Any = None
+    sign_deadline: Any = None
+
+
+@routes.post(
+    "/api/v1/contracts/{id}/renew",
+    "续签：以新的期限向同一劳动者发起同一模板的合同（同样经过劳动法检查），关联原合同",
+    body=RenewIn,
+    status=201,
+    auth="enterprise",
+)
+async def renew(request: web.Request) -> web.Response:
+    from .contracts import _launch_json, ctx
+
+    actor = await require_actor(request)
+    data = await body(request, RenewIn)
+    result = await svc.renew(
+        request.app[DEPS], actor, request.match_info["id"], **data.model_dump(), ctx=ctx(request)
+    )
+    return json_response(_launch_json(result), 201)

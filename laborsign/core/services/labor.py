@@ -299,3 +299,33 @@ ALERT_LABELS = {
     "open_ended_due": "续订应订立无固定期限劳动合同",
     "probation_ending": "试用期即将结束",
 }
+
+
+# -- renewal ----------------------------------------------------------------------------------
+
+
+async def renew(
+    deps: Deps, actor: Actor, contract_id: str, *, fields: object, confirm_warnings: object = None,
+    term_type: object = None, sign_deadline: object = None, ctx: Any,
+) -> Any:  # fmt: skip
+    """续签: a contract to the same worker from the same templates with the new term's fields
+    (the old values stand where none is given), checked like any launch and linked to the old
+    one, whose renewal alert ends once this one is signed."""
+    from .contracts import enterprise_contract, initiate
+
+    async with deps.uow() as uow:
+        old = await enterprise_contract(uow, actor, contract_id)
+    if old.status != "completed" or old.source != "template":
+        raise WrongState("只有已签署完成的模板合同可以续签", "not_renewable")
+    kept = {
+        c["key"]: old.values[c["key"]]
+        for c in old.controls
+        if c["filled_by"] == "initiator" and c["key"] in old.values and not c["key"].startswith("worker_")
+    }
+    given = fields if isinstance(fields, dict) else {}
+    return await initiate(
+        deps, actor, name=old.name, template_ids=old.template_ids, employee_ids=[old.employee_id],
+        enterprise_party={"seal_type": old.enterprise_party.get("seal_type")}, fields={**kept, **given},
+        sign_deadline=sign_deadline, ctx=ctx, confirm_warnings=confirm_warnings, term_type=term_type,
+        renewal_of=old.id,
+    )  # fmt: skip
