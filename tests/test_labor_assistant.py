@@ -267,3 +267,67 @@ async def test_deadline_alerts_and_hr_told_once(
     assert len(hr_sms) == len(every) and any(
         "赵二五" in m["text"] and "书面劳动合同" in m["text"] for m in hr_sms
     )
+
+
+async def test_resignation_issues_a_sealed_certificate(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    world = await term_world(api, make_api, client, clock)
+    worker: Api = world["worker"]
+    employee_id = world["employee_id"]
+    today = china_time(clock.now()).date()
+    await api.call("PATCH", f"/api/v1/employees/{employee_id}", {"hire_date": (today - timedelta(days=800)).isoformat()}, expect=200)  # fmt: skip
+    first = await api.post("/api/v1/contracts", body(world, probation_end_date="", probation_wage="", contract_start_date=(today - timedelta(days=800)).isoformat(), contract_end_date=(today + timedelta(days=300)).isoformat()), expect=201)  # fmt: skip
+    await complete(client, first["contracts"][0]["id"])
+    pending = await api.post("/api/v1/contracts", {**body(world), "confirm_warnings": True}, expect=201)
+    pending_id = pending["contracts"][0]["id"]
+
+    await api.post(f"/api/v1/employees/{employee_id}/resignation", {"reason": "个人发展"}, expect=200)
+    bad = await api.post(f"/api/v1/employees/{employee_id}/resignation/confirm", {"handover_to": "李四", "reason_type": "quit"}, expect=422)  # fmt: skip
+    assert "reason_type" in bad["fields"]
+    assert (await api.get(f"/api/v1/employees/{employee_id}"))["status"] == "resigning", "nothing changed"
+    answer = await api.post(
+        f"/api/v1/employees/{employee_id}/resignation/confirm",
+        {"handover_to": "李四", "last_day": today.isoformat(), "reason_type": "mutual_agreement"},
+        expect=200,
+    )
+    assert answer["status"] == "resigned"
+    cert_id = answer["certificate_contract_id"]
+    withdrawn = await api.get(f"/api/v1/contracts/{pending_id}")
+    assert (
+        withdrawn["status"] == "withdrawn"
+        and "离职" in withdrawn["ended_reason"]
+        and "协商一致" in withdrawn["ended_reason"]
+    )
+
+    cert = await api.get(f"/api/v1/contracts/{cert_id}")
+    assert cert["name"] == "解除（终止）劳动合同证明" and cert["status"] == "signing"
+    assert [p["role"] for p in cert["parties"]] == ["enterprise"], "only the enterprise seals it"
+    text = (
+        PdfReader(BytesIO(await api.get(f"/api/v1/contracts/{cert_id}/document.pdf"))).pages[0].extract_text()
+    )
+    for fact in ("王五", "技工", "协商一致", f"{today.year}年{today.month}月{today.day}日", "工作年限为2年"):
+        assert fact in text, fact
+
+    session = await api.post("/api/v1/signing-sessions", {"contract_ids": [cert_id], "seal_id": world["seal"]["id"], "intent_method": "sms"}, expect=201)  # fmt: skip
+    code = (await api.get("/api/v1/dev/sms?phone=13800138000"))["items"][0]["code"]
+    assert (await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": code}, expect=200))["signed"] == [cert_id]  # fmt: skip
+    assert (await api.get(f"/api/v1/contracts/{cert_id}"))["status"] == "completed"
+
+    # The worker is told and finds it among their contracts, sealed by the enterprise.
+    told = (await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]
+    assert f"/h5/contracts/{cert_id}" in told["text"]
+    mine = await worker.get("/api/v1/me/contracts?view=completed")
+    assert cert_id in [c["id"] for c in mine["items"]]
+    pdf = await worker.get(f"/api/v1/contracts/{cert_id}/document.pdf")
+    report = await client.app[DEPS].pdf.verify(pdf)
+    assert [s.signer for s in report.signatures] == ["广州测试科技有限公司"]
+    assert (
+        report.signatures[0].intact
+        and report.signatures[0].trusted
+        and report.signatures[0].covers_whole_document
+    )
