@@ -246,6 +246,7 @@ async def detail(request: web.Request) -> web.Response:
     contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
     out = contract_json(contract, parties, full=True, viewer=role)
     out["term"] = await labor_term_json(deps, contract)
+    out["source"], out["template_ids"] = contract.source, contract.template_ids
     refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
     if refusal is not None:
         out["signer_refusal"] = {**refusal, "at": iso(refusal["at"])}

@@ -169,6 +169,8 @@ function wire() {
   });
   const again = document.getElementById("reinitiate");
   if (again) again.addEventListener("click", async function () {
+    // A template contract goes back through the wizard, prefilled, so it is checked and can be edited.
+    if (c.source !== "upload") { location.href = "/dashboard/contracts/new?from=" + encodeURIComponent(ID); return; }
     const r = await api("POST", "/api/v1/contracts/" + ID + "/reinitiate");
     if (!r.ok) { showError(null, r.data); return; }
     location.href = "/dashboard/contracts/" + r.data.id;

@@ -1,0 +1,78 @@
+"""The launch wizard in a real browser (issue 13): the labor-law checks at the review step, HR's
+confirmation, and a withdrawn contract initiated again through the wizard, prefilled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from laborsign.core.clock import FakeClock
+from tests.conftest import Api
+from tests.test_labor_assistant import term_world
+from tests.test_pages_contracts import use_session
+
+pytestmark = pytest.mark.browser
+
+
+async def fill_terms(page: Any, wage: str, probation_wage: str) -> None:
+    form = "#fields-form"
+    await page.fill(f'{form} input[name="salary"]', wage)
+    await page.select_option(f'{form} select[name="position"]', "技工")
+    await page.fill(f'{form} input[name="contract_start_date"]', "2027-01-01")
+    await page.fill(f'{form} input[name="contract_end_date"]', "2029-12-31")
+    await page.fill(f'{form} input[name="probation_end_date"]', "2027-02-28")
+    await page.fill(f'{form} input[name="monthly_wage"]', wage)
+    await page.fill(f'{form} input[name="probation_wage"]', probation_wage)
+    await page.fill(f'{form} input[name="work_place"]', "广州市天河区")
+
+
+async def test_wizard_shows_the_checks_and_asks_to_confirm(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await term_world(api, make_api, client, clock)
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto("/dashboard/contracts/new")
+    await page.check(f'[data-template="{world["template"]["id"]}"]')
+    await page.click("#to-2")
+    await page.check(f'[data-person="{world["employee_id"]}"]')
+    await page.click("#to-3")
+    await fill_terms(page, "2300", "1500")
+    await page.click("#to-4")
+    checks = page.locator(f'[data-check="{world["employee_id"]}"]')
+    await expect(checks.locator('[data-code="wage_below_minimum"]')).to_contain_text("2500")
+    await expect(checks.locator('[data-code="probation_wage_too_low"]')).to_contain_text("第二十条")
+    await expect(page.locator("#confirm-row")).to_be_visible()
+
+    # Not confirmed: the server refuses and nothing is launched.
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#toast")).to_contain_text("请确认劳动法提示")
+    assert (await api.get("/api/v1/contracts"))["total"] == 0
+    await page.check("#confirm-warnings")
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+    cid = (await api.get("/api/v1/contracts"))["items"][0]["id"]
+
+    # Withdrawn, then initiated again: the wizard opens prefilled and the same checks apply.
+    await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "工资填写有误"}, expect=200)
+    await page.goto(f"/dashboard/contracts/{cid}")
+    await page.get_by_role("button", name="重新发起").click()
+    await expect(page.locator("#prefill-note")).to_be_visible()
+    await expect(page.locator(f'[data-template="{world["template"]["id"]}"]')).to_be_checked()
+    await page.click("#to-2")
+    await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
+    await page.click("#to-3")
+    await expect(page.locator('#fields-form input[name="monthly_wage"]')).to_have_value("2300")
+    await page.fill('#fields-form input[name="monthly_wage"]', "6000")
+    await page.fill('#fields-form input[name="salary"]', "6000")
+    await page.fill('#fields-form input[name="probation_wage"]', "4800")
+    await page.click("#to-4")
+    await expect(page.locator("#checks")).to_have_attribute("data-done", "1")
+    await expect(page.locator("#confirm-row")).to_be_hidden()
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+    items = (await api.get("/api/v1/contracts"))["items"]
+    assert [c["status"] for c in items] == ["signing", "withdrawn"]
+    assert (await api.get(f"/api/v1/contracts/{items[0]['id']}"))["term"]["monthly_wage"] == "6000.00"
