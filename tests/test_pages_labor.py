@@ -76,3 +76,30 @@ async def test_wizard_shows_the_checks_and_asks_to_confirm(
     items = (await api.get("/api/v1/contracts"))["items"]
     assert [c["status"] for c in items] == ["signing", "withdrawn"]
     assert (await api.get(f"/api/v1/contracts/{items[0]['id']}"))["term"]["monthly_wage"] == "6000.00"
+
+
+async def test_designer_presets_need_no_keys(desktop: Any, api: Api, client: Any, clock: FakeClock) -> None:
+    from tests.test_templates import upload
+
+    await api.register_enterprise(clock)
+    template = await upload(api, name="劳动合同（预置条款）")
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto(f"/dashboard/templates/{template['id']}")
+    await expect(page.locator(".page")).to_have_count(2)
+    await page.locator(".page").first.click(position={"x": 5, "y": 5})
+    for name in ("乙方姓名", "身份证号", "合同起止日期", "试用期", "月工资", "岗位", "工作地点"):
+        await page.click(f'[data-preset="{name}"]')
+    await expect(page.locator(".ctl")).to_have_count(8)
+    await page.click('[data-preset="月工资"]')
+    await expect(page.locator("#toast")).to_contain_text("已在模板中")
+    await expect(page.locator(".ctl")).to_have_count(8)
+    await page.click("#save")
+    await expect(page.locator("#toast")).to_contain_text("控件已保存")
+    saved = await api.get(f"/api/v1/templates/{template['id']}")
+    assert {c["key"]: c["label"] for c in saved["controls"]} == {
+        "worker_name": "乙方姓名", "worker_id_number": "身份证号码", "contract_start_date": "合同开始日期",
+        "contract_end_date": "合同终止日期", "probation_end_date": "试用期截止日期", "monthly_wage": "月工资（元）",
+        "position": "岗位", "work_place": "工作地点",
+    }  # fmt: skip
+    assert all(c["filled_by"] == "initiator" for c in saved["controls"])

@@ -61,6 +61,26 @@ TEMPLATE_TERM_TYPES = {
 }
 
 
+# The designer's presets: a button label and the controls it places (key, kind, label), all
+# filled by the initiator; worker_ keys are prefilled from the roster at launch, the others
+# are the term's facts above.
+CONTROL_PRESETS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("乙方姓名", (("worker_name", "text", "乙方姓名"),)),
+    ("身份证号", (("worker_id_number", "text", "身份证号码"),)),
+    ("乙方手机号", (("worker_phone", "text", "乙方手机号"),)),
+    ("乙方住址", (("worker_address", "text", "乙方住址"),)),
+    (
+        "合同起止日期",
+        (("contract_start_date", "date", "合同开始日期"), ("contract_end_date", "date", "合同终止日期")),
+    ),
+    ("试用期", (("probation_end_date", "date", "试用期截止日期"),)),
+    ("月工资", (("monthly_wage", "number", "月工资（元）"),)),
+    ("试用期工资", (("probation_wage", "number", "试用期工资（元）"),)),
+    ("岗位", (("position", "text", "岗位"),)),
+    ("工作地点", (("work_place", "text", "工作地点"),)),
+)
+
+
 @dataclass(frozen=True)
 class Warning_:
     code: str
