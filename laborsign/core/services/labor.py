@@ -480,3 +480,36 @@ async def _issue_certificate(
         )
         await uow.commit()
     return contract
+
+
+# -- chat -------------------------------------------------------------------------------------
+
+
+async def contract_end_text(deps: Deps, phone: str) -> str:
+    """What a worker asking 合同到期 hears: when each of their signed labor contracts ends."""
+    today = china_time(deps.clock.now()).date()
+    async with deps.uow() as uow:
+        items, _ = await uow.contracts.page(
+            worker_phone=phone, view="completed", q=None, status=None, offset=0, limit=50
+        )
+        items = [c for c in items if c.source != "certificate"]
+        terms = await uow.labor.terms_of([c.id for c in items])
+        names: dict[str, str] = {}
+        for c in items:
+            enterprise = await uow.get(Enterprise, c.enterprise_id)
+            names[c.enterprise_id] = enterprise.name if enterprise else ""
+    if not items:
+        return "您目前没有已签署完成的劳动合同。回复“我的合同”查看全部合同。"
+    lines = ["您的劳动合同期限："]
+    for c in items:
+        term = terms.get(c.id) or derive_term(c.values)
+        who = f"【{names.get(c.enterprise_id, '')}】《{c.name}》"
+        if term.end_date is not None:
+            left = (term.end_date - today).days
+            when = f"还有{left}天" if left >= 0 else f"已于{-left}天前到期"
+            lines.append(f"{who}于{_fmt(term.end_date)}到期（{when}）")
+        elif term.type == TermType.OPEN_ENDED:
+            lines.append(f"{who}为无固定期限劳动合同，没有到期日")
+        else:
+            lines.append(f"{who}未约定终止日期，请咨询用人单位")
+    return "\n".join(lines)
