@@ -76,20 +76,22 @@ class LaborRepository:
         stmt = select(ContractTerm).where(contract_terms.c.contract_id.in_(contract_ids))
         return {t.contract_id: t for t in (await self.s.execute(stmt)).scalars()}
 
-    async def had_probation(self, enterprise_id: str, worker_phone: str) -> bool:
-        """Whether a live contract of this employer with this worker agreed a probation."""
+    async def had_probation(self, enterprise_id: str, worker_phones: list[str]) -> set[str]:
+        """Which of these workers a live contract of this employer agreed a probation with."""
+        if not worker_phones:
+            return set()
         stmt = (
-            select(contract_terms.c.contract_id)
-            .join(contracts, contracts.c.id == contract_terms.c.contract_id)
+            select(contracts.c.worker_phone)
+            .join(contract_terms, contracts.c.id == contract_terms.c.contract_id)
             .where(
                 contracts.c.enterprise_id == enterprise_id,
-                contracts.c.worker_phone == worker_phone,
+                contracts.c.worker_phone.in_(worker_phones),
                 contracts.c.status.in_(LIVE),
                 contract_terms.c.probation_end_date.is_not(None),
             )
-            .limit(1)
+            .distinct()
         )
-        return (await self.s.execute(stmt)).first() is not None
+        return {row[0] for row in (await self.s.execute(stmt)).all()}
 
     async def labor_contracts(
         self, enterprise_id: str, statuses: tuple[str, ...] = LIVE

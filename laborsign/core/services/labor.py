@@ -58,27 +58,29 @@ async def precheck(
     table = minimum_table(deps.labor_law)
     today = china_time(deps.clock.now()).date()
     out: dict[str, WorkerCheck] = {}
-    async with deps.uow() as uow:
-        for employee_id in workers:
-            card = cards.get(employee_id)
-            check = WorkerCheck(employee_id, card.name if card else "")
-            out[employee_id] = check
-            if card is None or not card.active:
-                continue
-            try:
-                values = collect_values(controls, "initiator", given, card.prefill())
-            except Invalid:
-                continue
-            term = derive_term(values, types, term_type, card.position)
-            term.renewal_of = renewal_of
-            check.term = term
-            check.errors = term_errors(term, card.birth_date, today)
-            if check.errors:
-                continue
-            region = table.region_for(term.work_place)
-            minimum = table.lookup(region, term.start_date or today)
-            earlier = term.has_probation and await uow.labor.had_probation(enterprise.id, card.phone)
-            check.warnings = term_warnings(term, minimum, region, earlier_probation=earlier)
+    async with deps.uow() as uow:  # one look-up for the whole batch
+        earlier = await uow.labor.had_probation(enterprise.id, [c.phone for c in cards.values()])
+    for employee_id in workers:
+        card = cards.get(employee_id)
+        check = WorkerCheck(employee_id, card.name if card else "")
+        out[employee_id] = check
+        if card is None or not card.active:
+            continue
+        try:
+            values = collect_values(controls, "initiator", given, card.prefill())
+        except Invalid:
+            continue
+        term = derive_term(values, types, term_type, card.position)
+        term.renewal_of = renewal_of
+        check.term = term
+        check.errors = term_errors(term, card.birth_date, today)
+        if check.errors:
+            continue
+        region = table.region_for(term.work_place)
+        minimum = table.lookup(region, term.start_date or today)
+        check.warnings = term_warnings(
+            term, minimum, region, earlier_probation=term.has_probation and card.phone in earlier
+        )
     return out
 
 
