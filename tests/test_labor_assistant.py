@@ -320,7 +320,7 @@ async def test_resignation_issues_a_sealed_certificate(
 
     # The worker is told and finds it among their contracts, sealed by the enterprise.
     told = (await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]
-    assert f"/h5/contracts/{cert_id}" in told["text"]
+    assert f"/h5/contracts/{cert_id}" in told["text"] and "已为您出具《解除（终止）劳动合同证明》" in told["text"]
     mine = await worker.get("/api/v1/me/contracts?view=completed")
     assert cert_id in [c["id"] for c in mine["items"]]
     pdf = await worker.get(f"/api/v1/contracts/{cert_id}/document.pdf")
