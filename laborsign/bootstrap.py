@@ -223,7 +223,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     for table in tables:
         app.add_routes(table.table)
 
-    from .dashboard import contracts_pages, roster_pages, templates_pages
+    from .dashboard import contracts_pages, labor_pages, roster_pages, templates_pages
     from .dashboard import pages as dashboard_pages
     from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import contracts_pages as h5_contracts_pages
@@ -234,6 +234,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     dashboard_pages.setup(app)
     templates_pages.setup(app)
     contracts_pages.setup(app)
+    labor_pages.setup(app)
     roster_pages.setup(app)
     h5_onboarding_pages.setup(app)
     h5_pages.setup(app)

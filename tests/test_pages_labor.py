@@ -103,3 +103,48 @@ async def test_designer_presets_need_no_keys(desktop: Any, api: Api, client: Any
         "position": "岗位", "work_place": "工作地点",
     }  # fmt: skip
     assert all(c["filled_by"] == "initiator" for c in saved["controls"])
+
+
+async def test_alerts_page_and_renewal_through_the_wizard(
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from laborsign.core.clock import china_time
+    from tests.test_labor_assistant import body, complete
+
+    world = await term_world(api, make_api, client, clock)
+    today = china_time(clock.now()).date()
+    end = today + timedelta(days=20)
+    launch = body(world, contract_start_date=(today - timedelta(days=345)).isoformat(), contract_end_date=end.isoformat(),
+                  probation_end_date="", probation_wage="")  # fmt: skip
+    cid = (await api.post("/api/v1/contracts", launch, expect=201))["contracts"][0]["id"]
+    await complete(client, cid)
+    await use_session(desktop, api)
+    page = desktop
+    await page.goto("/dashboard")
+    await page.get_by_role("link", name="用工提醒").first.click()
+    row = page.locator('[data-alert="renewal_due"]')
+    await expect(row).to_contain_text("劳动合同即将到期")
+    await expect(row).to_contain_text("20 天")
+    await row.get_by_role("link", name="续签").click()
+    await expect(page.locator("#prefill-note")).to_contain_text("续签")
+    await page.click("#to-2")
+    await page.click("#to-3")
+    start = (end + timedelta(days=1)).isoformat()
+    await expect(page.locator('#fields-form input[name="contract_start_date"]')).to_have_value(start)
+    await expect(page.locator('#fields-form input[name="probation_end_date"]')).to_have_value("")
+    new_end = (end + timedelta(days=3 * 365)).isoformat()
+    await page.fill('#fields-form input[name="contract_end_date"]', new_end)
+    await page.click("#to-4")
+    await expect(page.locator("#checks")).to_have_attribute("data-done", "1")
+    await page.get_by_role("button", name="发起签署").click()
+    await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+    renewal = (await api.get("/api/v1/contracts?status=signing"))["items"][0]
+    term = (await api.get(f"/api/v1/contracts/{renewal['id']}"))["term"]
+    assert (term["start_date"], term["end_date"], term["probation_end_date"]) == (start, new_end, None)
+    await complete(client, renewal["id"])
+    await page.goto("/dashboard/alerts")
+    # Renewed and signed: no renewal due; two fixed terms now, so the next one is open-ended.
+    await expect(page.locator('[data-alert="open_ended_due"]')).to_contain_text("无固定期限")
+    await expect(page.locator('[data-alert="renewal_due"]')).to_have_count(0)

@@ -81,6 +81,14 @@ CONTROL_PRESETS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 
 
+ALERT_KIND_LABELS = {
+    "no_written_contract": "尚未订立书面劳动合同",
+    "renewal_due": "劳动合同即将到期",
+    "open_ended_due": "续订应订立无固定期限劳动合同",
+    "probation_ending": "试用期即将结束",
+}
+
+
 @dataclass(frozen=True)
 class Warning_:
     code: str

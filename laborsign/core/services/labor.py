@@ -14,6 +14,7 @@ from ..clock import china_time
 from ..contracts import Contract, WorkerCard
 from ..errors import Invalid, WrongState
 from ..labor_law import (
+    ALERT_KIND_LABELS,
     ContractTerm,
     MinimumWage,
     MinimumWageTable,
@@ -149,7 +150,7 @@ ART_10_82 = "《劳动合同法》第十条、第八十二条"
 ART_44_46 = "《劳动合同法》第四十四条、第四十六条"
 ART_14 = "《劳动合同法》第十四条"
 ART_19_21 = "《劳动合同法》第十九条、第二十一条"
-ALERT_KINDS = ("no_written_contract", "renewal_due", "open_ended_due", "probation_ending")
+ALERT_KINDS = tuple(ALERT_KIND_LABELS)
 UNSIGNED_FROM_DAYS = 20
 RENEWAL_WITHIN_DAYS = 30
 PROBATION_WITHIN_DAYS = 7
@@ -288,19 +289,12 @@ async def notify_alerts(deps: Deps) -> int:
                         uow, phone=user.phone, user_id=user.id, kind="labor_alert",
                         text=f"【{enterprise.name}】{item.message}（{item.article}）", link=f"{deps.public_url}/dashboard/alerts",
                         now=now, enterprise_id=enterprise_id, employee_id=item.employee_id, alert=item.kind,
-                        sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_LABELS[item.kind], "date": item.due_date.isoformat()},
+                        sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_KIND_LABELS[item.kind], "date": item.due_date.isoformat()},
                     )  # fmt: skip
                 await uow.commit()
                 told += 1
     return told
 
-
-ALERT_LABELS = {
-    "no_written_contract": "尚未订立书面劳动合同",
-    "renewal_due": "劳动合同即将到期",
-    "open_ended_due": "续订应订立无固定期限劳动合同",
-    "probation_ending": "试用期即将结束",
-}
 
 
 # -- renewal ----------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ function actions(contract) {
   if (contract.status === "signing" && workerPending) out.push('<button id="remind">催签</button>');
   if (contract.status === "signing") out.push('<button id="withdraw">撤回</button>');
   if (contract.status === "withdrawn") out.push('<button id="reinitiate">重新发起</button>');
+  if (contract.status === "completed" && contract.source === "template") out.push('<a class="btn" href="/dashboard/contracts/new?renew=' + encodeURIComponent(contract.id) + '">续签</a>');
   return out.join(" ");
 }
 

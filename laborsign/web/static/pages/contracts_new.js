@@ -7,7 +7,8 @@ let me = null;
 let templates = [], chosen = [], details = [], departments = [], people = [], dept = null;
 const picked = new Map();
 let lastFailed = [];
-let prefill = null; // a withdrawn contract being initiated again: its templates, worker and values
+let prefill = null; // a withdrawn contract initiated again, or a contract renewed: its templates, worker and values
+let renewing = null; // the id of the contract being renewed
 
 function show(step) {
   document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = Number(p.dataset.pane) !== step; });
@@ -162,7 +163,11 @@ async function launch(ids) {
   if (ids) b.employee_ids = ids;
   const button = document.getElementById("launch");
   button.disabled = true; button.textContent = "发起中…";
-  const r = await api("POST", "/api/v1/contracts", b);
+  if (renewing) initiatorControls().forEach(function (c) { if (!(c.key in b.fields)) b.fields[c.key] = ""; }); // blank: not the old value
+  const r = renewing
+    ? await api("POST", "/api/v1/contracts/" + encodeURIComponent(renewing) + "/renew",
+      { fields: b.fields, confirm_warnings: b.confirm_warnings, term_type: b.term_type, sign_deadline: b.sign_deadline })
+    : await api("POST", "/api/v1/contracts", b);
   button.disabled = false; button.textContent = "发起签署";
   if (!r.ok && r.data && r.data.error === "labor_law_warnings") {
     checks(r.data.workers);
@@ -186,7 +191,9 @@ async function launch(ids) {
 document.getElementById("launch").addEventListener("click", function () { launch(null); });
 document.getElementById("retry").addEventListener("click", function () { launch(lastFailed); });
 async function loadPrefill() {
-  const from = new URLSearchParams(location.search).get("from");
+  const query = new URLSearchParams(location.search);
+  renewing = query.get("renew");
+  const from = query.get("from") || renewing;
   if (!from) return;
   const r = await api("GET", "/api/v1/contracts/" + encodeURIComponent(from));
   if (!r.ok) { showError(null, r.data); return; }
@@ -194,6 +201,16 @@ async function loadPrefill() {
   const values = {};
   c.controls.forEach(function (ctl) { if (ctl.filled_by === "initiator" && ctl.value != null) values[ctl.key] = ctl.value; });
   prefill = { name: c.name, template_ids: c.template_ids || [], fields: values, term_type: c.term ? c.term.type : null };
+  if (renewing) {
+    // The new term starts the day after the old one ends; a second probation is not allowed.
+    if (c.term && c.term.end_date) {
+      const next = new Date(c.term.end_date + "T00:00:00Z");
+      next.setUTCDate(next.getUTCDate() + 1);
+      values.contract_start_date = next.toISOString().slice(0, 10);
+    }
+    ["contract_end_date", "end_date", "probation_end_date", "probation_months", "probation_wage"].forEach(function (k) { delete values[k]; });
+    document.getElementById("prefill-note").textContent = "正在续签《" + c.name + "》（" + c.worker_name + "）：使用原合同的模板和劳动者，请填写新的合同期限。";
+  }
   picked.set(c.employee_id, { id: c.employee_id, name: c.worker_name });
   count();
   document.getElementById("prefill-note").hidden = false;
