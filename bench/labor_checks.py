@@ -10,52 +10,31 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import update
 
-from bench.contracts_launch_sign import PG_ADMIN, world
-from laborsign.bootstrap import build_deps
-from laborsign.config import load_config
+from bench.contracts_launch_sign import start_deps, stop_deps, world
 from laborsign.core.services import contracts as svc
 from laborsign.core.services import labor
 from laborsign.storage.contracts import contracts
 from laborsign.storage.roster import employees
 from laborsign.storage.templates import templates
+from tests.test_labor_assistant import TERM_CONTROLS
 
 FIELDS = {
     "salary": "6000", "position": "技工", "contract_start_date": "2027-01-01", "contract_end_date": "2029-12-31",
     "probation_end_date": "2027-02-28", "monthly_wage": "6000", "probation_wage": "4800", "work_place": "广州市天河区",
 }  # fmt: skip
-TERM_CONTROLS = [
-    {"key": k, "label": k, "kind": kind, "file": 0, "page": 2, "x": 60, "y": 100 + 30 * i, "width": 150,
-     "height": 20, "required": False, "filled_by": "initiator"}
-    for i, (k, kind) in enumerate([("contract_start_date", "date"), ("contract_end_date", "date"),
-        ("probation_end_date", "date"), ("monthly_wage", "number"), ("probation_wage", "number"), ("work_place", "text")])
-]  # fmt: skip
 
 
 async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
-    tmp = Path(tempfile.mkdtemp())
-    env = {"LABORSIGN_STORAGE__DATA_DIR": str(tmp / "data"), "LABORSIGN_SECURITY__SECRET_KEY": "bench"}
-    db_name = None
-    if backend == "postgresql":
-        db_name = f"laborsign_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-        await admin.dispose()
-        env["LABORSIGN_DATABASE__URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
-    deps = build_deps(load_config(environ=env))
-    await deps.start()
+    deps, db_name = await start_deps(backend)
     actor, template_id, ids = await world(deps, workers)
     from tests.test_templates import CONTROLS
 
@@ -105,12 +84,7 @@ async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
             found = await labor.alerts_of(uow, enterprise.id, today)
         alerts_t.append(time.perf_counter() - start)
         assert found
-    await deps.db.dispose()
-    if db_name:
-        admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{db_name}" WITH (FORCE)'))
-        await admin.dispose()
+    await stop_deps(deps, db_name)
     return {
         "launch_s": launch_s,
         "cards_ms": statistics.median(cards_t) * 1000,
