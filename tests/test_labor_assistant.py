@@ -253,6 +253,8 @@ async def test_deadline_alerts_and_hr_told_once(
         (world["employee_id"], new_term["contract_end_date"], "《劳动合同法》第十四条"),
     }
     await api.get("/api/v1/alerts?kind=whatever", expect=422)
+    await api.call("PATCH", f"/api/v1/employees/{three}", {"hire_date": "9999-12-31"}, expect=200)
+    assert three not in {a["employee_id"] for a in (await api.get("/api/v1/alerts"))["items"]}
 
     # The daily job tells HR once per alert, however often (and by however many processes) it runs.
     every = (await api.get("/api/v1/alerts"))["items"]

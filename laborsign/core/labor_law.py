@@ -155,7 +155,8 @@ def _money(raw: Any) -> Decimal | None:
         value = Decimal(str(raw)) if raw not in (None, "") else None
     except InvalidOperation:
         return None
-    return value if value is not None and value.is_finite() else None
+    # A text field may hold anything: only amounts a wage can be are amounts.
+    return value if value is not None and value.is_finite() and abs(value) < Decimal("1e12") else None
 
 
 def _text(raw: Any, limit: int) -> str | None:
@@ -164,9 +165,20 @@ def _text(raw: Any, limit: int) -> str | None:
 
 
 def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day where it is shorter), kept within the
+    calendar: dates typed by people reach the year 9999."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if not 1 <= year <= 9999:
+        return date.max if year > 9999 else date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def add_days(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def months_between(start: date, end: date) -> float:
@@ -234,14 +246,14 @@ def _probation_end(values: dict[str, Any], start: date | None) -> date | None:
     if start is None or months is None or months <= 0:
         return None
     whole = int(months)
-    end = add_months(start, whole) + timedelta(days=round(float(months - whole) * 30))
-    return end - timedelta(days=1)
+    end = add_days(add_months(start, whole), round(float(months - whole) * 30))
+    return add_days(end, -1)
 
 
 def probation_months(term: ContractTerm) -> float | None:
     if term.start_date is None or term.probation_end_date is None:
         return None
-    return round(months_between(term.start_date, term.probation_end_date + timedelta(days=1)), 2)
+    return round(months_between(term.start_date, add_days(term.probation_end_date, 1)), 2)
 
 
 # -- minimum wage ---------------------------------------------------------------------------

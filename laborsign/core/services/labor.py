@@ -21,6 +21,7 @@ from ..labor_law import (
     TermType,
     Warning_,
     WorkerCheck,
+    add_days,
     add_months,
     derive_term,
     term_errors,
@@ -218,11 +219,11 @@ def _employee_alerts(
             )
         )
 
-    if not done and e.hire_date is not None and today >= e.hire_date + timedelta(days=UNSIGNED_FROM_DAYS):
+    if not done and e.hire_date is not None and today >= add_days(e.hire_date, UNSIGNED_FROM_DAYS):
         due = add_months(e.hire_date, 1)
         if today > due:
             text = (f"{e.name}自{_fmt(e.hire_date)}入职已超过一个月，仍未订立书面劳动合同；"
-                    f"自{_fmt(due + timedelta(days=1))}起，用人单位应当每月支付二倍工资")  # fmt: skip
+                    f"自{_fmt(add_days(due, 1))}起，用人单位应当每月支付二倍工资")  # fmt: skip
         else:
             text = f"{e.name}于{_fmt(e.hire_date)}入职，尚未订立书面劳动合同，请于{_fmt(due)}前订立"
         alert("no_written_contract", due, text, ART_10_82)
