@@ -81,6 +81,15 @@ CONTROL_PRESETS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 
 
+# 确认离职: why the contract ends, as the certificate says it.
+REASON_TYPE_LABELS = {
+    "mutual_agreement": "双方协商一致",
+    "employee_resigned": "劳动者提出解除劳动合同",
+    "contract_expired": "劳动合同期满",
+    "employer_terminated": "用人单位解除劳动合同",
+    "other": "其他原因",
+}
+
 ALERT_KIND_LABELS = {
     "no_written_contract": "尚未订立书面劳动合同",
     "renewal_due": "劳动合同即将到期",

@@ -15,6 +15,7 @@ from ..contracts import Contract, WorkerCard
 from ..errors import Invalid, WrongState
 from ..labor_law import (
     ALERT_KIND_LABELS,
+    REASON_TYPE_LABELS,
     ContractTerm,
     MinimumWage,
     MinimumWageTable,
@@ -297,7 +298,6 @@ async def notify_alerts(deps: Deps) -> int:
     return told
 
 
-
 # -- renewal ----------------------------------------------------------------------------------
 
 
@@ -330,13 +330,7 @@ async def renew(
 
 # -- the termination certificate ----------------------------------------------------------------
 
-REASON_TYPES = {
-    "mutual_agreement": "双方协商一致",
-    "employee_resigned": "劳动者提出解除劳动合同",
-    "contract_expired": "劳动合同期满",
-    "employer_terminated": "用人单位解除劳动合同",
-    "other": "其他原因",
-}
+REASON_TYPES = REASON_TYPE_LABELS
 CERTIFICATE_NAME = "解除（终止）劳动合同证明"
 
 
