@@ -3,6 +3,7 @@ checks before anything is sent, and the deadline alerts HR sees and is told of o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -259,7 +260,9 @@ async def test_deadline_alerts_and_hr_told_once(
     # The daily job tells HR once per alert, however often (and by however many processes) it runs.
     every = (await api.get("/api/v1/alerts"))["items"]
     deps = client.app[DEPS]
-    assert await notify_alerts(deps) == len(every) >= 3
+    # Two passes at once (as two processes would run them) tell each alert once between them.
+    both = await asyncio.gather(notify_alerts(deps), notify_alerts(deps))
+    assert sum(both) == len(every) >= 3
     assert await notify_alerts(deps) == 0
     hr_sms = [
         m
@@ -322,7 +325,10 @@ async def test_resignation_issues_a_sealed_certificate(
 
     # The worker is told and finds it among their contracts, sealed by the enterprise.
     told = (await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]
-    assert f"/h5/contracts/{cert_id}" in told["text"] and "已为您出具《解除（终止）劳动合同证明》" in told["text"]
+    assert (
+        f"/h5/contracts/{cert_id}" in told["text"]
+        and "已为您出具《解除（终止）劳动合同证明》" in told["text"]
+    )
     mine = await worker.get("/api/v1/me/contracts?view=completed")
     assert cert_id in [c["id"] for c in mine["items"]]
     pdf = await worker.get(f"/api/v1/contracts/{cert_id}/document.pdf")
