@@ -107,7 +107,8 @@ async def world(deps: Any, workers: int) -> tuple[Actor, str, list[str]]:
     return Actor(user=user, enterprise=enterprise, member=member, session=session), template.id, ids
 
 
-async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
+async def start_deps(backend: str) -> tuple[Any, str | None]:
+    """The real stack on a fresh SQLite file or PostgreSQL database; returns it and the database's name."""
     tmp = Path(tempfile.mkdtemp())
     env = {"LABORSIGN_STORAGE__DATA_DIR": str(tmp / "data"), "LABORSIGN_SECURITY__SECRET_KEY": "bench"}
     db_name = None
@@ -120,6 +121,20 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
         env["LABORSIGN_DATABASE__URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
     deps = build_deps(load_config(environ=env))
     await deps.start()
+    return deps, db_name
+
+
+async def stop_deps(deps: Any, db_name: str | None) -> None:
+    await deps.db.dispose()
+    if db_name:
+        admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{db_name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
+    deps, db_name = await start_deps(backend)
     timed = Timed(deps.pdf)
     deps.pdf = timed  # type: ignore[assignment]
     actor, template_id, employees = await world(deps, contracts)
@@ -149,12 +164,7 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
     assert len(done["signed"]) == sign, done["failed"][:3]
     sign_s = time.perf_counter() - start
     sign_pdf = timed.seconds
-    await deps.db.dispose()
-    if db_name:
-        admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{db_name}" WITH (FORCE)'))
-        await admin.dispose()
+    await stop_deps(deps, db_name)
     return {
         "launch_per_s": contracts / launch_s,
         "launch_pdf_share": launch_pdf / launch_s,

@@ -17,6 +17,7 @@ from aiohttp import web
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
 from .api import integrations as integrations_api
+from .api import labor as labor_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -189,6 +190,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         templates_api.routes,
         roster_api.routes,
         contracts_api.routes,
+        labor_api.routes,
         signing_api.routes,
         integrations_api.routes,
     ]
@@ -231,7 +233,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     for table in tables:
         app.add_routes(table.table)
 
-    from .dashboard import contracts_pages, roster_pages, templates_pages
+    from .dashboard import contracts_pages, labor_pages, roster_pages, templates_pages
     from .dashboard import pages as dashboard_pages
     from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import contracts_pages as h5_contracts_pages
@@ -242,6 +244,7 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     dashboard_pages.setup(app)
     templates_pages.setup(app)
     contracts_pages.setup(app)
+    labor_pages.setup(app)
     roster_pages.setup(app)
     h5_onboarding_pages.setup(app)
     h5_pages.setup(app)

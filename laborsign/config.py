@@ -7,6 +7,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -231,12 +232,29 @@ class IntegrationsConfig(_Section):
     # at every delivery. True lets them reach this machine or the internal network (tests, or
     # an OA system on the intranet).
     allow_private_targets: bool = False
+class MinimumWageConfig(_Section):
+    region: str = Field(min_length=2, max_length=50)  # a city (广州市) or district (深圳市南山区)
+    effective: date  # in force from this day until the region's next entry
+    monthly: Decimal = Field(ge=0)  # yuan per month
+
+
+def _default_minimum_wages() -> list[MinimumWageConfig]:
+    from .core.labor_law import DEFAULT_MINIMUM_WAGES
+
+    return [
+        MinimumWageConfig(region=m.region, effective=m.effective, monthly=m.monthly)
+        for m in DEFAULT_MINIMUM_WAGES
+    ]
 
 
 class LaborLawConfig(_Section):
-    # Checks at initiation (SPEC §2.11): probation wage and agreed wage against this.
+    # Checks before launch (issue 13). `region`: the enterprise's city, used when a contract's
+    # work place names no region of the table. `minimum_wages`: the table by region and
+    # effective date (earlier values stay for contracts starting before a change).
+    # `minimum_monthly_wage`: used for a region the table does not know (unset: no check).
     region: str = "广州市"
-    minimum_monthly_wage: Decimal = Field(Decimal("2500"), ge=0)
+    minimum_monthly_wage: Decimal | None = Field(None, ge=0)
+    minimum_wages: list[MinimumWageConfig] = Field(default_factory=_default_minimum_wages)
 
 
 class Config(BaseModel):

@@ -1,7 +1,8 @@
 """Periodic background work of the engine that is not about chat: contracts past their signing
 deadline become expired, signing sessions a stopped process never applied (or left half
 applied) are applied, SMS codes past their validity leave the outbox, spent abuse budgets and
-old one-time keys are forgotten, and files of transactions that never committed are removed.
+old one-time keys are forgotten, HR is told of each labor-law deadline once, and files of
+transactions that never committed are removed.
 Safe with several processes and hosts (each expiry is guarded by the contract's version, each
 session is claimed once, each orphan by its pending-upload row, forgetting is idempotent)."""
 
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from .core.ports import Deps
 from .core.services.accounts import redact_old_codes
 from .core.services.contracts import expire_due
+from .core.services.labor import notify_alerts
 from .core.services.limits import forget_spent
 from .core.services.signing import resume_signing
 from .tasks import stop_tasks
@@ -36,6 +38,7 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[int]]) ->
 
 
 SWEEP_EVERY = 600  # seconds; orphans are at least an hour old anyway
+ALERTS_EVERY = 3600  # each alert is told once, so an hourly pass tells a new one the same day
 
 
 @contextlib.asynccontextmanager
@@ -57,6 +60,11 @@ async def running(
         )
         tasks.append(
             asyncio.create_task(every(60, "redact_codes", lambda: redact_old_codes(deps)), name="redact_codes")
+        )
+        tasks.append(
+            asyncio.create_task(
+                every(ALERTS_EVERY, "labor_alerts", lambda: notify_alerts(deps)), name="labor_alerts"
+            )
         )
     try:
         yield

@@ -136,6 +136,7 @@ async def _contract(b: Api, clock: FakeClock) -> str:
     "/api/v1/contracts/{id}/remind",
     "/api/v1/contracts/{id}/withdraw",
     "/api/v1/contracts/{id}/reinitiate",
+    "/api/v1/contracts/{id}/renew",
     "/api/v1/contracts/{id}/pages/{page}.png",
     "/api/v1/contracts/{id}/evidence.pdf",
 )

@@ -350,6 +350,14 @@ async def test_labor_law_warnings_and_underage_worker(
             "contract_end_date": "2027-11-30", "probation_months": "3", "wage": "5000", "probation_wage": "2000",
         },
     )  # fmt: skip
+    refused = await api.post("/api/v1/contracts", body, expect=409)
+    assert refused["error"] == "labor_law_warnings"
+    assert {w["code"] for w in refused["workers"][0]["warnings"]} == {
+        "probation_too_long",
+        "probation_wage_too_low",
+    }
+    assert (await api.get("/api/v1/contracts"))["total"] == 0
+    body["confirm_warnings"] = True
     launched = await api.post("/api/v1/contracts", body, expect=201)
     codes = {w["code"] for w in launched["warnings"]}
     assert codes == {"probation_too_long", "probation_wage_too_low"}

@@ -42,6 +42,7 @@ from .http import (
     scale_param,
 )
 from .inputs import header_text, parse_json
+from .labor import labor_term_json
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同与签署")
@@ -55,6 +56,8 @@ class ContractIn(BaseModel):
     enterprise_party: Any = None
     fields: Any = None
     sign_deadline: Any = None
+    confirm_warnings: Any = None  # true: launch although the labor-law checks warn
+    term_type: Any = None  # fixed | open_ended | task_based | part_time (else the template's)
 
 
 class ReasonIn(BaseModel):
@@ -242,6 +245,8 @@ async def detail(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
     out = contract_json(contract, parties, full=True, viewer=role)
+    out["term"] = await labor_term_json(deps, contract)
+    out["source"], out["template_ids"] = contract.source, contract.template_ids
     refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
     if refusal is not None:
         out["signer_refusal"] = {**refusal, "at": iso(refusal["at"])}

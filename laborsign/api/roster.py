@@ -14,8 +14,10 @@ from ..core.errors import Invalid
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
 from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
 from ..core.roster import EMPLOYEE_STATUS_LABELS, Department, Employee, EmployeeStatus, Invitation
+from ..core.services import labor
 from ..core.services import roster as svc
 from ..core.values import mask_phone
+from .contracts import ctx as contract_ctx
 from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor, require_user
 from .uploads import read_multipart
 
@@ -65,6 +67,8 @@ class ResignIn(BaseModel):
 class ConfirmResignIn(BaseModel):
     handover_to: Any = None
     remark: Any = None
+    last_day: Any = None  # YYYY-MM-DD, the last working day (default today)
+    reason_type: Any = None  # mutual_agreement employee_resigned contract_expired employer_terminated other
 
 
 def department_json(d: Department) -> dict[str, Any]:
@@ -257,10 +261,10 @@ async def resign(request: web.Request) -> web.Response:
 async def confirm_resign(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ConfirmResignIn)
-    employee = await svc.confirm_resignation(
-        request.app[DEPS], actor, request.match_info["id"], data.handover_to, data.remark
+    employee, certificate = await labor.confirm_resignation(
+        request.app[DEPS], actor, request.match_info["id"], **data.model_dump(), ctx=contract_ctx(request)
     )
-    return json_response(employee_json(employee))
+    return json_response({**employee_json(employee), "certificate_contract_id": certificate.id})
 
 
 # -- invitations ------------------------------------------------------------------------------------------

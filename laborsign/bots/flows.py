@@ -23,6 +23,7 @@ from ..core.onboarding import (
     validate_onboarding,
 )
 from ..core.services import accounts as account_service
+from ..core.services import labor
 from ..core.services import roster as roster_service
 from ..core.services.limits import Asker
 from ..core.values import Phone
@@ -37,6 +38,7 @@ HELP = (
     "入职 —— 办理入职，填写入职资料\n"
     "待我签 —— 查看需要我签署的合同和签署链接\n"
     "我的合同 —— 查看我的全部合同\n"
+    "合同到期 —— 查看我的劳动合同何时到期\n"
     "入职资料 —— 查看我提交的入职资料及审核状态\n"
     "绑定 —— 绑定手机号\n"
     "帮助 —— 查看本说明\n"
@@ -292,6 +294,10 @@ def install(engine: Engine) -> Engine:
     @engine.command("我的合同", "合同")
     async def contracts_command(ctx: Ctx, rest: str) -> None:
         await _contracts(ctx, "all", "您的合同")
+
+    @engine.command("合同到期", "到期")
+    async def ending_command(ctx: Ctx, rest: str) -> None:
+        ctx.say(await labor.contract_end_text(ctx.deps, ctx.identity.phone or ""))
 
     @engine.command("入职资料", "我的入职")
     async def records_command(ctx: Ctx, rest: str) -> None:

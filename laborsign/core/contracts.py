@@ -374,6 +374,7 @@ class WorkerCard:
     gender: str | None = None
     department: str | None = None
     address: str | None = None
+    position: str | None = None  # the roster's, for the contract's term when no field names one
 
     def prefill(self) -> dict[str, str]:
         """Values for worker fields that come from the roster (keys a template may use)."""

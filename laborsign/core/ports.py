@@ -6,7 +6,7 @@ and providers. Services depend only on these shapes."""
 from __future__ import annotations
 
 from collections.abc import Coroutine, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -19,6 +19,7 @@ from .contracts import Contract, ContractEvent, Party, WorkerCard
 from .crypto import FieldCipher
 from .events import DomainEvent
 from .integrations import DeliveryAttempt, TargetPolicy, WebhookEndpoint
+from .labor_law import ContractTerm
 from .onboarding import OnboardingRecord
 from .outbox import OutboxMessage
 from .pdf.evidence import EvidenceData
@@ -200,6 +201,17 @@ class TokenRepo(Protocol):
     async def holder(self, key: str) -> tuple[str | None, datetime | None]: ...
 
 
+class LaborRepo(Protocol):
+    async def terms_of(self, contract_ids: list[str]) -> dict[str, ContractTerm]: ...
+    async def had_probation(self, enterprise_id: str, worker_phones: list[str]) -> set[str]: ...
+    async def labor_contracts(
+        self, enterprise_id: str, statuses: tuple[str, ...] = ...
+    ) -> list[tuple[Contract, ContractTerm | None]]: ...
+    async def current_employees(self, enterprise_id: str) -> list[Employee]: ...
+    async def enterprises_with_employees(self) -> list[str]: ...
+    async def remember_alert(self, enterprise_id: str, key: str, now: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only properties so that implementations may narrow the types.
     @property
@@ -228,6 +240,8 @@ class UnitOfWork(Protocol):
     def seen(self) -> SeenRepo: ...
     @property
     def integrations(self) -> IntegrationRepo: ...
+    @property
+    def labor(self) -> LaborRepo: ...
 
     def record(self, event: DomainEvent) -> None:
         """A domain event, handed to the handler table (core/handlers.py) on commit."""
@@ -286,11 +300,22 @@ class PdfTools(Protocol):
     async def evidence(self, data: EvidenceData) -> bytes: ...
 
 
+class MinimumWageEntry(Protocol):
+    @property
+    def region(self) -> str: ...
+    @property
+    def effective(self) -> date: ...
+    @property
+    def monthly(self) -> Decimal: ...
+
+
 class LaborLawSettings(Protocol):
     @property
     def region(self) -> str: ...
     @property
-    def minimum_monthly_wage(self) -> Decimal: ...
+    def minimum_monthly_wage(self) -> Decimal | None: ...
+    @property
+    def minimum_wages(self) -> Sequence[MinimumWageEntry]: ...
 
 
 class Deps(Protocol):

@@ -59,6 +59,14 @@ KINDS: tuple[TemplateKind, ...] = (
         "您为【${enterprise}】提交的企业实名认证授权书${result}",
     ),
     TemplateKind(
+        "labor_alert", "用工期限提醒（发给 HR）", ("enterprise", "name", "event", "date"),
+        "【${enterprise}】员工${name}${event}（${date}），请登录后台及时处理。",
+    ),
+    TemplateKind(
+        "certificate", "解除（终止）劳动合同证明已出具", ("enterprise", "link"),
+        "【${enterprise}】已为您出具解除（终止）劳动合同证明，可点击链接查看和下载：${link}",
+    ),
+    TemplateKind(
         "payment_sent", "对公打款已汇出（发给办理人）", ("enterprise",),
         "平台已向【${enterprise}】的对公账户汇出一笔验证打款，请查询到账金额后登录平台回填，完成企业实名认证。",
     ),
@@ -79,6 +87,8 @@ _OUTBOX_KINDS = {
     "review_card": "review_request",
     "verification_review": "enterprise_review",
     "payment_sent": "payment_sent",
+    "labor_alert": "labor_alert",
+    "certificate_issued": "certificate",
 }
 
 

@@ -23,6 +23,7 @@ from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
 from .guards import BudgetStore, SeenStore
 from .integrations import IntegrationRepository
+from .labor import LaborRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -80,6 +81,7 @@ class UnitOfWork:
     budgets: BudgetStore
     seen: SeenStore
     integrations: IntegrationRepository
+    labor: LaborRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -100,6 +102,7 @@ class UnitOfWork:
         self.seen = SeenStore(self.session)
         self.integrations = IntegrationRepository(self.session)
         self._events: list[DomainEvent] = []
+        self.labor = LaborRepository(self.session)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ from .accounts import map_accounts
 from .chat import map_chat
 from .contracts import map_contracts
 from .integrations import map_integrations
+from .labor import map_labor
 from .outbox import map_outbox
 from .roster import map_roster
 from .templates import map_templates
@@ -25,5 +26,6 @@ def map_all() -> None:
     map_verification()
     map_roster()
     map_contracts()
+    map_labor()
     map_chat()
     map_integrations()

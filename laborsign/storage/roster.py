@@ -274,6 +274,6 @@ class RosterRepository:
             out[e.id] = WorkerCard(
                 employee_id=e.id, name=e.name, phone=e.phone, active=e.status == "active", user_id=e.user_id,
                 id_type=e.id_type, id_number=number, birth_date=e.birth_date, gender=e.gender,
-                department=names.get(e.department_id or ""), address=e.address,
+                department=names.get(e.department_id or ""), address=e.address, position=e.position,
             )  # fmt: skip
         return out

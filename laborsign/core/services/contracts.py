@@ -34,7 +34,7 @@ from ..contracts import (
 )
 from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..events import ContractDeclined, ContractExpired, ContractLaunched, ContractWithdrawn, contract_facts
-from ..labor_law import check_terms, underage
+from ..labor_law import ContractTerm
 from ..notify import notify_person
 from ..pdf.compose import merge_pdfs, rebase_controls
 from ..pdf.stamps import Stamp
@@ -43,6 +43,7 @@ from ..signing import INTENT_METHOD_LABELS, Seal
 from ..templates import Template
 from ..values import mask_phone
 from ..verification import PERSON_METHOD_LABELS, PersonMethod, require_enterprise_verified
+from . import labor
 from .accounts import Actor
 
 NOT_FOUND = "合同不存在"
@@ -225,6 +226,9 @@ async def initiate(
     fields: object,
     sign_deadline: object = None,
     ctx: Context,
+    confirm_warnings: object = None,
+    term_type: object = None,
+    renewal_of: str | None = None,
 ) -> LaunchResult:
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
@@ -232,18 +236,7 @@ async def initiate(
     workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
     given = fields if isinstance(fields, dict) else {}
     now = deps.clock.now()
-    async with deps.uow() as uow:
-        found = {t.id: t for t in await uow.templates.by_ids(ids)}
-    templates = []
-    for tid in ids:
-        t = found.get(tid)
-        visible = t is not None and (
-            (t.scope == "public") or (t.scope == "enterprise" and t.enterprise_id == enterprise.id)
-        )
-        if t is None or not visible:
-            raise NotFound("模板不存在", "template_not_found")
-        t.require_enabled()
-        templates.append(t)
+    templates = await load_templates(deps, enterprise, ids)
     contract_name = validate_contract_name(name if name not in (None, "") else templates[0].name)
     party = _parse_party(enterprise_party, enterprise, actor)
     deadline = _parse_deadline(sign_deadline, now)
@@ -271,6 +264,8 @@ async def initiate(
     result = LaunchResult(batch_id=uuid.uuid4().hex)
     async with deps.uow() as uow:
         cards = await uow.workers.cards(deps, enterprise.id, workers)
+    checks = await labor.precheck(deps, enterprise, templates, given, cards, workers, term_type, renewal_of)
+    labor.require_confirmed(checks, confirm_warnings)
     # Workers are launched a few at a time: the PDF work runs in the process pool while the
     # event loop stores the previous ones. Results keep the order of the request.
     gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
@@ -282,6 +277,7 @@ async def initiate(
                 outcomes[employee_id] = await _launch_one(
                     deps, actor, enterprise, cards.get(employee_id), employee_id, contract_name, base, controls,
                     given, party, deadline, [t.id for t in templates], doc_files, result, ctx,
+                    checks[employee_id],
                 )  # fmt: skip
             except (Invalid, WrongState, NotFound) as exc:
                 outcomes[employee_id] = exc
@@ -296,6 +292,23 @@ async def initiate(
         else:
             result.created.append(outcome)
     return result
+
+
+async def load_templates(deps: Deps, enterprise: Enterprise, ids: list[str]) -> list[Template]:
+    """The chosen templates in order: each enabled and the enterprise's own or public."""
+    async with deps.uow() as uow:
+        found = {t.id: t for t in await uow.templates.by_ids(ids)}
+    templates = []
+    for tid in ids:
+        t = found.get(tid)
+        visible = t is not None and (
+            (t.scope == "public") or (t.scope == "enterprise" and t.enterprise_id == enterprise.id)
+        )
+        if t is None or not visible:
+            raise NotFound("模板不存在", "template_not_found")
+        t.require_enabled()
+        templates.append(t)
+    return templates
 
 
 def _placeholder_prefill(controls: list[dict[str, Any]]) -> dict[str, str]:
@@ -339,6 +352,7 @@ async def _launch_one(
     doc_files: list[dict[str, Any]],
     result: LaunchResult,
     ctx: Context,
+    check: labor.WorkerCheck,
 ) -> tuple[Contract, list[Party]]:
     if card is None:
         raise NotFound("员工不存在", "employee_not_found")
@@ -346,17 +360,10 @@ async def _launch_one(
         raise WrongState(f"{card.name}不是在职员工，不能发起合同", "employee_not_active")
     now = deps.clock.now()
     values = collect_values(controls, "initiator", given, card.prefill())
-    start = values.get("contract_start_date")
-    from datetime import date
-
-    start_day = date.fromisoformat(start) if start else china_time(now).date()
-    too_young = underage(card.birth_date, start_day)
-    if too_young:
-        raise Invalid.field("employee_ids", f"{card.name}：{too_young}", code="worker_underage")
-    for w in check_terms(values, deps.labor_law.minimum_monthly_wage, deps.labor_law.region):
-        entry = {"employee_id": employee_id, **w.as_dict()}
-        if entry not in result.warnings:
-            result.warnings.append(entry)
+    error = labor.first_error(check)
+    if error is not None:
+        raise Invalid.field("employee_ids", f"{card.name}：{error.message}", code=error.code)
+    result.warnings.extend({"employee_id": employee_id, **w.as_dict()} for w in check.warnings)
     filled = await deps.pdf.stamp(base, _stamps_for(controls, values), flatten=True)
     filled = await deps.pdf.add_slots(filled, party_slots(controls))
     blob = await deps.blobs.put(filled)
@@ -384,11 +391,11 @@ async def _launch_one(
         worker_phone=card.phone,
         sign_deadline=deadline,
     )
-    return await _store_and_launch(deps, actor, contract, ctx)
+    return await _store_and_launch(deps, actor, contract, ctx, check.term)
 
 
 async def _store_and_launch(
-    deps: Deps, actor: Actor, contract: Contract, ctx: Context
+    deps: Deps, actor: Actor, contract: Contract, ctx: Context, term: ContractTerm | None = None
 ) -> tuple[Contract, list[Party]]:
     now = deps.clock.now()
     parties = [
@@ -406,6 +413,7 @@ async def _store_and_launch(
         for p in parties:
             uow.add(p)
         await uow.flush()
+        await labor.store_term(uow, contract, term)
         await record_event(
             uow, contract, "created", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
         )
@@ -804,7 +812,8 @@ async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -
         worker_phone=old.worker_phone, reinitiated_from=old.id,
         sign_deadline=old.sign_deadline if old.sign_deadline and old.sign_deadline > now else None,
     )  # fmt: skip
-    contract, _ = await _store_and_launch(deps, actor, fresh, ctx)
+    term = await labor.term_of(deps, old)
+    contract, _ = await _store_and_launch(deps, actor, fresh, ctx, labor.copy_term(term))
     async with deps.uow() as uow:
         previous = await uow.get_or_404(Contract, old.id)
         kind, actor_id, actor_name = _enterprise_actor(actor)

@@ -571,9 +571,17 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
                 uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"
             )
             await notify_person(
-                uow, phone=stored.worker_phone, user_id=stored.worker_user_id, kind="contract_completed",
-                text=f"《{stored.name}》已由双方签署完成，可随时查看和下载：",
+                uow, phone=stored.worker_phone, user_id=stored.worker_user_id, **completed_notice(stored),
                 link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
-                enterprise_id=stored.enterprise_id, sms={"contract": stored.name},
+                enterprise_id=stored.enterprise_id, sms={"contract": stored.name, "enterprise": stored.enterprise_party["name"]},
             )  # fmt: skip
         await uow.commit()
+
+
+def completed_notice(contract: Contract) -> dict[str, str]:
+    """What the worker is told once a contract is complete: a certificate only the enterprise
+    seals is issued to them, not signed by both."""
+    if contract.source == "certificate":
+        enterprise = contract.enterprise_party["name"]
+        return {"kind": "certificate_issued", "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载："}
+    return {"kind": "contract_completed", "text": f"《{contract.name}》已由双方签署完成，可随时查看和下载："}

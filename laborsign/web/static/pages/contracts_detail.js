@@ -38,6 +38,7 @@ function actions(contract) {
   if (contract.status === "signing" && workerPending) out.push('<button id="remind">催签</button>');
   if (contract.status === "signing") out.push('<button id="withdraw">撤回</button>');
   if (contract.status === "withdrawn") out.push('<button id="reinitiate">重新发起</button>');
+  if (contract.status === "completed" && contract.source === "template") out.push('<a class="btn" href="/dashboard/contracts/new?renew=' + encodeURIComponent(contract.id) + '">续签</a>');
   return out.join(" ");
 }
 
@@ -169,6 +170,8 @@ function wire() {
   });
   const again = document.getElementById("reinitiate");
   if (again) again.addEventListener("click", async function () {
+    // A template contract goes back through the wizard, prefilled, so it is checked and can be edited.
+    if (c.source !== "upload") { location.href = "/dashboard/contracts/new?from=" + encodeURIComponent(ID); return; }
     const r = await api("POST", "/api/v1/contracts/" + ID + "/reinitiate");
     if (!r.ok) { showError(null, r.data); return; }
     location.href = "/dashboard/contracts/" + r.data.id;

@@ -7,6 +7,8 @@ let me = null;
 let templates = [], chosen = [], details = [], departments = [], people = [], dept = null;
 const picked = new Map();
 let lastFailed = [];
+let prefill = null; // a withdrawn contract initiated again, or a contract renewed: its templates, worker and values
+let renewing = null; // the id of the contract being renewed
 
 function show(step) {
   document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = Number(p.dataset.pane) !== step; });
@@ -20,7 +22,8 @@ async function loadTemplates() {
   templates = r.data.items;
   document.getElementById("templates").innerHTML = templates.map(function (t) {
     return '<label class="list-item"><span>' + escape(t.name) + ' <span class="badge">' + (t.scope === "public" ? "公共模板" : "本企业") +
-      '</span> <span class="muted">' + escape(t.type_label) + '</span></span><input type="checkbox" data-template="' + t.id + '"></label>';
+      '</span> <span class="muted">' + escape(t.type_label) + '</span></span><input type="checkbox" data-template="' + t.id + '"' +
+      (prefill && prefill.template_ids.indexOf(t.id) >= 0 ? " checked" : "") + '></label>';
   }).join("") || '<p class="muted empty">暂无已开启的模板，请先在“模板管理”中创建并开启模板。</p>';
 }
 
@@ -29,7 +32,7 @@ document.getElementById("to-2").addEventListener("click", async function () {
   if (!chosen.length) { toast("请至少选择一个模板", true); return; }
   details = await Promise.all(chosen.map(async function (id) { return (await api("GET", "/api/v1/templates/" + id)).data; }));
   const form = document.getElementById("party-form");
-  if (!form.name.value) form.name.value = details[0].name;
+  if (!form.name.value) form.name.value = prefill ? prefill.name : details[0].name;
   form.enterprise_name.value = me.enterprise.name;
   if (!form.operator_name.value) form.operator_name.value = me.user.name || "";
   if (!form.operator_phone.value) form.operator_phone.value = me.user.phone || "";
@@ -88,6 +91,13 @@ document.getElementById("to-3").addEventListener("click", function () {
       : '<input name="' + c.key + '" type="' + (c.kind === "date" ? "date" : c.kind === "number" ? "number" : "text") + '" step="any">';
     return "<label>" + escape(c.label) + (c.required ? " *" : "") + "</label>" + input + '<div class="field-error" data-error-for="fields.' + c.key + '"></div>';
   }).join("") || '<p class="muted">所选模板没有需要发起方填写的内容。</p>';
+  if (prefill) {
+    Object.keys(prefill.fields).forEach(function (k) {
+      const input = document.querySelector('#fields-form [name="' + k + '"]');
+      if (input && !input.value) input.value = prefill.fields[k];
+    });
+    if (prefill.term_type) document.getElementById("term-type").value = prefill.term_type;
+  }
   show(3);
 });
 
@@ -98,10 +108,28 @@ function body() {
     name: party.name, template_ids: chosen, employee_ids: Array.from(picked.keys()),
     enterprise_party: { operator_name: party.operator_name, operator_phone: party.operator_phone, seal_type: party.seal_type },
     fields: filledValues(document.getElementById("fields-form")), sign_deadline: deadline ? deadline + ":00+08:00" : null,
+    term_type: document.getElementById("term-type").value || null,
+    confirm_warnings: document.getElementById("confirm-warnings").checked,
   };
 }
 
-document.getElementById("to-4").addEventListener("click", function () {
+/* The labor-law checks of each worker's contract, shown before anything is sent. */
+function checks(workers) {
+  const named = workers.filter(function (w) { return w.errors.length || w.warnings.length; });
+  const warned = named.some(function (w) { return w.warnings.length; });
+  document.getElementById("checks").innerHTML = named.map(function (w) {
+    const p = picked.get(w.employee_id);
+    const who = escape(w.worker_name || (p ? p.name : w.employee_id));
+    return '<div class="banner mt-10" data-check="' + w.employee_id + '"><b>' + who + "：</b>" +
+      w.errors.map(function (e) { return '<div class="field-error" data-code="' + escape(e.code) + '">不能发起：' + escape(e.message) + "</div>"; }).join("") +
+      w.warnings.map(function (x) { return '<div data-code="' + escape(x.code) + '">' + escape(x.message) + (x.article ? '<span class="muted">（' + escape(x.article) + "）</span>" : "") + "</div>"; }).join("") +
+      "</div>";
+  }).join("");
+  document.getElementById("confirm-row").hidden = !warned;
+  if (!warned) document.getElementById("confirm-warnings").checked = false;
+}
+
+document.getElementById("to-4").addEventListener("click", async function () {
   const b = body();
   const names = Array.from(picked.values()).map(function (p) { return escape(p.name); }).join("、");
   document.getElementById("review").innerHTML = "<p><b>合同名称：</b>" + escape(b.name) + "</p><p><b>模板：</b>" +
@@ -112,7 +140,13 @@ document.getElementById("to-4").addEventListener("click", function () {
       const label = input && input.previousElementSibling ? input.previousElementSibling.textContent.replace(/ \*$/, "") : k;
       return escape(label) + "：" + escape(b.fields[k]);
     }).join("；") || "无") + "</p>";
+  document.getElementById("checks").innerHTML = '<p class="muted">正在进行劳动法检查…</p>';
+  document.getElementById("confirm-row").hidden = true;
   show(4);
+  const r = await api("POST", "/api/v1/contracts/check", b);
+  if (!r.ok) { document.getElementById("checks").innerHTML = ""; showError(null, r.data); return; }
+  checks(r.data.workers);
+  document.getElementById("checks").dataset.done = "1";
 });
 
 function result(data) {
@@ -129,8 +163,17 @@ async function launch(ids) {
   if (ids) b.employee_ids = ids;
   const button = document.getElementById("launch");
   button.disabled = true; button.textContent = "发起中…";
-  const r = await api("POST", "/api/v1/contracts", b);
+  if (renewing) initiatorControls().forEach(function (c) { if (!(c.key in b.fields)) b.fields[c.key] = ""; }); // blank: not the old value
+  const r = renewing
+    ? await api("POST", "/api/v1/contracts/" + encodeURIComponent(renewing) + "/renew",
+      { fields: b.fields, confirm_warnings: b.confirm_warnings, term_type: b.term_type, sign_deadline: b.sign_deadline })
+    : await api("POST", "/api/v1/contracts", b);
   button.disabled = false; button.textContent = "发起签署";
+  if (!r.ok && r.data && r.data.error === "labor_law_warnings") {
+    checks(r.data.workers);
+    toast("请确认劳动法提示后再发起", true);
+    return;
+  }
   if (!r.ok) {
     showError(document.getElementById("party-form"), r.data);
     showError(document.getElementById("fields-form"), r.data);
@@ -147,4 +190,30 @@ async function launch(ids) {
 }
 document.getElementById("launch").addEventListener("click", function () { launch(null); });
 document.getElementById("retry").addEventListener("click", function () { launch(lastFailed); });
-onMe(function (person) { me = person; loadTemplates(); show(1); });
+async function loadPrefill() {
+  const query = new URLSearchParams(location.search);
+  renewing = query.get("renew");
+  const from = query.get("from") || renewing;
+  if (!from) return;
+  const r = await api("GET", "/api/v1/contracts/" + encodeURIComponent(from));
+  if (!r.ok) { showError(null, r.data); return; }
+  const c = r.data;
+  const values = {};
+  c.controls.forEach(function (ctl) { if (ctl.filled_by === "initiator" && ctl.value != null) values[ctl.key] = ctl.value; });
+  prefill = { name: c.name, template_ids: c.template_ids || [], fields: values, term_type: c.term ? c.term.type : null };
+  if (renewing) {
+    // The new term starts the day after the old one ends; a second probation is not allowed.
+    if (c.term && c.term.end_date) {
+      const next = new Date(c.term.end_date + "T00:00:00Z");
+      next.setUTCDate(next.getUTCDate() + 1);
+      values.contract_start_date = next.toISOString().slice(0, 10);
+    }
+    ["contract_end_date", "end_date", "probation_end_date", "probation_months", "probation_wage"].forEach(function (k) { delete values[k]; });
+    document.getElementById("prefill-note").textContent = "正在续签《" + c.name + "》（" + c.worker_name + "）：使用原合同的模板和劳动者，请填写新的合同期限。";
+  }
+  picked.set(c.employee_id, { id: c.employee_id, name: c.worker_name });
+  count();
+  document.getElementById("prefill-note").hidden = false;
+}
+
+onMe(async function (person) { me = person; await loadPrefill(); loadTemplates(); show(1); });

@@ -1,5 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
+import { RESIGN_REASON_TYPES } from "../js/labels.js";
 import { pager } from "../js/pager.js";
 import { departmentOptions, drawTree, subtree } from "../js/tree.js";
 import { escape, formData, modal, showError, toast } from "../js/ui.js";
@@ -86,15 +87,24 @@ async function detail(id) {
   const resign = back.querySelector("#resign");
   if (resign) resign.addEventListener("click", function () { back.remove(); step(id, "resignation", "办理离职", '<label>离职原因 *</label><input name="reason"><div class="field-error" data-error-for="reason"></div><label>离职备注</label><input name="remark">'); });
   const confirmIt = back.querySelector("#confirm-resign");
-  if (confirmIt) confirmIt.addEventListener("click", function () { back.remove(); step(id, "resignation/confirm", "确认离职", '<label>离职交接人 *</label><input name="handover_to"><div class="field-error" data-error-for="handover_to"></div><label>离职备注</label><input name="remark">'); });
+  if (confirmIt) confirmIt.addEventListener("click", function () {
+    back.remove();
+    const reasons = Object.keys(RESIGN_REASON_TYPES).map(function (k) { return '<option value="' + k + '">' + escape(RESIGN_REASON_TYPES[k]) + "</option>"; }).join("");
+    step(id, "resignation/confirm", "确认离职", '<label>离职交接人 *</label><input name="handover_to"><div class="field-error" data-error-for="handover_to"></div><label>离职备注</label><input name="remark">' +
+      '<label>最后工作日</label><input type="date" name="last_day"><div class="field-error" data-error-for="last_day"></div>' +
+      '<label>解除（终止）原因</label><select name="reason_type">' + reasons + '</select><div class="field-error" data-error-for="reason_type"></div>' +
+      '<p class="muted text-12">确认后将生成《解除（终止）劳动合同证明》，由企业盖章后发送给劳动者；其签署中的合同将被撤回。</p>',
+    function (data) { if (data.certificate_contract_id) toast("确认离职成功，已生成《解除（终止）劳动合同证明》，请在“合同管理 · 待我操作”中盖章"); });
+  });
 }
-function step(id, path, title, fields) {
+function step(id, path, title, fields, after) {
   const back = modal("<h3>" + title + '</h3><form novalidate>' + fields + '<div class="row mt-14"><span class="spacer"></span><button type="button" data-close>取消</button><button class="primary">确定</button></div></form>');
   back.querySelector("form").addEventListener("submit", async function (ev) {
     ev.preventDefault();
     const r = await api("POST", "/api/v1/employees/" + id + "/" + path, formData(ev.target));
     if (!r.ok) { showError(ev.target, r.data); return; }
     back.remove(); toast(title + "成功"); load();
+    if (after) after(r.data);
   });
 }
 document.getElementById("status").addEventListener("change", function () { page = 1; load(); });

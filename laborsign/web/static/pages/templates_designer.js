@@ -1,6 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
-import { CONTROL_KINDS as KINDS, FILLED_BY as WHO } from "../js/labels.js";
+import { CONTROL_KINDS as KINDS, CONTROL_PRESETS as PRESETS, FILLED_BY as WHO } from "../js/labels.js";
 import { escape, pageData, showError, toast } from "../js/ui.js";
 
 const ID = pageData().templateId;
@@ -39,10 +39,11 @@ function buildPages() {
       page.addEventListener("dragover", function (e) { e.preventDefault(); });
       page.addEventListener("drop", function (e) {
         e.preventDefault();
-        const kind = e.dataTransfer.getData("text/kind");
-        if (!kind) return;
+        const kind = e.dataTransfer.getData("text/kind"), preset = e.dataTransfer.getData("text/preset");
+        if (!kind && !preset) return;
         const rect = page.getBoundingClientRect();
-        add(kind, page, (e.clientX - rect.left) / scale, (e.clientY - rect.top) / scale);
+        const x = (e.clientX - rect.left) / scale, y = (e.clientY - rect.top) / scale;
+        if (preset) addPreset(preset, page, x, y); else add(kind, page, x, y);
       });
       page.addEventListener("pointerdown", function (e) { if (e.target === page) { currentPage = page; select(-1); } });
       box.appendChild(label); box.appendChild(page);
@@ -51,7 +52,20 @@ function buildPages() {
   });
 }
 
-function add(kind, page, cx, cy) {
+/* A preset places its controls side by side, with their keys and labels; one already there is selected instead. */
+function addPreset(name, page, cx, cy) {
+  if (!editable) return;
+  const parts = PRESETS[name].split(",").map(function (p) { const f = p.split("|"); return { key: f[0], kind: f[1], label: f[2] }; });
+  const existing = controls.findIndex(function (c) { return c.key === parts[0].key; });
+  if (existing >= 0) { select(existing); toast("“" + name + "”已在模板中", true); return; }
+  let x = cx;
+  parts.forEach(function (p) {
+    add(p.kind, page, x, cy, { key: p.key, label: p.label, filled_by: "initiator", required: true });
+    x += DEFAULT_SIZE[p.kind][0] + 10;
+  });
+}
+
+function add(kind, page, cx, cy, preset) {
   if (!editable) return;
   const size = DEFAULT_SIZE[kind];
   const pageSize = tpl.files[Number(page.dataset.file)].page_sizes[Number(page.dataset.page) - 1];
@@ -60,6 +74,7 @@ function add(kind, page, cx, cy) {
     y: Math.round(Math.max(0, Math.min(pageSize.height - size[1], cy - size[1] / 2)) * 10) / 10,
     width: size[0], height: size[1], required: true, filled_by: DEFAULT_WHO[kind] || "initiator" };
   if (kind === "choice") c.options = ["选项一", "选项二"];
+  if (preset) Object.assign(c, preset);
   controls.push(c); markDirty(true); select(controls.length - 1);
 }
 
@@ -144,6 +159,15 @@ document.querySelectorAll("[data-kind]").forEach(function (b) {
     if (!currentPage) return;
     const size = tpl.files[Number(currentPage.dataset.file)].page_sizes[Number(currentPage.dataset.page) - 1];
     add(b.dataset.kind, currentPage, size.width / 2, size.height / 2);
+  });
+});
+
+document.querySelectorAll("[data-preset]").forEach(function (b) {
+  b.addEventListener("dragstart", function (e) { e.dataTransfer.setData("text/preset", b.dataset.preset); });
+  b.addEventListener("click", function () {
+    if (!currentPage) return;
+    const size = tpl.files[Number(currentPage.dataset.file)].page_sizes[Number(currentPage.dataset.page) - 1];
+    addPreset(b.dataset.preset, currentPage, size.width / 3, size.height / 2);
   });
 });
 
