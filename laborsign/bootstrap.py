@@ -17,6 +17,7 @@ from aiohttp import web
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
 from .api import integrations as integrations_api
+from .api import notices as notices_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -191,6 +192,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         contracts_api.routes,
         signing_api.routes,
         integrations_api.routes,
+        notices_api.routes,
     ]
     if dev["sms"]:
         tables.append(system_api.dev_routes)

@@ -1,6 +1,7 @@
 """HR review cards: an onboarding submission becomes a card with 通过 / 拒绝 for every HR
 member bound on WeCom or DingTalk; pressing a button acts on the record through the same
-review service as the dashboard, once, and the card then shows who decided."""
+review service as the dashboard, once, and the card then shows who decided. HR notices
+(core/notices.py) reach the members with the contracts permission the same way, as a message."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..core.chat import ReviewCard
 from ..core.clock import china_time
 from ..core.errors import DomainError, WrongState
 from ..core.ids import new_id
+from ..core.notices import Notice
 from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
 from ..core.outbox import OutboxMessage
 from ..core.ports import Deps, UnitOfWork
@@ -35,6 +37,9 @@ def hr_expander(apps: dict[str, str]) -> Expander:
     """`apps`: channel → app id of the HR-facing chat apps that are enabled (wecom, dingtalk)."""
 
     async def expand(deps: Deps, uow: UnitOfWork, message: OutboxMessage) -> None:
+        if message.kind == "hr_notice":
+            await _expand_notice(deps, uow, message, apps)
+            return
         if message.kind != "onboarding_submitted":
             return
         record = await uow.get(OnboardingRecord, str(message.payload.get("record_id", "")))
@@ -93,6 +98,31 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             )  # fmt: skip
 
     return expand
+
+
+async def _expand_notice(deps: Deps, uow: UnitOfWork, message: OutboxMessage, apps: dict[str, str]) -> None:
+    """A notice goes to every member with the contracts permission: on each chat they bound
+    to an enabled HR app, and by SMS to those who chose it in their notice settings."""
+    notice = await uow.get(Notice, str(message.payload.get("notice_id", "")))
+    enterprise = await uow.get(Enterprise, message.recipient)
+    if notice is None or enterprise is None or notice.enterprise_id != enterprise.id:
+        return
+    now = deps.clock.now()
+    members, _ = await uow.accounts.members_of(enterprise.id, 0, 1000)
+    told = [m for m in members if m.can(Permission.CONTRACTS)]
+    link = f"{deps.public_url}/dashboard/contracts/{notice.contract_id}" if notice.contract_id else None
+    payload = {"notice_id": notice.id, "enterprise_id": enterprise.id, "link": link}
+    for identity in await uow.chat.identities_of([m.user_id for m in told], list(apps)):
+        if apps.get(identity.channel) == identity.app_id and identity.user_id and identity.following:
+            uow.outbox.add(
+                ob.chat(identity.channel, identity.external_id, "hr_notice", notice.text, now, **payload)
+            )
+    by_sms = await uow.notices.sms_wanted([m.id for m in told])
+    users = await uow.accounts.users_by_ids([m.user_id for m in told if m.id in by_sms])
+    for user in users.values():
+        text = f"【{enterprise.name}】{notice.text}" + (f"，详情：{link}" if link else "")
+        sms = {"enterprise": enterprise.name, "notice": notice.text}
+        uow.outbox.add(ob.sms(user.phone, "hr_notice", text, now, sms=sms, **payload))
 
 
 @dataclass

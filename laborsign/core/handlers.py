@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from .events import EVENT_CLASSES, DomainEvent, OnboardingSubmitted
+from .events import (
+    EVENT_CLASSES,
+    ContractCompleted,
+    ContractDeclined,
+    ContractExpired,
+    ContractWithdrawn,
+    DomainEvent,
+    OnboardingSubmitted,
+    PartySigned,
+)
 from .integrations import event_body
+from .notices import notice_for
 from .outbox import Channel, OutboxMessage
 from .ports import UnitOfWork
 
@@ -54,10 +64,33 @@ async def ask_hr_to_review(uow: UnitOfWork, event: DomainEvent) -> None:
     )
 
 
+async def tell_hr(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The enterprise's notice, and an HR row the deliverer expands into a message to every
+    member with the contracts permission on their bound chat (and SMS where they chose it)."""
+    notice = notice_for(event)
+    if notice is None:
+        return
+    uow.add(notice)
+    uow.outbox.add(
+        OutboxMessage(
+            channel=Channel.HR,
+            recipient=event.enterprise_id,
+            kind="hr_notice",
+            text=notice.text,
+            created_at=event.at,
+            next_attempt_at=event.at,
+            payload={"notice_id": notice.id, "enterprise_id": event.enterprise_id, "kind": notice.kind,
+                     "contract_id": notice.contract_id},
+        )
+    )  # fmt: skip
+
+
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):
+    HANDLERS[_told] = (deliver_to_integrators, tell_hr)
 
 
 async def dispatch(uow: UnitOfWork, events: list[DomainEvent]) -> None:

@@ -23,6 +23,7 @@ from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
 from .guards import BudgetStore, SeenStore
 from .integrations import IntegrationRepository
+from .notices import NoticeRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -80,6 +81,7 @@ class UnitOfWork:
     budgets: BudgetStore
     seen: SeenStore
     integrations: IntegrationRepository
+    notices: NoticeRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -99,6 +101,7 @@ class UnitOfWork:
         self.budgets = BudgetStore(self.session)
         self.seen = SeenStore(self.session)
         self.integrations = IntegrationRepository(self.session)
+        self.notices = NoticeRepository(self.session)
         self._events: list[DomainEvent] = []
         return self
 

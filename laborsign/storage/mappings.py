@@ -6,6 +6,7 @@ from .accounts import map_accounts
 from .chat import map_chat
 from .contracts import map_contracts
 from .integrations import map_integrations
+from .notices import map_notices
 from .outbox import map_outbox
 from .roster import map_roster
 from .templates import map_templates
@@ -27,3 +28,4 @@ def map_all() -> None:
     map_contracts()
     map_chat()
     map_integrations()
+    map_notices()

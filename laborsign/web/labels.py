@@ -18,6 +18,7 @@ from ..core.accounts import (
 from ..core.contracts import CONTRACT_STATUS_LABELS, PARTY_STATUS_LABELS, SEAL_TYPE_LABELS
 from ..core.events import EVENT_TYPE_LABELS
 from ..core.identity_rules import ID_TYPE_LABELS
+from ..core.notices import NOTICE_KIND_LABELS
 from ..core.onboarding import GENDERS, ONBOARDING_STATUS_LABELS, RELATIONS
 from ..core.outbox import CHANNEL_LABELS, OUTBOX_STATUS_LABELS
 from ..core.roster import EMPLOYEE_STATUS_LABELS
@@ -62,6 +63,7 @@ def label_tables() -> dict[str, dict[str, str] | list[str]]:
         "CHANNELS": _codes(CHANNEL_LABELS),
         "OUTBOX_STATUS": _codes(OUTBOX_STATUS_LABELS),
         "WEBHOOK_EVENTS": _codes(EVENT_TYPE_LABELS),
+        "NOTICE_KINDS": _codes(NOTICE_KIND_LABELS),
     }
 
 
