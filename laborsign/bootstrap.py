@@ -256,6 +256,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .dashboard import integrations_pages as dashboard_integrations_pages
 
     dashboard_integrations_pages.setup(app)
+    from .dashboard import notices_pages as dashboard_notices_pages
+
+    dashboard_notices_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         await deps.start(migrate)
