@@ -130,7 +130,9 @@ async def main(database: str | None, count: int, reads: int, commits: int, repea
     for _ in range(repeat):
         for name, actor in cases.items():
             medians[name].append(statistics.median(await _reads(deps, actor, reads)))
-    print(f"{deps.db.dialect}: page 1 of 20 + total + unread, median ms of {reads} reads, medians of {repeat}:")
+    print(
+        f"{deps.db.dialect}: page 1 of 20 + total + unread, median ms of {reads} reads, medians of {repeat}:"
+    )
     base = statistics.median(medians[f"{SMALL} notices (baseline)"])
     for name, values in medians.items():
         m = statistics.median(values)

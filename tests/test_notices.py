@@ -21,7 +21,7 @@ from tests.test_chat_hr_and_outbox import HR_PHONE, bind_wecom
 from tests.test_contracts import launch_body, mark_verified
 from tests.test_integrator_webhooks import _seal_as_enterprise, _sign_as_worker
 from tests.test_onboarding import FORM, onboard
-from tests.test_templates import CONTROLS, upload
+from tests.test_templates import enabled_template
 
 LEGAL_PHONE = "13900139001"  # 李合同: contracts permission, DingTalk, chose SMS
 ONBOARDING_PHONE = "13900139002"  # 赵入职: onboarding permission only, WeCom
@@ -73,9 +73,7 @@ async def test_a_journey_tells_hr_in_the_dashboard_and_on_chat(
     await bind_wecom(zhao_wecom, api, clock, ONBOARDING_PHONE)
     assert (await api.get("/api/v1/notices/settings"))["notify_by_sms"] is False, "SMS is off by default"
 
-    template = await upload(api)
-    await api.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS}, expect=200)
-    await api.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    template = await enabled_template(api)
     seal = await api.post("/api/v1/seals", {"type": "contract"}, expect=201)
     worker = await make_api()
     record = await onboard(api, worker, clock)
