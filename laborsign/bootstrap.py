@@ -18,6 +18,7 @@ from .api import accounts as accounts_api
 from .api import contracts as contracts_api
 from .api import integrations as integrations_api
 from .api import labor as labor_api
+from .api import notices as notices_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -193,6 +194,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         labor_api.routes,
         signing_api.routes,
         integrations_api.routes,
+        notices_api.routes,
     ]
     if dev["sms"]:
         tables.append(system_api.dev_routes)
@@ -257,6 +259,9 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .dashboard import integrations_pages as dashboard_integrations_pages
 
     dashboard_integrations_pages.setup(app)
+    from .dashboard import notices_pages as dashboard_notices_pages
+
+    dashboard_notices_pages.setup(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         await deps.start(migrate)

@@ -210,6 +210,27 @@ def dingtalk_bot_message(
     }  # fmt: skip
 
 
+class DingtalkStaff:
+    """A DingTalk user writing to the bot in HTTP callback mode (signed posts to
+    /webhooks/dingtalk); the bot's answer comes back in the response."""
+
+    def __init__(self, client: TestClient, fake: FakeDingtalk, clock: FakeClock, staff_id: str) -> None:
+        self.client = client
+        self.fake = fake
+        self.clock = clock
+        self.staff_id = staff_id
+
+    async def say(self, text: str) -> str:
+        self.clock.advance(milliseconds=1)  # each callback carries its own timestamp and sign
+        ts = str(int(self.clock.now().timestamp() * 1000))
+        headers = {"timestamp": ts, "sign": dingtalk_sign(self.fake.client_secret, ts)}
+        body = dingtalk_bot_message(self.fake, self.staff_id, text)
+        resp = await self.client.post("/webhooks/dingtalk", json=body, headers=headers)
+        assert resp.status == 200, await resp.text()
+        answer = await resp.json()
+        return str((answer.get("text") or {}).get("content", ""))
+
+
 async def deliver(client: Any) -> Any:
     """One pass of the outbox deliverer of the app under test."""
     from laborsign.webhooks.common import CHAT

@@ -20,7 +20,7 @@ from tests.chat_helpers import deliver
 from tests.conftest import Api
 from tests.test_contracts import launch_body, mark_verified, signature_png
 from tests.test_onboarding import FORM, onboard
-from tests.test_templates import CONTROLS, upload
+from tests.test_templates import enabled_template
 from tests.webhook_receiver import Receiver, receiver
 
 ALL_EVENTS = [
@@ -71,9 +71,7 @@ async def _journey(api: Api, make_api: Any, client: Any, clock: FakeClock, recv:
     )
     assert every["secret"] != done_only["secret"] and every["events"] == ALL_EVENTS
 
-    template = await upload(api)
-    await api.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS}, expect=200)
-    await api.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    template = await enabled_template(api)
     seal = await api.post("/api/v1/seals", {"type": "contract"}, expect=201)
 
     worker = await make_api()

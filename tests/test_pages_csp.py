@@ -93,6 +93,7 @@ def pages(w: dict[str, Any]) -> dict[str, list[tuple[str, str | None]]]:
             ("/dashboard/seals", "#seals .entry"),
             ("/dashboard/chat/outbox", "#letters tr"),
             ("/dashboard/integrations", "#endpoints tr"),
+            ("/dashboard/notices", "#notices tr"),
             ("/dashboard/contracts", "#rows a >> text=查看"),
             ("/dashboard/contracts/new", "#templates .list-item"),
             ("/dashboard/contracts/upload", "#people tr"),

@@ -35,6 +35,14 @@ async def upload(
     return await api.call("POST", "/api/v1/templates", data=form)
 
 
+async def enabled_template(api: Api) -> Any:
+    """An uploaded template with the standard controls, enabled: ready to launch from."""
+    template = await upload(api)
+    await api.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS}, expect=200)
+    await api.post(f"/api/v1/templates/{template['id']}/enable", expect=200)
+    return template
+
+
 async def test_template_lifecycle(api: Api, clock: FakeClock) -> None:
     await api.register_enterprise(clock)
     created = await upload(api, files=[make_pdf(2), make_pdf(1)])

@@ -1,6 +1,7 @@
 """HR review cards: an onboarding submission becomes a card with 通过 / 拒绝 for every HR
 member bound on WeCom or DingTalk; pressing a button acts on the record through the same
-review service as the dashboard, once, and the card then shows who decided."""
+review service as the dashboard, once, and the card then shows who decided. HR notices
+(core/notices.py) reach the members with the contracts permission the same way, as a message."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..core import outbox as ob
-from ..core.accounts import Enterprise, Permission, User
-from ..core.chat import ReviewCard
+from ..core.accounts import Enterprise, Member, Permission, User
+from ..core.chat import ChatIdentity, ReviewCard
 from ..core.clock import china_time
 from ..core.errors import DomainError, WrongState
 from ..core.ids import new_id
+from ..core.notices import Notice
 from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
 from ..core.outbox import OutboxMessage
 from ..core.ports import Deps, UnitOfWork
@@ -31,10 +33,26 @@ def record_link(deps: Deps, record_id: str) -> str:
     return f"{deps.public_url}/dashboard/onboarding/{record_id}"
 
 
+async def _with_permission(uow: UnitOfWork, enterprise_id: str, permission: Permission) -> list[Member]:
+    members, _ = await uow.accounts.members_of(enterprise_id, 0, 1000)
+    return [m for m in members if m.can(permission)]
+
+
+async def _reachable(uow: UnitOfWork, apps: dict[str, str], members: list[Member]) -> list[ChatIdentity]:
+    """The members' chat identities on the enabled HR apps, of those still in the app."""
+    identities = await uow.chat.identities_of([m.user_id for m in members], list(apps))
+    return [
+        i for i in identities if apps.get(i.channel) == i.app_id and i.user_id is not None and i.following
+    ]
+
+
 def hr_expander(apps: dict[str, str]) -> Expander:
     """`apps`: channel → app id of the HR-facing chat apps that are enabled (wecom, dingtalk)."""
 
     async def expand(deps: Deps, uow: UnitOfWork, message: OutboxMessage) -> None:
+        if message.kind == "hr_notice":
+            await _expand_notice(deps, uow, message, apps)
+            return
         if message.kind != "onboarding_submitted":
             return
         record = await uow.get(OnboardingRecord, str(message.payload.get("record_id", "")))
@@ -42,9 +60,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
         if record is None or enterprise is None or record.status != OnboardingStatus.PENDING_REVIEW:
             return
         now = deps.clock.now()
-        members, _ = await uow.accounts.members_of(enterprise.id, 0, 1000)
-        reviewers = [m for m in members if m.can(Permission.ONBOARDING)]
-        identities = await uow.chat.identities_of([m.user_id for m in reviewers], list(apps))
+        reviewers = await _with_permission(uow, enterprise.id, Permission.ONBOARDING)
         reached = set()
         users = await uow.accounts.users_by_ids([m.user_id for m in reviewers])
         base = {
@@ -58,13 +74,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             "link": record_link(deps, record.id),
             "sms": {"enterprise": enterprise.name, "name": record.name},  # for the SMS fallback
         }
-        for identity in identities:
-            if (
-                apps.get(identity.channel) != identity.app_id
-                or identity.user_id is None
-                or not identity.following
-            ):
-                continue
+        for identity in await _reachable(uow, apps, reviewers):
             card_key = f"ob-{new_id()}"
             uow.add(
                 ReviewCard(
@@ -72,7 +82,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
                     recipient=identity.external_id, card_key=card_key, created_at=now,
                 )
             )  # fmt: skip
-            user = users.get(identity.user_id)
+            user = users.get(identity.user_id or "")
             uow.outbox.add(
                 ob.chat(
                     identity.channel, identity.external_id, "review_card", f"{record.name}提交了入职资料，请审核",
@@ -93,6 +103,29 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             )  # fmt: skip
 
     return expand
+
+
+async def _expand_notice(deps: Deps, uow: UnitOfWork, message: OutboxMessage, apps: dict[str, str]) -> None:
+    """A notice goes to every member with the contracts permission: on each chat they bound
+    to an enabled HR app, and by SMS to those who chose it in their notice settings."""
+    notice = await uow.get(Notice, str(message.payload.get("notice_id", "")))
+    enterprise = await uow.get(Enterprise, message.recipient)
+    if notice is None or enterprise is None or notice.enterprise_id != enterprise.id:
+        return
+    now = deps.clock.now()
+    told = await _with_permission(uow, enterprise.id, Permission.CONTRACTS)
+    link = f"{deps.public_url}/dashboard/contracts/{notice.contract_id}" if notice.contract_id else None
+    payload = {"notice_id": notice.id, "enterprise_id": enterprise.id, "link": link}
+    for identity in await _reachable(uow, apps, told):
+        uow.outbox.add(
+            ob.chat(identity.channel, identity.external_id, "hr_notice", notice.text, now, **payload)
+        )
+    by_sms = await uow.notices.sms_wanted([m.id for m in told])
+    users = await uow.accounts.users_by_ids([m.user_id for m in told if m.id in by_sms])
+    for user in users.values():
+        text = f"【{enterprise.name}】{notice.text}" + (f"，详情：{link}" if link else "")
+        sms = {"enterprise": enterprise.name, "notice": notice.text}
+        uow.outbox.add(ob.sms(user.phone, "hr_notice", text, now, sms=sms, **payload))
 
 
 @dataclass

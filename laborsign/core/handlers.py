@@ -8,9 +8,20 @@ the same commit."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from .events import EVENT_CLASSES, DomainEvent, OnboardingSubmitted
+from .events import (
+    EVENT_CLASSES,
+    ContractCompleted,
+    ContractDeclined,
+    ContractExpired,
+    ContractWithdrawn,
+    DomainEvent,
+    OnboardingSubmitted,
+    PartySigned,
+)
 from .integrations import event_body
+from .notices import notice_for
 from .outbox import Channel, OutboxMessage
 from .ports import UnitOfWork
 
@@ -38,26 +49,48 @@ async def deliver_to_integrators(uow: UnitOfWork, event: DomainEvent) -> None:
         )
 
 
+def _to_hr(event: DomainEvent, kind: str, text: str, **payload: Any) -> OutboxMessage:
+    """An HR row: the enterprise's recipients are chosen when it is delivered (bots/hr.py)."""
+    return OutboxMessage(
+        channel=Channel.HR,
+        recipient=event.enterprise_id,
+        kind=kind,
+        text=text,
+        created_at=event.at,
+        next_attempt_at=event.at,
+        payload={**payload, "enterprise_id": event.enterprise_id},
+    )
+
+
 async def ask_hr_to_review(uow: UnitOfWork, event: DomainEvent) -> None:
     """The enterprise's HR reviewers get a card (expanded per channel by the deliverer)."""
     assert isinstance(event, OnboardingSubmitted)
     uow.outbox.add(
-        OutboxMessage(
-            channel=Channel.HR,
-            recipient=event.enterprise_id,
-            kind="onboarding_submitted",
-            text=f"{event.name}提交了入职资料，请审核",
-            created_at=event.at,
-            next_attempt_at=event.at,
-            payload={"record_id": event.record_id, "enterprise_id": event.enterprise_id},
+        _to_hr(
+            event, "onboarding_submitted", f"{event.name}提交了入职资料，请审核", record_id=event.record_id
         )
     )
+
+
+async def tell_hr(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The enterprise's notice, and an HR row the deliverer expands into a message to every
+    member with the contracts permission on their bound chat (and SMS where they chose it)."""
+    notice = notice_for(event)
+    if notice is None:
+        return
+    uow.add(notice)
+    uow.outbox.add(
+        _to_hr(event, "hr_notice", notice.text, notice_id=notice.id, notice_kind=notice.kind,
+               contract_id=notice.contract_id)
+    )  # fmt: skip
 
 
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):
+    HANDLERS[_told] = (deliver_to_integrators, tell_hr)
 
 
 async def dispatch(uow: UnitOfWork, events: list[DomainEvent]) -> None:

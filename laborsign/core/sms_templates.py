@@ -55,6 +55,10 @@ KINDS: tuple[TemplateKind, ...] = (
         "【${enterprise}】${name}提交了入职资料，请登录后台审核：${link}",
     ),
     TemplateKind(
+        "hr_notice", "合同动态（发给 HR）", ("enterprise", "notice", "link"),
+        "【${enterprise}】${notice}，详情：${link}",
+    ),
+    TemplateKind(
         "enterprise_review", "企业授权书审核结果（发给办理人）", ("enterprise", "result"),
         "您为【${enterprise}】提交的企业实名认证授权书${result}",
     ),
@@ -85,6 +89,7 @@ _OUTBOX_KINDS = {
     "onboarding_rejected": "review_result",
     "onboarding_submitted": "review_request",
     "review_card": "review_request",
+    "hr_notice": "hr_notice",
     "verification_review": "enterprise_review",
     "payment_sent": "payment_sent",
     "labor_alert": "labor_alert",

@@ -24,6 +24,7 @@ from .contracts import ContractRepository
 from .guards import BudgetStore, SeenStore
 from .integrations import IntegrationRepository
 from .labor import LaborRepository
+from .notices import NoticeRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
 from .templates import TemplateRepository
@@ -82,6 +83,7 @@ class UnitOfWork:
     seen: SeenStore
     integrations: IntegrationRepository
     labor: LaborRepository
+    notices: NoticeRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -101,6 +103,7 @@ class UnitOfWork:
         self.budgets = BudgetStore(self.session)
         self.seen = SeenStore(self.session)
         self.integrations = IntegrationRepository(self.session)
+        self.notices = NoticeRepository(self.session)
         self._events: list[DomainEvent] = []
         self.labor = LaborRepository(self.session)
         return self

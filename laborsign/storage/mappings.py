@@ -7,6 +7,7 @@ from .chat import map_chat
 from .contracts import map_contracts
 from .integrations import map_integrations
 from .labor import map_labor
+from .notices import map_notices
 from .outbox import map_outbox
 from .roster import map_roster
 from .templates import map_templates
@@ -29,3 +30,4 @@ def map_all() -> None:
     map_labor()
     map_chat()
     map_integrations()
+    map_notices()

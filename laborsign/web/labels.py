@@ -19,6 +19,7 @@ from ..core.contracts import CONTRACT_STATUS_LABELS, PARTY_STATUS_LABELS, SEAL_T
 from ..core.events import EVENT_TYPE_LABELS
 from ..core.identity_rules import ID_TYPE_LABELS
 from ..core.labor_law import ALERT_KIND_LABELS, CONTROL_PRESETS, REASON_TYPE_LABELS, TERM_TYPE_LABELS
+from ..core.notices import NOTICE_KIND_LABELS
 from ..core.onboarding import GENDERS, ONBOARDING_STATUS_LABELS, RELATIONS
 from ..core.outbox import CHANNEL_LABELS, OUTBOX_STATUS_LABELS
 from ..core.roster import EMPLOYEE_STATUS_LABELS
@@ -68,6 +69,7 @@ def label_tables() -> dict[str, dict[str, str] | list[str]]:
         "RESIGN_REASON_TYPES": _codes(REASON_TYPE_LABELS),
         # label → "key|kind|label,…": the controls a designer preset places
         "CONTROL_PRESETS": {name: ",".join("|".join(c) for c in items) for name, items in CONTROL_PRESETS},
+        "NOTICE_KINDS": _codes(NOTICE_KIND_LABELS),
     }
 
 

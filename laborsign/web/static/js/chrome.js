@@ -15,6 +15,25 @@ export function onMe(fn) {
   else document.addEventListener("ls:me", function (e) { fn(e.detail); }, { once: true });
 }
 
+/* The header's 通知 link with the unread count, for members who get notices; `unread` given
+ * (a page that just marked some read) saves asking again. */
+export async function showUnread(unread) {
+  if (unread === undefined) {
+    const r = await api("GET", "/api/v1/notices?per_page=1");
+    if (!r.ok) return;
+    unread = r.data.unread;
+  }
+  document.getElementById("notices-link").hidden = false;
+  const badge = document.getElementById("notices-unread");
+  badge.textContent = unread > 99 ? "99+" : String(unread);
+  badge.hidden = unread === 0;
+}
+
+function getsNotices(person) {
+  const m = person.member;
+  return !!m && (m.role === "admin" || m.permissions.indexOf("contracts") >= 0);
+}
+
 /* Employer pages: the enterprise's name, the menu of the registered home entries. */
 export async function dashboardChrome() {
   const person = await me();
@@ -32,6 +51,7 @@ export async function dashboardChrome() {
     a.href = item.href; a.textContent = item.title;
     nav.appendChild(a);
   });
+  if (getsNotices(person)) showUnread();
   loaded(person);
 }
 
