@@ -164,6 +164,28 @@ def _check_config(args: argparse.Namespace) -> int:
     return 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .demo import DemoError, Plan, run_demo
+
+    config = load_config(args.config)
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    plan = Plan(enterprises=args.enterprises, employees=args.employees, contracts=args.contracts)
+    if min(plan.enterprises, plan.employees, plan.contracts) < 0 or plan.enterprises < 1:
+        print("参数错误：--enterprises 至少为 1，其余不能为负数", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(run_demo(config, plan))
+    except DemoError as exc:
+        print(f"失败：{exc}", file=sys.stderr)
+        return 1
+    for line in result.login_lines(config.public_url):
+        print(line)
+    print(result.json_line(), flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config")
     check.set_defaults(func=_check_config)
+    demo = sub.add_parser(
+        "demo",
+        help="fill a development install with demo data (a verified enterprise, template, employees, "
+        "contracts in every state) and print how to log in; the last line is JSON",
+    )
+    demo.add_argument("--config")
+    demo.add_argument("--enterprises", type=int, default=1, help="tenants (the first is the one to log in to)")
+    demo.add_argument("--employees", type=int, default=200, help="employees, shared among the tenants")
+    demo.add_argument("--contracts", type=int, default=500, help="contracts, shared among the tenants")
+    demo.set_defaults(func=_demo)
     return parser
 
 
