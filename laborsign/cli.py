@@ -171,7 +171,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    plan = Plan(enterprises=args.enterprises, employees=args.employees, contracts=args.contracts)
+    jobs = args.jobs or os.cpu_count() or 1
+    plan = Plan(enterprises=args.enterprises, employees=args.employees, contracts=args.contracts, jobs=jobs)
     if min(plan.enterprises, plan.employees, plan.contracts) < 0 or plan.enterprises < 1:
         print("参数错误：--enterprises 至少为 1，其余不能为负数", file=sys.stderr)
         return 2
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--enterprises", type=int, default=1, help="tenants (the first is the one to log in to)")
     demo.add_argument("--employees", type=int, default=200, help="employees, shared among the tenants")
     demo.add_argument("--contracts", type=int, default=500, help="contracts, shared among the tenants")
+    demo.add_argument("--jobs", type=int, default=0, help="processes loading contracts (default: one per core)")
     demo.set_defaults(func=_demo)
     return parser
 

@@ -76,7 +76,7 @@ async def run_demo(config: Config, plan: Plan) -> DemoResult:
     engine: AsyncEngine = make_engine(config.database_url, 2, False)
     try:
         bulk_started = time.perf_counter()
-        made = await Seeder(walked, cipher, utcnow()).run(engine, plan)
+        made = await Seeder(walked, cipher, utcnow(), jobs=plan.jobs).run(engine, plan)
         bulk_seconds = time.perf_counter() - bulk_started
     finally:
         await engine.dispose()
