@@ -152,8 +152,10 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     lines = await run_demo(config_env, "--enterprises", "2", "--employees", "80", "--contracts", "240")
     login = json.loads(lines[-1])
     assert set(login) == {"enterprise_id", "hr_phone", "worker_phone"}
-    assert any("/api/v1/dev/sms" in line and "验证码" in line for line in lines[:-1])
-    assert any(login["hr_phone"] in line and "登录" in line for line in lines[:-1])
+    told = "\n".join(lines[:-1])
+    assert "验证码" in told and f"/api/v1/dev/sms?phone={login['hr_phone']}" in told
+    assert any(login["hr_phone"] in line and "HR 登录" in line for line in lines[:-1])
+    assert any(login["worker_phone"] in line and "/h5/login" in line for line in lines[:-1])
 
     hr: Api = await make_api()
     answer = await hr.login(clock, login["hr_phone"])
