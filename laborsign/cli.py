@@ -172,9 +172,12 @@ def _demo(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     jobs = args.jobs or os.cpu_count() or 1
-    plan = Plan(enterprises=args.enterprises, employees=args.employees, contracts=args.contracts, jobs=jobs)
-    if min(plan.enterprises, plan.employees, plan.contracts) < 0 or plan.enterprises < 1:
-        print("参数错误：--enterprises 至少为 1，其余不能为负数", file=sys.stderr)
+    # Unless told, a tenant per 100,000 contracts and an employee per ten contracts.
+    tenants = args.enterprises or max(1, args.contracts // 100_000)
+    staff = args.employees if args.employees is not None else max(200, args.contracts // 10)
+    plan = Plan(enterprises=tenants, employees=staff, contracts=args.contracts, jobs=jobs)
+    if min(args.enterprises, plan.employees, plan.contracts, args.jobs) < 0:
+        print("参数错误：--enterprises、--employees、--contracts、--jobs 不能为负数", file=sys.stderr)
         return 2
     try:
         result = asyncio.run(run_demo(config, plan))
@@ -232,8 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         "contracts in every state) and print how to log in; the last line is JSON",
     )
     demo.add_argument("--config")
-    demo.add_argument("--enterprises", type=int, default=1, help="tenants (the first is the one to log in to)")
-    demo.add_argument("--employees", type=int, default=200, help="employees, shared among the tenants")
+    demo.add_argument(
+        "--enterprises", type=int, default=0,
+        help="tenants, the first is the one to log in to (default: one per 100,000 contracts)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--employees", type=int, help="employees, shared among the tenants (default: contracts / 10, at least 200)"
+    )
     demo.add_argument("--contracts", type=int, default=500, help="contracts, shared among the tenants")
     demo.add_argument("--jobs", type=int, default=0, help="processes loading contracts (default: one per core)")
     demo.set_defaults(func=_demo)

@@ -117,10 +117,17 @@ _TOP = 72.0
 _HEIGHTS = {"signature": 60.0, "seal": 110.0}
 
 
-def _wrap(text: str, width: float, measure: Any) -> list[str]:
-    lines, current = [], ""
+_NO_LINE_START = "，。、；：）》”！？"
+
+
+def _wrap(text: str, width: float, measure: Any, first: float | None = None) -> list[str]:
+    """Lines of at most `width` points (`first` for the first line); closing punctuation stays
+    at the end of its line rather than starting the next."""
+    lines: list[str] = []
+    current = ""
     for char in text:
-        if measure(current + char) > width:
+        room = first if first is not None and not lines else width
+        if measure(current + char) > room and char not in _NO_LINE_START and current:
             lines.append(current)
             current = char
         else:
@@ -164,7 +171,7 @@ def build_template_pdf() -> tuple[bytes, list[dict[str, Any]]]:
             tallest = _LEAD
             for part in item:
                 if isinstance(part, str):
-                    for k, text in enumerate(_wrap(part, _RIGHT - x, measure) or [""]):
+                    for k, text in enumerate(_wrap(part, _RIGHT - _LEFT, measure, _RIGHT - x) or [""]):
                         if k:
                             x, y = _LEFT, y + _LEAD
                         pdf.drawString(x, height - y, text)
