@@ -82,7 +82,7 @@ class Loader:
         if not rows:
             return
         if not self.pg:
-            await self.conn.execute(table.insert(), rows)
+            await self._sqlite(table, rows)
             return
         names = [c.name for c in table.columns]
         as_json = [c.name for c in table.columns if isinstance(getattr(c.type, "impl", c.type), JSON)]
@@ -98,6 +98,33 @@ class Loader:
         await self.conn.execute(text_sql("SET LOCAL synchronous_commit = off"))
         raw = await self.conn.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=names)  # type: ignore[union-attr]
+
+    async def _sqlite(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """executemany on the driver with the columns' own bind conversions, each shared JSON
+        object serialised once."""
+        dialect = self.conn.dialect
+        columns = list(table.columns)
+        convert = [c.type.bind_processor(dialect) for c in columns]
+        shared = [isinstance(getattr(c.type, "impl", c.type), JSON) for c in columns]
+        done: dict[tuple[int, int], Any] = {}
+
+        def value(k: int, raw: Any) -> Any:
+            fn = convert[k]
+            if fn is None or raw is None:
+                return raw
+            if not shared[k]:
+                return fn(raw)
+            key = (k, id(raw))
+            if key not in done:
+                done[key] = fn(raw)
+            return done[key]
+
+        names = [c.name for c in columns]
+        records = [tuple(value(k, row[n]) for k, n in enumerate(names)) for row in rows]
+        quoted = ", ".join(f'"{n}"' for n in names)
+        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(names))})'
+        raw = await self.conn.get_raw_connection()
+        await raw.driver_connection.executemany(sql, records)  # type: ignore[union-attr]
 
 
 async def _row(conn: AsyncConnection, table: Table, row_id: str) -> dict[str, Any]:
