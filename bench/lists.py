@@ -105,9 +105,9 @@ async def targets(client: Client, database_url: str, enterprise_id: str) -> list
     first = await client.get("/api/v1/employees?per_page=1&page=37")
     employee = first["items"][0]
     detail = await client.get(f"/api/v1/employees/{employee['id']}")
-    id_number = await decrypt_id(database_url, employee["id"])
     contracts = await client.get("/api/v1/contracts?per_page=1&page=101")
     worker = contracts["items"][0]
+    id_number = await decrypt_id(database_url, worker["employee_id"])  # someone with a contract
     phone = await contract_phone(database_url, worker["id"])
     deep = await client.get("/api/v1/contracts?per_page=20&page=2500")
     out = [

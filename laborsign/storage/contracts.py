@@ -208,6 +208,16 @@ def _view_filter(view: str, me: str) -> Any:
     return None
 
 
+# Counting a tenant's view reads a one-column index of just that view: PostgreSQL stores its
+# equal entries deduplicated, so a count of 100,000 reads a few pages instead of 100,000 keys.
+Index("ix_contracts_enterprise", contracts.c.enterprise_id)
+for _view in ("awaiting_me", "awaiting_others", "completed"):
+    _where = _view_filter(_view, "enterprise")
+    Index(
+        f"ix_contracts_count_{_view}", contracts.c.enterprise_id, postgresql_where=_where, sqlite_where=_where
+    )
+
+
 class ContractRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session

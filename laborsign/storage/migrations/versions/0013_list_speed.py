@@ -73,7 +73,26 @@ def upgrade() -> None:
         _create(name, table, columns, patterns)
     for name, table, columns, searched in _INDEXES:
         _create(name, table, columns, searched)
+    _count_indexes()
     _fast_compression()
+
+
+# The views' predicates as the repository writes them (storage/contracts.py _view_filter).
+_COUNTED = {
+    "awaiting_me": ("awaiting_enterprise = {t}",),
+    "awaiting_others": ("awaiting_worker = {t} AND awaiting_enterprise = {f}",),
+    "completed": ("status = 'completed'",),
+}
+
+
+def _count_indexes() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    t, f = ("true", "false") if postgres else ("1", "0")
+    op.create_index("ix_contracts_enterprise", "contracts", ["enterprise_id"])
+    for view, (predicate,) in _COUNTED.items():
+        where = sa.text(predicate.format(t=t, f=f))
+        op.create_index(f"ix_contracts_count_{view}", "contracts", ["enterprise_id"],
+                        postgresql_where=where, sqlite_where=where)  # fmt: skip
 
 
 def _fast_compression() -> None:
@@ -92,6 +111,9 @@ def _fast_compression() -> None:
 
 
 def downgrade() -> None:
+    for view in _COUNTED:
+        op.drop_index(f"ix_contracts_count_{view}", table_name="contracts")
+    op.drop_index("ix_contracts_enterprise", table_name="contracts")
     for name, table, _, _ in _INDEXES:
         op.drop_index(name, table_name=table)
     for name, table, columns, _, _ in _REPLACED:
