@@ -217,6 +217,8 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     assert [e["id"] for e in (await hr.get(f"/api/v1/employees?q={row['phone']}"))["items"]] == [row["id"]]
     by_prefix = await hr.get(f"/api/v1/employees?q={row['phone'][:10]}&per_page=100")
     assert row["id"] in [e["id"] for e in by_prefix["items"]] and by_prefix["total"] <= 10
+    last_four = await hr.get(f"/api/v1/employees?q={row['phone'][-4:]}&per_page=100")
+    assert row["id"] in [e["id"] for e in last_four["items"]], "尾号: a phone's last four digits"
     by_name = await hr.get(f"/api/v1/employees?q={row['name']}&per_page=100")
     assert row["id"] in [e["id"] for e in by_name["items"]]
     assert all(e["name"].startswith(row["name"]) for e in by_name["items"])

@@ -215,7 +215,7 @@ async def inspect_upload(request: web.Request) -> web.Response:
     auth="enterprise",
     query={
         "view": "all | awaiting_me | awaiting_others | completed",
-        "q": "劳动者姓名、合同名称或手机号开头，或完整证件号码",
+        "q": "劳动者姓名、合同名称或手机号开头、手机尾号（4位），或完整证件号码",
         "status": "状态",
         "cursor": CURSOR_DOC,
     },

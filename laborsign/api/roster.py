@@ -204,7 +204,7 @@ async def delete_department(request: web.Request) -> web.Response:
     query={
         "status": "active | resigning | resigned",
         "department_id": "部门（含下级）",
-        "q": "姓名或手机号开头，或完整证件号码",
+        "q": "姓名或手机号开头、手机尾号（4位），或完整证件号码",
         "cursor": CURSOR_DOC,
     },
 )

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..core.contracts import Contract, ContractEvent, Party
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
-from .paging import keyset_page, prefix
+from .paging import keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 contracts = Table(
@@ -228,11 +228,13 @@ class ContractRepository:
         return and_(contracts.c.worker_phone == worker_phone, contracts.c.status != "draft")
 
     def _search(self, q: str, employee_ids: list[str]) -> Any:
-        """Prefix of the worker's name, the contract's name or the phone; or the employees
-        whose whole ID number was given."""
-        terms = [prefix(self.s, contracts.c.worker_name, q), prefix(self.s, contracts.c.name, q)]
-        if q.isdigit():
-            terms.append(prefix(self.s, contracts.c.worker_phone, q))
+        """Prefix of the worker's name, the contract's name or the phone (or its last four
+        digits); or the employees whose whole ID number was given."""
+        terms = [
+            prefix(self.s, contracts.c.worker_name, q),
+            prefix(self.s, contracts.c.name, q),
+            *phone_terms(self.s, contracts.c.worker_phone, q),
+        ]
         if employee_ids:
             terms.append(contracts.c.employee_id.in_(employee_ids))
         return or_(*terms)

@@ -25,6 +25,17 @@ def prefix(session: AsyncSession, column: Any, text: str) -> ColumnElement[bool]
     return and_(column >= text, column < text + _TOP)
 
 
+def phone_terms(session: AsyncSession, column: Any, text: str) -> list[ColumnElement[bool]]:
+    """Digits match the start of a phone, and four digits also its last four (尾号, how people
+    name a phone; read from the tenant's phone index, not the table)."""
+    if not text.isdigit():
+        return []
+    terms = [prefix(session, column, text)]
+    if len(text) == 4:
+        terms.append(column.like(f"%{text}"))
+    return terms
+
+
 async def keyset_page(
     session: AsyncSession,
     entity: type[Any],

@@ -28,7 +28,7 @@ from ..core.onboarding import OnboardingRecord
 from ..core.paging import Cursor
 from ..core.roster import Department, Employee, Invitation, JoinLink
 from .accounts import users
-from .paging import keyset_page, prefix
+from .paging import keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 departments = Table(
@@ -194,9 +194,7 @@ class RosterRepository:
         if department_ids is not None:
             where = and_(where, employees.c.department_id.in_(department_ids))
         if q:
-            terms = [prefix(self.s, employees.c.name, q)]
-            if q.isdigit():
-                terms.append(prefix(self.s, employees.c.phone, q))
+            terms = [prefix(self.s, employees.c.name, q), *phone_terms(self.s, employees.c.phone, q)]
             if id_number_hash:
                 terms.append(employees.c.id_number_hash == id_number_hash)
             where = and_(where, or_(*terms))
