@@ -231,19 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check_config)
     demo = sub.add_parser(
         "demo",
-        help="fill a development install with demo data (a verified enterprise, template, employees, "
-        "contracts in every state) and print how to log in; the last line is JSON",
+        help="为开发环境生成示例数据（已认证企业、部门、员工、模板、各状态合同）并说明如何登录；最后一行为 JSON",
     )
     demo.add_argument("--config")
     demo.add_argument(
         "--enterprises", type=int, default=0,
-        help="tenants, the first is the one to log in to (default: one per 100,000 contracts)",
+        help="企业数，登录用第一家（默认每 10 万份合同一家）",
     )  # fmt: skip
     demo.add_argument(
-        "--employees", type=int, help="employees, shared among the tenants (default: contracts / 10, at least 200)"
+        "--employees", type=int, help="员工总数，分给各企业（默认合同数的十分之一，至少 200）"
     )
-    demo.add_argument("--contracts", type=int, default=500, help="contracts, shared among the tenants")
-    demo.add_argument("--jobs", type=int, default=0, help="processes loading contracts (default: one per core)")
+    demo.add_argument("--contracts", type=int, default=500, help="合同总数，分给各企业（默认 500）")
+    demo.add_argument("--jobs", type=int, default=0, help="写入合同的进程数（默认每核一个，仅 PostgreSQL）")
     demo.set_defaults(func=_demo)
     return parser
 

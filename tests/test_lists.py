@@ -250,3 +250,14 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     await worker.login(clock, login["worker_phone"], side="worker")
     mine = await check_counts(worker, "/api/v1/me/contracts")
     assert mine["awaiting_me"] == 1 + len(added) and mine["completed"] == 1  # the walk signed one
+
+
+async def test_demo_refuses_an_install_without_the_development_providers(config_env: dict[str, str]) -> None:
+    env = {**config_env, "LABORSIGN_IDENTITY__CARRIER_PROVIDER": "disabled", "PATH": "/usr/bin:/bin"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "laborsign", "demo", "--contracts", "10",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode == 1 and out == b""
+    assert "identity.carrier_provider" in err.decode() and "示例数据" in err.decode()
