@@ -261,3 +261,42 @@ async def test_demo_refuses_an_install_without_the_development_providers(config_
     out, err = await process.communicate()
     assert process.returncode == 1 and out == b""
     assert "identity.carrier_provider" in err.decode() and "示例数据" in err.decode()
+
+
+async def test_upgrading_an_existing_database_sets_the_flags_from_the_parties(
+    api: Api, make_api: Any, client: Any, clock: FakeClock, database_url: str
+) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from laborsign.storage.db import alembic_config
+
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    ids = [
+        (await api.post("/api/v1/contracts", launch_body(world), expect=201))["contracts"][0]["id"]
+        for _ in "abc"
+    ]
+    worker: Api = world["worker"]
+    started = await worker.post(
+        f"/api/v1/me/contracts/{ids[0]}/signature",
+        {"signature_png": signature_png(), "fields": {"bank_account": "6222020000000000"}},
+        expect=201,
+    )
+    code = (await worker.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"][0]["code"]
+    await worker.post(f"/api/v1/signing-sessions/{started['id']}/confirm", {"code": code}, expect=200)
+    await api.post(f"/api/v1/contracts/{ids[1]}/withdraw", {"reason": "岗位调整"}, expect=200)
+    await client.app[DEPS].db.engine.dispose()
+
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:  # back to before 0013, then up again: the backfill runs
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0011"))
+        columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("contracts")})
+        assert "awaiting_worker" not in columns and "awaiting_enterprise" not in columns
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "heads"))
+    await engine.dispose()
+    assert [await flags(client, cid) for cid in ids] == [(False, True), (False, False), (True, True)]
+    counts = await check_counts(api, "/api/v1/contracts")
+    assert counts == {"all": 3, "awaiting_me": 2, "awaiting_others": 0, "completed": 0}
