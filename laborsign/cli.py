@@ -164,6 +164,32 @@ def _check_config(args: argparse.Namespace) -> int:
     return 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .demo import DemoError, Plan, run_demo
+
+    config = load_config(args.config)
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    jobs = args.jobs or os.cpu_count() or 1
+    # Unless told, a tenant per 100,000 contracts and an employee per ten contracts.
+    tenants = args.enterprises or max(1, args.contracts // 100_000)
+    staff = args.employees if args.employees is not None else max(200, args.contracts // 10)
+    plan = Plan(enterprises=tenants, employees=staff, contracts=args.contracts, jobs=jobs)
+    if min(args.enterprises, plan.employees, plan.contracts, args.jobs) < 0:
+        print("参数错误：--enterprises、--employees、--contracts、--jobs 不能为负数", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(run_demo(config, plan))
+    except DemoError as exc:
+        print(f"失败：{exc}", file=sys.stderr)
+        return 1
+    for line in result.login_lines(config.public_url):
+        print(line)
+    print(result.json_line(), flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +229,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config")
     check.set_defaults(func=_check_config)
+    demo = sub.add_parser(
+        "demo",
+        help="为开发环境生成示例数据（已认证企业、部门、员工、模板、各状态合同）并说明如何登录；最后一行为 JSON",
+    )
+    demo.add_argument("--config")
+    demo.add_argument(
+        "--enterprises", type=int, default=0,
+        help="企业数，登录用第一家（默认每 10 万份合同一家）",
+    )  # fmt: skip
+    demo.add_argument(
+        "--employees", type=int, help="员工总数，分给各企业（默认合同数的十分之一，至少 200）"
+    )
+    demo.add_argument("--contracts", type=int, default=500, help="合同总数，分给各企业（默认 500）")
+    demo.add_argument("--jobs", type=int, default=0, help="写入合同的进程数（默认每核一个，仅 PostgreSQL）")
+    demo.set_defaults(func=_demo)
     return parser
 
 

@@ -29,6 +29,7 @@ from ..core.services.contracts import Context
 from ..core.signing import Seal
 from ..core.values import mask_phone
 from .http import (
+    CURSOR_DOC,
     DEPS,
     ApiRoutes,
     body,
@@ -217,20 +218,20 @@ async def inspect_upload(request: web.Request) -> web.Response:
     auth="enterprise",
     query={
         "view": "all | awaiting_me | awaiting_others | completed",
-        "q": "合同名称或劳动者姓名",
+        "q": "劳动者姓名、合同名称或手机号开头、手机尾号（4位），或完整证件号码",
         "status": "状态",
+        "cursor": CURSOR_DOC,
     },
 )
 async def list_contracts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)
-    items, total = await svc.list_for_enterprise(
+    items, total, after = await svc.list_for_enterprise(
         request.app[DEPS], actor, request.query.get("view"), request.query.get("q"), request.query.get("status"),
-        page, per_page,
+        page, per_page, request.query.get("cursor"),
     )  # fmt: skip
-    return json_response(
-        page_json([contract_json(c, p, viewer="enterprise") for c, p in items], total, page, per_page)
-    )
+    out = page_json([contract_json(c, p, viewer="enterprise") for c, p in items], total, page, per_page)
+    return json_response({**out, "next_cursor": after})
 
 
 @routes.get("/api/v1/contracts/counts", "各视图合同数量（待我操作角标）", auth="enterprise")
@@ -412,17 +413,16 @@ async def seal_png(request: web.Request) -> web.Response:
     "我的合同（劳动者）",
     paged=True,
     auth="worker",
-    query={"view": "all | awaiting_me | awaiting_others | completed"},
+    query={"view": "all | awaiting_me | awaiting_others | completed", "cursor": CURSOR_DOC},
 )
 async def my_contracts(request: web.Request) -> web.Response:
     actor = await require_user(request)
     page, per_page = paging(request)
-    items, total = await svc.list_for_worker(
-        request.app[DEPS], actor, request.query.get("view"), page, per_page
+    items, total, after = await svc.list_for_worker(
+        request.app[DEPS], actor, request.query.get("view"), page, per_page, request.query.get("cursor")
     )
-    return json_response(
-        page_json([contract_json(c, p, viewer="worker") for c, p in items], total, page, per_page)
-    )
+    out = page_json([contract_json(c, p, viewer="worker") for c, p in items], total, page, per_page)
+    return json_response({**out, "next_cursor": after})
 
 
 @routes.get("/api/v1/me/contracts/counts", "我的合同数量（待我签角标）", auth="worker")

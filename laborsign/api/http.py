@@ -374,6 +374,9 @@ def scale_param(request: web.Request) -> float:
     return scale
 
 
+CURSOR_DOC = "上一页答复中的 next_cursor（按游标翻页，此时忽略 page；最后一页为 null）"
+
+
 def page_json(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 

@@ -18,7 +18,17 @@ from ..core.services import labor
 from ..core.services import roster as svc
 from ..core.values import mask_phone
 from .contracts import ctx as contract_ctx
-from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor, require_user
+from .http import (
+    CURSOR_DOC,
+    DEPS,
+    ApiRoutes,
+    body,
+    json_response,
+    page_json,
+    paging,
+    require_actor,
+    require_user,
+)
 from .uploads import read_multipart
 
 routes = ApiRoutes("入职与花名册")
@@ -195,16 +205,22 @@ async def delete_department(request: web.Request) -> web.Response:
     "员工花名册",
     paged=True,
     auth="enterprise",
-    query={"status": "active | resigning | resigned", "department_id": "部门（含下级）", "q": "姓名或手机号"},
+    query={
+        "status": "active | resigning | resigned",
+        "department_id": "部门（含下级）",
+        "q": "姓名或手机号开头、手机尾号（4位），或完整证件号码",
+        "cursor": CURSOR_DOC,
+    },
 )
 async def list_employees(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)
-    items, total, names = await svc.list_employees(
+    items, total, names, after = await svc.list_employees(
         request.app[DEPS], actor, request.query.get("status"), request.query.get("department_id"),
-        request.query.get("q"), page, per_page,
+        request.query.get("q"), page, per_page, request.query.get("cursor"),
     )  # fmt: skip
-    return json_response(page_json([employee_json(e, names) for e in items], total, page, per_page))
+    out = page_json([employee_json(e, names) for e in items], total, page, per_page)
+    return json_response({**out, "next_cursor": after})
 
 
 @routes.get("/api/v1/employees/{id}", "员工详情", auth="enterprise")

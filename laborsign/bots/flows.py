@@ -351,7 +351,7 @@ def install(engine: Engine) -> Engine:
 async def _contracts(ctx: Ctx, view: str, title: str) -> None:
     phone = ctx.identity.phone or ""
     async with ctx.deps.uow() as uow:
-        contracts, total = await uow.contracts.page(
+        contracts, total, _ = await uow.contracts.page(
             worker_phone=phone, view=view, q=None, status=None, offset=0, limit=10
         )
         names = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -122,6 +123,11 @@ class Contract:
     reinitiated_from: str | None = None
     document_sha256: str = ""
     version: int = 0
+    # Kept by the transitions below (never by a door) so the lists "awaiting me / others" are
+    # an index range, not a search through the parties: True while signing and that party
+    # has still to sign.
+    awaiting_worker: bool = False
+    awaiting_enterprise: bool = False
     id: str = field(default_factory=new_id)
 
     # -- transitions -------------------------------------------------------------------
@@ -133,6 +139,7 @@ class Contract:
             raise Invalid.field("sign_deadline", "签署截止时间应晚于当前时间")
         self.status = ContractStatus.SIGNING
         self.launched_at = now
+        self.awaiting_worker = self.awaiting_enterprise = True
 
     def check_remind(self, now: datetime) -> None:
         """催签: only while signing, ≥ 6 h after launch and ≥ 30 min after the last reminder."""
@@ -157,7 +164,7 @@ class Contract:
             raise WrongState("只有签署中的合同可以撤回", "not_signing")
         self.status = ContractStatus.WITHDRAWN
         self.ended_reason = reason
-        self.completed_at = now
+        self._end(now)
 
     def require_withdrawn(self) -> None:
         if self.status != ContractStatus.WITHDRAWN:
@@ -171,7 +178,7 @@ class Contract:
         party.decline_reason = reason
         self.status = ContractStatus.REJECTED
         self.ended_reason = reason
-        self.completed_at = now
+        self._end(now)
 
     def expire(self, now: datetime) -> bool:
         if (
@@ -180,7 +187,7 @@ class Contract:
             and now >= self.sign_deadline
         ):
             self.status = ContractStatus.EXPIRED
-            self.completed_at = now
+            self._end(now)
             return True
         return False
 
@@ -211,11 +218,19 @@ class Contract:
         self.document_blob = new_blob
         self.document_sha256 = new_sha256
         self.version += 1
+        if party.role == PartyRole.WORKER:
+            self.awaiting_worker = False
+        else:
+            self.awaiting_enterprise = False
         if all(p.status == PartyStatus.SIGNED for p in parties):
             self.status = ContractStatus.COMPLETED
-            self.completed_at = now
+            self._end(now)
             return True
         return False
+
+    def _end(self, now: datetime) -> None:
+        self.completed_at = now
+        self.awaiting_worker = self.awaiting_enterprise = False
 
 
 def _local(when: datetime) -> str:
@@ -265,28 +280,45 @@ class ContractEvent:
     id: str = field(default_factory=new_id)
 
     def canonical(self) -> bytes:
-        body = {
-            "contract_id": self.contract_id,
-            "seq": self.seq,
-            "kind": self.kind,
-            "at": self.at.isoformat(),
-            "actor_type": self.actor_type,
-            "actor_id": self.actor_id,
-            "actor_name": self.actor_name,
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "method": self.method,
-            "document_sha256": self.document_sha256,
-            "details": self.details,
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return canonical_event({name: getattr(self, name) for name in EVENT_HASHED})
 
     def seal(self) -> None:
         self.hash = hashlib.sha256(self.canonical()).hexdigest()
 
 
 GENESIS = "0" * 64
+EVENT_HASHED = ("contract_id", "seq", "kind", "at", "actor_type", "actor_id", "actor_name", "ip", "user_agent",
+                "method", "document_sha256", "details", "prev_hash")  # fmt: skip
+
+
+def canonical_event(values: Mapping[str, Any]) -> bytes:
+    """The bytes an event's hash covers: every field but its id and its own hash, as sorted,
+    compact JSON. Built by hand (the same bytes as json.dumps with sort_keys, compact
+    separators and ensure_ascii off) because bulk loads hash millions of events."""
+    v = values
+    return (
+        f'{{"actor_id":{_js(v["actor_id"])},"actor_name":{_js(v["actor_name"])},'
+        f'"actor_type":{_js(v["actor_type"])},"at":{_js(v["at"].isoformat())},'
+        f'"contract_id":{_js(v["contract_id"])},"details":{_details(v["details"])},'
+        f'"document_sha256":{_js(v["document_sha256"])},"ip":{_js(v["ip"])},"kind":{_js(v["kind"])},'
+        f'"method":{_js(v["method"])},"prev_hash":{_js(v["prev_hash"])},"seq":{int(v["seq"])},'
+        f'"user_agent":{_js(v["user_agent"])}}}'
+    ).encode()
+
+
+def _js(value: str | None) -> str:
+    if value is None:
+        return "null"
+    # Printable text without quotes or backslashes is written by json.dumps as it is.
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _details(details: dict[str, Any]) -> str:
+    if not details:
+        return "{}"
+    return json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def chain_event(previous: ContractEvent | None, **values: Any) -> ContractEvent:

@@ -23,6 +23,7 @@ from .labor_law import ContractTerm
 from .notices import Notice, NoticePrefs
 from .onboarding import OnboardingRecord
 from .outbox import OutboxMessage
+from .paging import Cursor
 from .pdf.evidence import EvidenceData
 from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
@@ -89,7 +90,10 @@ class RosterRepo(Protocol):
         q: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Employee], int]: ...
+        cursor: Cursor | None = None,
+        id_number_hash: str | None = None,
+    ) -> tuple[list[Employee], int, bool]: ...
+    async def employee_ids_by_id_number(self, enterprise_id: str, id_number_hash: str) -> list[str]: ...
     async def current_employee_by_phone(self, enterprise_id: str, phone: str) -> Employee | None: ...
     async def current_phones(self, enterprise_id: str) -> set[str]: ...
     async def join_link(self, enterprise_id: str) -> JoinLink | None: ...
@@ -118,7 +122,9 @@ class ContractRepo(Protocol):
         status: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Contract], int]: ...
+        cursor: Cursor | None = None,
+        employee_ids: list[str] | None = None,
+    ) -> tuple[list[Contract], int, bool]: ...
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
     ) -> dict[str, int]: ...

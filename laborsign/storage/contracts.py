@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -16,16 +17,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    exists,
+    false,
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.contracts import Contract, ContractEvent, Party
+from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
+from .paging import keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 contracts = Table(
@@ -59,7 +63,28 @@ contracts = Table(
     Column("ended_reason", String(200)),
     Column("reinitiated_from", Id()),
     Column("version", Integer, nullable=False, default=0),
-    Index("ix_contracts_enterprise_status", "enterprise_id", "status", "created_at"),
+    Column("awaiting_worker", Boolean, nullable=False, default=False, server_default=false()),
+    Column("awaiting_enterprise", Boolean, nullable=False, default=False, server_default=false()),
+    # Each list view of a tenant is one range of one index, newest first (read backwards).
+    Index("ix_contracts_enterprise_created", "enterprise_id", "created_at", "id"),
+    Index("ix_contracts_enterprise_status", "enterprise_id", "status", "created_at", "id"),
+    Index("ix_contracts_awaiting_enterprise", "enterprise_id", "awaiting_enterprise", "created_at", "id"),
+    Index(
+        "ix_contracts_awaiting_worker",
+        "enterprise_id",
+        "awaiting_worker",
+        "awaiting_enterprise",
+        "created_at",
+        "id",
+    ),
+    # Searches: prefixes of names and phones, and the employee (found by ID-number blind index).
+    *(
+        Index(
+            f"ix_contracts_enterprise_{col}", "enterprise_id", col, postgresql_ops={col: "text_pattern_ops"}
+        )
+        for col in ("worker_name", "worker_phone", "name")
+    ),
+    Index("ix_contracts_enterprise_employee", "enterprise_id", "employee_id"),
     Index("ix_contracts_worker", "worker_phone", "status"),
     Index("ix_contracts_document_sha256", "document_sha256"),
     Index("ix_contracts_deadline", "status", "sign_deadline"),
@@ -165,29 +190,54 @@ def map_contracts() -> None:
 VIEWS = ("all", "awaiting_me", "awaiting_others", "completed")
 
 
-def _pending(role: str) -> Any:
-    return exists().where(
-        parties.c.contract_id == contracts.c.id, parties.c.role == role, parties.c.status == "pending"
-    )
-
-
 def _view_filter(view: str, me: str) -> Any:
     """`me` is the party role of the viewer: awaiting me = signing and my party pending;
-    awaiting others = signing and mine done (or not mine) but someone else pending."""
-    other = "worker" if me == "enterprise" else "enterprise"
-    signing = contracts.c.status == "signing"
+    awaiting others = signing and mine done (or not mine) but someone else pending. The
+    contract's own flags say so (kept by its transitions)."""
+    mine, other = (
+        (contracts.c.awaiting_enterprise, contracts.c.awaiting_worker)
+        if me == "enterprise"
+        else (contracts.c.awaiting_worker, contracts.c.awaiting_enterprise)
+    )
     if view == "awaiting_me":
-        return and_(signing, _pending(me))
+        return mine == true()
     if view == "awaiting_others":
-        return and_(signing, ~_pending(me), _pending(other))
+        return and_(other == true(), mine == false())
     if view == "completed":
         return contracts.c.status == "completed"
     return None
 
 
+# Counting a tenant's view reads a one-column index of just that view: PostgreSQL stores its
+# equal entries deduplicated, so a count of 100,000 reads a few pages instead of 100,000 keys.
+Index("ix_contracts_enterprise", contracts.c.enterprise_id)
+for _view in ("awaiting_me", "awaiting_others", "completed"):
+    _where = _view_filter(_view, "enterprise")
+    Index(
+        f"ix_contracts_count_{_view}", contracts.c.enterprise_id, postgresql_where=_where, sqlite_where=_where
+    )
+
+
 class ContractRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+    def _owner(self, enterprise_id: str | None, worker_phone: str | None) -> Any:
+        if enterprise_id:
+            return contracts.c.enterprise_id == enterprise_id
+        return and_(contracts.c.worker_phone == worker_phone, contracts.c.status != "draft")
+
+    def _search(self, q: str, employee_ids: list[str]) -> Any:
+        """Prefix of the worker's name, the contract's name or the phone (or its last four
+        digits); or the employees whose whole ID number was given."""
+        terms = [
+            prefix(self.s, contracts.c.worker_name, q),
+            prefix(self.s, contracts.c.name, q),
+            *phone_terms(self.s, contracts.c.worker_phone, q),
+        ]
+        if employee_ids:
+            terms.append(contracts.c.employee_id.in_(employee_ids))
+        return or_(*terms)
 
     async def page(
         self,
@@ -199,41 +249,38 @@ class ContractRepository:
         status: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Contract], int]:
+        cursor: Cursor | None = None,
+        employee_ids: list[str] | None = None,
+    ) -> tuple[list[Contract], int, bool]:
+        """The page, the total of the view (and search), and whether rows follow the page."""
         me = "enterprise" if enterprise_id else "worker"
-        if enterprise_id:
-            where = contracts.c.enterprise_id == enterprise_id
-        else:
-            where = and_(contracts.c.worker_phone == worker_phone, contracts.c.status != "draft")
+        where = self._owner(enterprise_id, worker_phone)
         view_filter = _view_filter(view, me)
         if view_filter is not None:
             where = and_(where, view_filter)
         if status:
             where = and_(where, contracts.c.status == status)
         if q:
-            like = f"%{q}%"
-            where = and_(where, or_(contracts.c.name.like(like), contracts.c.worker_name.like(like)))
+            where = and_(where, self._search(q, employee_ids or []))
         total = (await self.s.execute(select(func.count()).select_from(contracts).where(where))).scalar_one()
-        stmt = select(Contract).where(where).order_by(contracts.c.created_at.desc(), contracts.c.id.desc())
-        rows = (await self.s.execute(stmt.offset(offset).limit(limit))).scalars()
-        return list(rows), int(total)
+        rows, more = await keyset_page(self.s, Contract, contracts, where, cursor, offset, limit)
+        return rows, int(total), more
 
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
     ) -> dict[str, int]:
-        out = {}
+        """The four views' totals in one statement, each counted from its own index."""
+        me = "enterprise" if enterprise_id else "worker"
+        owner = self._owner(enterprise_id, worker_phone)
+        columns = []
         for view in VIEWS:
-            _, total = await self.page(
-                enterprise_id=enterprise_id,
-                worker_phone=worker_phone,
-                view=view,
-                q=None,
-                status=None,
-                offset=0,
-                limit=0,
+            view_filter = _view_filter(view, me)
+            where = owner if view_filter is None else and_(owner, view_filter)
+            columns.append(
+                select(func.count()).select_from(contracts).where(where).scalar_subquery().label(view)
             )
-            out[view] = total
-        return out
+        row = (await self.s.execute(select(*columns))).one()
+        return {view: int(row[i]) for i, view in enumerate(VIEWS)}
 
     async def parties_of(self, contract_ids: list[str]) -> dict[str, list[Party]]:
         out: dict[str, list[Party]] = {cid: [] for cid in contract_ids}

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.contracts import WorkerCard
 from ..core.onboarding import OnboardingRecord
+from ..core.paging import Cursor
 from ..core.roster import Department, Employee, Invitation, JoinLink
 from .accounts import users
+from .paging import keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 departments = Table(
@@ -66,7 +68,18 @@ employees = Table(
     Column("onboarding_id", Id()),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_employees_enterprise_status", "enterprise_id", "status", "created_at"),
-    Index("ix_employees_enterprise_phone", "enterprise_id", "phone"),
+    Index("ix_employees_enterprise_created", "enterprise_id", "created_at", "id"),
+    # Searches: name and phone prefixes, and the whole ID number by its blind index.
+    Index(
+        "ix_employees_enterprise_phone",
+        "enterprise_id",
+        "phone",
+        postgresql_ops={"phone": "text_pattern_ops"},
+    ),
+    Index(
+        "ix_employees_enterprise_name", "enterprise_id", "name", postgresql_ops={"name": "text_pattern_ops"}
+    ),
+    Index("ix_employees_enterprise_id_number_hash", "enterprise_id", "id_number_hash"),
 )
 
 join_links = Table(
@@ -172,19 +185,28 @@ class RosterRepository:
 
     async def employees_page(
         self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
-        offset: int, limit: int,
-    ) -> tuple[list[Employee], int]:  # fmt: skip
+        offset: int, limit: int, cursor: Cursor | None = None, id_number_hash: str | None = None,
+    ) -> tuple[list[Employee], int, bool]:  # fmt: skip
+        """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number."""
         where = employees.c.enterprise_id == enterprise_id
         if status:
             where = and_(where, employees.c.status == status)
         if department_ids is not None:
             where = and_(where, employees.c.department_id.in_(department_ids))
         if q:
-            like = f"%{q}%"
-            where = and_(where, or_(employees.c.name.like(like), employees.c.phone.like(like)))
+            terms = [prefix(self.s, employees.c.name, q), *phone_terms(self.s, employees.c.phone, q)]
+            if id_number_hash:
+                terms.append(employees.c.id_number_hash == id_number_hash)
+            where = and_(where, or_(*terms))
         total = (await self.s.execute(select(func.count()).select_from(employees).where(where))).scalar_one()
-        stmt = select(Employee).where(where).order_by(employees.c.created_at.desc(), employees.c.id.desc())
-        return list((await self.s.execute(stmt.offset(offset).limit(limit))).scalars()), int(total)
+        rows, more = await keyset_page(self.s, Employee, employees, where, cursor, offset, limit)
+        return rows, int(total), more
+
+    async def employee_ids_by_id_number(self, enterprise_id: str, id_number_hash: str) -> list[str]:
+        stmt = select(employees.c.id).where(
+            employees.c.enterprise_id == enterprise_id, employees.c.id_number_hash == id_number_hash
+        )
+        return [r[0] for r in (await self.s.execute(stmt)).all()]
 
     async def current_employee_by_phone(self, enterprise_id: str, phone: str) -> Employee | None:
         stmt = select(Employee).where(

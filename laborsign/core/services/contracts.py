@@ -36,6 +36,7 @@ from ..errors import DomainError, Invalid, NotFound, WrongState
 from ..events import ContractDeclined, ContractExpired, ContractLaunched, ContractWithdrawn, contract_facts
 from ..labor_law import ContractTerm
 from ..notify import notify_person
+from ..paging import Cursor, looks_like_id_number, next_cursor, search_text
 from ..pdf.compose import merge_pdfs, rebase_controls
 from ..pdf.stamps import Stamp
 from ..ports import Deps, UnitOfWork
@@ -525,16 +526,29 @@ def _view(raw: str | None) -> str:
 
 
 async def list_for_enterprise(
-    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None, page: int, per_page: int
-) -> tuple[list[tuple[Contract, list[Party]]], int]:
+    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None, page: int, per_page: int,
+    cursor: str | None = None,
+) -> tuple[list[tuple[Contract, list[Party]]], int, str | None]:  # fmt: skip
+    """A page of the tenant's contracts, their total and the cursor of the next page. `q` is
+    the start of the worker's name, the contract's name or the phone, or a whole ID number."""
     enterprise = actor.require(Permission.CONTRACTS)
+    after = Cursor.decode(cursor)
+    text = search_text(q)
     async with deps.uow() as uow:
-        items, total = await uow.contracts.page(
-            enterprise_id=enterprise.id, view=_view(view), q=q, status=status or None,
-            offset=(page - 1) * per_page, limit=per_page,
+        employee_ids = (
+            await uow.roster.employee_ids_by_id_number(
+                enterprise.id, deps.cipher.blind_index(text.upper(), "id_number")
+            )
+            if text and looks_like_id_number(text)
+            else []
+        )
+        items, total, more = await uow.contracts.page(
+            enterprise_id=enterprise.id, view=_view(view), q=text, status=status or None,
+            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
+            employee_ids=employee_ids,
         )  # fmt: skip
         parties = await uow.contracts.parties_of([c.id for c in items])
-    return [(c, parties[c.id]) for c in items], total
+    return [(c, parties[c.id]) for c in items], total, next_cursor(items, more)
 
 
 async def counts_for_enterprise(deps: Deps, actor: Actor) -> dict[str, int]:
@@ -544,16 +558,17 @@ async def counts_for_enterprise(deps: Deps, actor: Actor) -> dict[str, int]:
 
 
 async def list_for_worker(
-    deps: Deps, actor: Actor, view: str | None, page: int, per_page: int
-) -> tuple[list[tuple[Contract, list[Party]]], int]:
+    deps: Deps, actor: Actor, view: str | None, page: int, per_page: int, cursor: str | None = None
+) -> tuple[list[tuple[Contract, list[Party]]], int, str | None]:
     user = actor.require_user()
+    after = Cursor.decode(cursor)
     async with deps.uow() as uow:
-        items, total = await uow.contracts.page(
+        items, total, more = await uow.contracts.page(
             worker_phone=user.phone, view=_view(view), q=None, status=None,
-            offset=(page - 1) * per_page, limit=per_page,
+            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
         )  # fmt: skip
         parties = await uow.contracts.parties_of([c.id for c in items])
-    return [(c, parties[c.id]) for c in items], total
+    return [(c, parties[c.id]) for c in items], total, next_cursor(items, more)
 
 
 async def counts_for_worker(deps: Deps, actor: Actor) -> dict[str, int]:

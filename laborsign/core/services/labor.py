@@ -480,7 +480,7 @@ async def contract_end_text(deps: Deps, phone: str) -> str:
     """What a worker asking 合同到期 hears: when each of their signed labor contracts ends."""
     today = china_time(deps.clock.now()).date()
     async with deps.uow() as uow:
-        items, _ = await uow.contracts.page(
+        items, _, _ = await uow.contracts.page(
             worker_phone=phone, view="completed", q=None, status=None, offset=0, limit=50
         )
         items = [c for c in items if c.source != "certificate"]

@@ -15,6 +15,7 @@ from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, O
 from ..identity_rules import mask_id_number
 from ..notify import notify_person
 from ..onboarding import OnboardingRecord, validate_onboarding
+from ..paging import Cursor, looks_like_id_number, next_cursor, search_text
 from ..ports import Deps, UnitOfWork
 from ..roster import Department, Employee, Invitation, InvitationStatus, JoinLink, validate_department_name
 from ..values import Phone
@@ -125,8 +126,13 @@ async def list_employees(
     q: str | None,
     page: int,
     per_page: int,
-) -> tuple[list[Employee], int, dict[str, str]]:
+    cursor: str | None = None,
+) -> tuple[list[Employee], int, dict[str, str], str | None]:
+    """A page of the roster, its total, department names and the next page's cursor. `q` is
+    the start of a name or phone, or a whole ID number."""
     enterprise = actor.require(Permission.ONBOARDING)
+    after = Cursor.decode(cursor)
+    text = search_text(q)
     if status not in (None, "", "active", "resigning", "resigned"):
         raise Invalid.field("status", "状态应为 active、resigning 或 resigned")
     async with deps.uow() as uow:
@@ -136,11 +142,16 @@ async def list_employees(
             if department_id not in {d.id for d in departments}:
                 raise Invalid.field("department_id", "部门不存在")
             ids = _subtree(departments, department_id)
-        items, total = await uow.roster.employees_page(
-            enterprise.id, status=status or None, department_ids=ids, q=(q or "").strip() or None,
-            offset=(page - 1) * per_page, limit=per_page,
+        id_hash = (
+            deps.cipher.blind_index(text.upper(), "id_number")
+            if text and looks_like_id_number(text)
+            else None
+        )
+        items, total, more = await uow.roster.employees_page(
+            enterprise.id, status=status or None, department_ids=ids, q=text,
+            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after, id_number_hash=id_hash,
         )  # fmt: skip
-    return items, total, {d.id: d.name for d in departments}
+    return items, total, {d.id: d.name for d in departments}, next_cursor(items, more)
 
 
 async def get_employee(deps: Deps, actor: Actor, employee_id: str) -> Employee:
