@@ -16,7 +16,7 @@ of req/s and p99 and the ratio to the bare handler, and the RSS of each serve pr
 and after the webhook rounds.
 
     .venv/bin/python bench/saturation.py [--rounds 3] [--seconds 5] [--connections 32]
-        [--db sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+        [--db sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--only me|webhook]
 """
 
 from __future__ import annotations
@@ -282,7 +282,11 @@ async def run(args: argparse.Namespace, bare_port: int) -> None:
             targets[f"webhook {db}"] = {**spec, "kind": "webhook", "openids": openids, "text": "12345",
                                         "connections": args.connections, "first_msg_id": 10**12}  # fmt: skip
 
-        order = ["bare JSON", *[f"/me {db}" for db in dbs], "bare XML", *[f"webhook {db}" for db in dbs]]
+        order = []
+        if args.only in ("", "me"):
+            order += ["bare JSON", *[f"/me {db}" for db in dbs]]
+        if args.only in ("", "webhook"):
+            order += ["bare XML", *[f"webhook {db}" for db in dbs]]
         rss_before: dict[str, int] = {}
         results: dict[str, list[dict[str, Any]]] = {name: [] for name in order}
         for round_no in range(args.rounds):
@@ -306,7 +310,9 @@ async def run(args: argparse.Namespace, bare_port: int) -> None:
             req_s = statistics.median(r["req_s"] for r in results[name])
             p99 = statistics.median(r["p99_ms"] for r in results[name])
             baseline = "bare JSON" if name in ("bare JSON", *(f"/me {db}" for db in dbs)) else "bare XML"
-            ratio = req_s / statistics.median(r["req_s"] for r in results[baseline])
+            ratio = (
+                req_s / statistics.median(r["req_s"] for r in results[baseline]) if results[baseline] else 0
+            )
             summary[name] = {"req_s": round(req_s, 1), "p99_ms": round(p99, 1), "ratio": round(ratio, 4)}
             print(f"  {name:18s} {req_s:8.1f} req/s  p99 {p99:7.1f} ms  ratio to {baseline} {ratio:6.1%}")
         for db in dbs:
@@ -343,6 +349,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--only", choices=("", "me", "webhook"), default="")
     parser.add_argument("--bare-server", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:

@@ -13,12 +13,14 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as OrmSession
 
 from ..core.errors import NotFound
-from . import mappings, platform  # noqa: F401 - platform: its tables are part of the schema
+from . import epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
+from .epoch import epoch_reader, watch
 from .guards import BudgetStore, SeenStore
 from .outbox import OutboxRepository
 from .roster import RosterRepository
@@ -125,11 +127,21 @@ class UnitOfWork:
         await self.session.commit()
 
 
+class _Session(OrmSession):
+    """Our sessions: a flush that changes accounts moves the auth epoch (storage/epoch.py)."""
+
+
+watch(_Session)
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size, echo)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_Session
+        )
+        self.auth_epoch = epoch_reader(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -151,6 +163,7 @@ class Database:
             await conn.run_sync(_upgrade_head)
 
     async def dispose(self) -> None:
+        await self.auth_epoch.close()
         await self.engine.dispose()
 
 
