@@ -41,9 +41,10 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> AsyncEngin
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    # No ping before each checkout (a round trip per transaction): a connection found dead
+    # when used fails that transaction and makes the pool drop every connection of its
+    # generation; callers that can (the chat step) try once more.
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _private_database_file(path: Path) -> None:

@@ -16,13 +16,12 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Integer, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session as OrmSession
 
 from ..core.accounts import Enterprise, Member, Session, User
-from .schema import metadata
+from .schema import metadata, upsert
 
 auth_epoch = Table(
     "auth_epoch",
@@ -47,8 +46,7 @@ def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
     if not _moves_epoch(session):
         return
     # An upsert: the row may be missing (a table emptied by hand reads as epoch 0).
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(auth_epoch).values(id=1, value=1)
+    stmt = upsert(session.get_bind().dialect.name, auth_epoch).values(id=1, value=1)
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"value": auth_epoch.c.value + 1}))
 
 
