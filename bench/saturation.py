@@ -12,11 +12,16 @@ The servers are real processes: `laborsign serve` on SQLite and on PostgreSQL (a
 at `--pg`), and the bare handlers in another process. The load is closed loop (`--connections`
 requests in flight, the next one leaves when one is answered) from a client process of its
 own that times itself; targets are interleaved round by round. Prints per round, then medians
-of req/s and p99 and the ratio to the bare handler, and the RSS of each serve process before
-and after the webhook rounds.
+of req/s and p99 and the ratio to the bare handler, the server process's own CPU per request
+(from /proc: on a shared, busy machine a steadier figure than req/s) and its ratio, and the
+RSS of each serve process before and after the webhook rounds.
 
     .venv/bin/python bench/saturation.py [--rounds 3] [--seconds 5] [--connections 32]
         [--db sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--only me|webhook]
+        [--baseline DIR]
+
+`--baseline DIR` runs the same against another checkout's code, side by side in the same run
+(e.g. `mkdir /tmp/base-src && git archive b99d081 | tar -x -C /tmp/base-src`).
 """
 
 from __future__ import annotations
@@ -249,20 +254,32 @@ def serve_env(tmp: str, db_url: str | None, wechat: dict[str, str]) -> dict[str,
 # --- the run ------------------------------------------------------------------------------------------
 
 
-async def run(args: argparse.Namespace, bare_port: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (from /proc): the server's own cost per request
+    does not depend on what else the shared machine is doing, unlike its throughput."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(args: argparse.Namespace, bare_port: int, bare_pid: int) -> None:
     wechat = {
         "app_id": "wx" + secrets.token_hex(8),
         "token": "tok" + secrets.token_hex(4),
         "aes_key": base64.b64encode(os.urandom(32)).decode()[:-1],
     }
+    # Each serve process: "sqlite", "postgresql", and with --baseline "sqlite before" etc.
     dbs = [d for d in args.db.split(",") if d]
+    checkouts = [("", None)] + ([(" before", Path(args.baseline))] if args.baseline else [])
+    dbs = [db + label for db in dbs for label, _ in checkouts]
     async with contextlib.AsyncExitStack() as stack:
         served: dict[str, Any] = {}
         for db in dbs:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"satbench-{db}-"))
-            url = None if db == "sqlite" else await stack.enter_async_context(postgres_database(args.pg))
+            kind, _, label = db.partition(" ")
+            src = Path(args.baseline) if label else None
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"satbench-{kind}-"))
+            url = None if kind == "sqlite" else await stack.enter_async_context(postgres_database(args.pg))
             log = Path(tmp) / "serve.log"
-            served[db] = await stack.enter_async_context(serve(serve_env(tmp, url, wechat), log))
+            served[db] = await stack.enter_async_context(serve(serve_env(tmp, url, wechat), log, cwd=src))
         await until_up(f"http://127.0.0.1:{bare_port}/me")
 
         targets: dict[str, dict[str, Any]] = {"bare JSON": {"kind": "me", "url": f"http://127.0.0.1:{bare_port}/me",
@@ -293,15 +310,18 @@ async def run(args: argparse.Namespace, bare_port: int) -> None:
             for name in order:
                 target = targets[name]
                 if target["kind"] == "webhook":
-                    db = name.split()[-1]
+                    db = name.removeprefix("webhook ")
                     if round_no == 1:  # after one round of warm-up: caches, pools, allocator
                         rss_before[db] = rss_kib(served[db].pid)
                     target["first_msg_id"] = 10**12 + round_no * 10**8
+                pid = bare_pid if name.startswith("bare") else served[name.split(" ", 1)[1]].pid
+                cpu = cpu_seconds(pid)
                 figures = measure(target, args.seconds, args.connections)
+                figures["cpu_ms"] = (cpu_seconds(pid) - cpu) * 1000 / max(figures["done"], 1)
                 results[name].append(figures)
                 print(
-                    f"round {round_no}  {name:18s} {figures['req_s']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
-                    f"p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']} {figures['first_error'][:120]}",
+                    f"round {round_no}  {name:25s} {figures['req_s']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
+                    f"p99 {figures['p99_ms']:7.1f} ms  server CPU {figures['cpu_ms']:6.3f} ms/req  errors {figures['errors']} {figures['first_error'][:120]}",
                     flush=True,
                 )
         summary = {}
@@ -309,12 +329,17 @@ async def run(args: argparse.Namespace, bare_port: int) -> None:
         for name in order:
             req_s = statistics.median(r["req_s"] for r in results[name])
             p99 = statistics.median(r["p99_ms"] for r in results[name])
+            cpu_ms = statistics.median(r["cpu_ms"] for r in results[name])
             baseline = "bare JSON" if name in ("bare JSON", *(f"/me {db}" for db in dbs)) else "bare XML"
             ratio = (
                 req_s / statistics.median(r["req_s"] for r in results[baseline]) if results[baseline] else 0
             )
-            summary[name] = {"req_s": round(req_s, 1), "p99_ms": round(p99, 1), "ratio": round(ratio, 4)}
-            print(f"  {name:18s} {req_s:8.1f} req/s  p99 {p99:7.1f} ms  ratio to {baseline} {ratio:6.1%}")
+            bare_cpu = statistics.median(r["cpu_ms"] for r in results[baseline]) if results[baseline] else 0
+            cpu_ratio = bare_cpu / cpu_ms if cpu_ms else 0
+            summary[name] = {"req_s": round(req_s, 1), "p99_ms": round(p99, 1), "ratio": round(ratio, 4),
+                             "cpu_ms": round(cpu_ms, 3), "cpu_ratio": round(cpu_ratio, 4)}  # fmt: skip
+            print(f"  {name:25s} {req_s:8.1f} req/s  p99 {p99:7.1f} ms  ratio to {baseline} {ratio:6.1%}  "
+                  f"server CPU {cpu_ms:6.3f} ms/req (bare's CPU / this {cpu_ratio:6.1%})")  # fmt: skip
         for db in dbs:
             if db in rss_before:
                 after = rss_kib(served[db].pid)
@@ -349,6 +374,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--baseline", default="", help="another checkout's source folder, measured beside")
     parser.add_argument("--only", choices=("", "me", "webhook"), default="")
     parser.add_argument("--bare-server", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -358,7 +384,7 @@ def main() -> None:
     bare_port = free_port()
     bare = subprocess.Popen([sys.executable, __file__, "--bare-server", str(bare_port)])
     try:
-        asyncio.run(run(args, bare_port))
+        asyncio.run(run(args, bare_port, bare.pid))
     finally:
         bare.kill()
 
