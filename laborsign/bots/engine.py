@@ -232,8 +232,7 @@ class Engine:
             seen = await uow.chat.inbound(msg.channel, msg.app_id, dedupe) if dedupe else None
             if seen is not None:
                 return _again(seen)
-            identity = await uow.chat.identity(msg.channel, msg.app_id, msg.external_id)
-            conversations = await uow.chat.conversations_of(identity.id) if identity else []
+            identity, conversations = await uow.chat.person(msg.channel, msg.app_id, msg.external_id)
         if identity is None:
             identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
         ctx = Ctx(self, self.deps, msg, identity, conversations, now)

@@ -152,6 +152,26 @@ class ChatRepository:
         )
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
+    async def person(
+        self, channel: str, app_id: str, external_id: str
+    ) -> tuple[ChatIdentity | None, list[Conversation]]:
+        """The identity and its conversations (newest first) in one statement: read on every
+        chat message."""
+        stmt = (
+            select(ChatIdentity, Conversation)
+            .outerjoin(Conversation, chat_conversations.c.identity_id == chat_identities.c.id)
+            .where(
+                chat_identities.c.channel == channel,
+                chat_identities.c.app_id == app_id,
+                chat_identities.c.external_id == external_id,
+            )
+            .order_by(chat_conversations.c.updated_at.desc())
+        )
+        rows = (await self.s.execute(stmt)).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [conv for _, conv in rows if conv is not None]
+
     async def identities_of(self, user_ids: list[str], channels: list[str]) -> list[ChatIdentity]:
         if not user_ids:
             return []
