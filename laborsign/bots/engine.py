@@ -242,7 +242,6 @@ class Engine:
             ctx.outbox.append(ob.chat(msg.channel, msg.external_id, "reply", text, ctx.now))
         try:
             async with self.deps.uow() as uow:
-                await uow.writing()
                 if dedupe is not None:
                     inbound = InboundMessage(
                         msg.channel, msg.app_id, dedupe, now, reply=text, done_at=ctx.now

@@ -80,12 +80,8 @@ class UnitOfWork:
     budgets: BudgetStore
     seen: SeenStore
 
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], writers: asyncio.Lock | None = None
-    ) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self._writers = writers
-        self._holds_turn = False
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessionmaker()
@@ -108,21 +104,7 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back anything uncommitted but, unlike rollback(), leaves loaded
         # objects readable after the block.
-        try:
-            await self.session.close()
-        finally:
-            if self._holds_turn and self._writers is not None:
-                self._holds_turn = False
-                self._writers.release()
-
-    async def writing(self) -> None:
-        """SQLite has one writer at a time, and a connection that finds the lock taken sleeps
-        in steps of up to 100 ms before it looks again: the hot writers of this process
-        (the chat step, the replay guard) queue here instead, handed the turn as soon as the
-        previous one ends. PostgreSQL: nothing to do."""
-        if self._writers is not None and not self._holds_turn:
-            await self._writers.acquire()
-            self._holds_turn = True
+        await self.session.close()
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
@@ -161,14 +143,13 @@ class Database:
             self.engine, expire_on_commit=False, sync_session_class=_Session
         )
         self.auth_epoch = epoch_reader(self.engine)
-        self._writers = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker, self._writers)
+        return UnitOfWork(self.sessionmaker)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -99,7 +99,6 @@ async def admit_signed_callback(deps: Deps, scope: str, key: str, body: bytes) -
     """A callback whose signature checked out, once: a platform's retry (same signature and
     body) passes, the same signature over another body is 403 — in every process."""
     async with deps.uow() as uow:
-        await uow.writing()
         await admit_callback(uow.seen, scope, key, body, deps.clock.now())
         await uow.commit()
 
