@@ -73,3 +73,26 @@ async def test_a_remembered_session_still_expires_on_time(
     assert (await me(other, admin))["member"]["role"] == "admin"
     clock.advance(days=31)
     await me(other, admin, 401)
+
+
+async def test_a_statement_on_the_accounts_tables_reaches_another_process_at_once(
+    api: Api, client: Any, aiohttp_client: Any, config_env: dict[str, str], clock: FakeClock
+) -> None:
+    """Not only changes to loaded objects: an UPDATE run through a unit of work (as the
+    contract tests' `mark_verified` does) moves the epoch too."""
+    from sqlalchemy import update
+
+    from laborsign.storage.accounts import enterprises
+
+    ent = await api.register_enterprise(clock)
+    admin = cookie_of(api)
+    other = await second_process(aiohttp_client, config_env, clock)
+    assert (await me(other, admin))["enterprise"]["verification_status"] != "verified"
+    async with client.app[DEPS].uow() as uow:
+        await uow.session.execute(
+            update(enterprises)
+            .where(enterprises.c.id == ent["enterprise"]["id"])
+            .values(verification_status="verified")
+        )
+        await uow.commit()
+    assert (await me(other, admin))["enterprise"]["verification_status"] == "verified"

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Integer, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 
 from ..core.accounts import Enterprise, Member, Session, User
@@ -42,16 +43,30 @@ def _moves_epoch(session: OrmSession) -> bool:
     )
 
 
-def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
-    if not _moves_epoch(session):
-        return
+def _move(session: OrmSession) -> None:
     # An upsert: the row may be missing (a table emptied by hand reads as epoch 0).
     stmt = upsert(session.get_bind().dialect.name, auth_epoch).values(id=1, value=1)
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"value": auth_epoch.c.value + 1}))
 
 
+def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if _moves_epoch(session):
+        _move(session)
+
+
+_TABLES = {"users", "members", "enterprises", "sessions"}
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """UPDATE / DELETE statements run through a session on those tables move it too."""
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) in _TABLES:
+        _move(state.session)
+
+
 def watch(session_class: type[OrmSession]) -> None:
     event.listen(session_class, "before_flush", _before_flush)
+    event.listen(session_class, "do_orm_execute", _on_execute)
 
 
 _READ = "SELECT value FROM auth_epoch WHERE id = 1"
