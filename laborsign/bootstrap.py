@@ -29,10 +29,12 @@ from .config import Config, LaborLawConfig
 from .core.budgets import Limits
 from .core.clock import Clock, SystemClock
 from .core.crypto import FieldCipher
+from .core.epoch_cache import EpochCache
 from .core.integrations import TargetPolicy
 from .core.pdf.ca import bundle_from_directory, create_bundle
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
+from .core.ports import AuthEpoch
 from .identity import IdentityProviders, build_identity
 from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlobStore
 from .storage.db import Database, UnitOfWork
@@ -78,6 +80,7 @@ class AppDeps:
     identity: IdentityProviders = field(init=False)
     tasks: BackgroundTasks = field(init=False)
     limits: Limits = field(init=False)
+    callers: EpochCache = field(default_factory=EpochCache)
 
     def __post_init__(self) -> None:
         self.tasks = BackgroundTasks()
@@ -99,7 +102,10 @@ class AppDeps:
         )
         bundle = await shared_platform_ca(self, pki.crl_url)
         pki = PkiSettings(
-            secret=pki.secret, base_url=pki.base_url, tsa_url=pki.tsa_url, bundle=tuple(sorted(bundle.items()))
+            secret=pki.secret,
+            base_url=pki.base_url,
+            tsa_url=pki.tsa_url,
+            bundle=tuple(sorted(bundle.items())),
         )
         try:
             self.pdf = PdfEngine(shared_workers(self.config.pki.workers or os.cpu_count() or 1), pki)
@@ -119,6 +125,10 @@ class AppDeps:
     @property
     def public_url(self) -> str:
         return self.config.public_url
+
+    @property
+    def auth_epoch(self) -> AuthEpoch:
+        return self.db.auth_epoch
 
     @property
     def labor_law(self) -> LaborLawConfig:
@@ -163,7 +173,9 @@ async def shared_platform_ca(deps: AppDeps, crl_url: str) -> dict[str, bytes]:
         legacy = bundle_from_directory(deps.data_dir / "pki")
         if legacy is not None:
             log.info("platform CA taken over from data_dir/pki into the database")
-        bundle = legacy if legacy is not None else await asyncio.to_thread(create_bundle, deps.secret, crl_url)
+        bundle = (
+            legacy if legacy is not None else await asyncio.to_thread(create_bundle, deps.secret, crl_url)
+        )
         return json.dumps({name: data.decode("ascii") for name, data in bundle.items()})
 
     value = await shared_value(deps.db.engine, CA_VALUE, make, deps.clock.now())

@@ -215,102 +215,58 @@ class Engine:
     async def handle(self, msg: Incoming) -> Outcome:
         key = (msg.channel, msg.app_id, msg.external_id)
         async with self._lock(key):  # one step at a time per person, in this process
-            claim = await self._claim(msg)
-            if isinstance(claim, Outcome):
-                return claim
-            identity, inbound = claim
-            for attempt in range(3):
+            for _ in range(3):
                 try:
-                    return await self._step(msg, identity, inbound, reload=attempt > 0)
+                    return await self._step(msg)
                 except Busy:
-                    if attempt == 2:
-                        await self._release_claim(inbound)
-                        return Outcome(["系统繁忙，请稍后重新发送。"])
-                except Exception:
-                    await self._release_claim(inbound)
-                    raise
-        raise AssertionError("unreachable")
+                    pass  # another process stepped this person meanwhile: again, on fresh state
+            return Outcome(["系统繁忙，请稍后重新发送。"])
 
-    async def _claim(self, msg: Incoming) -> tuple[ChatIdentity, InboundMessage | None] | Outcome:
-        """In one transaction: records the message once (a retry of it becomes a duplicate)
-        and makes sure the chat identity exists."""
+    async def _step(self, msg: Incoming) -> Outcome:
+        """Reads the person's state, runs the step, then in one transaction records the
+        message once (the dedupe) together with everything the step changed: a message is
+        either stepped and stored with its answer, or not at all."""
         now = self.deps.clock.now()
-        key = msg.dedupe_key[:200] if msg.dedupe_key else None
-        for _ in range(2):
-            inbound = InboundMessage(msg.channel, msg.app_id, key, now) if key else None
-            try:
-                async with self.deps.uow() as uow:
-                    if inbound is not None:
-                        uow.add(inbound)
-                        await uow.flush()
-                    identity = await uow.chat.identity(msg.channel, msg.app_id, msg.external_id)
-                    if identity is None:
-                        identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
-                        uow.add(identity)
-                    await uow.commit()
-                return identity, inbound
-            except IntegrityError:
-                if key is not None:
-                    async with self.deps.uow() as uow:
-                        seen = await uow.chat.inbound(msg.channel, msg.app_id, key)
-                    if seen is not None:
-                        # The first delivery's answer again (nothing while it is still underway).
-                        return Outcome([seen.reply] if seen.reply else [], duplicate=True)
-                # Otherwise the identity was created by a concurrent first message: again.
-        raise Busy()
-
-    async def claim_once(self, channel: str, app_id: str, key: str) -> bool:
-        """For callbacks that are not conversation steps (card presses): True the first time."""
-        try:
-            async with self.deps.uow() as uow:
-                uow.add(InboundMessage(channel, app_id, key[:200], self.deps.clock.now()))
-                await uow.commit()
-        except IntegrityError:
-            return False
-        return True
-
-    async def _release_claim(self, inbound: InboundMessage | None) -> None:
-        """A message we failed to handle must not swallow the platform's retry of it."""
-        if inbound is None:
-            return
-        try:
-            async with self.deps.uow() as uow:
-                row = await uow.get(InboundMessage, inbound.id)
-                if row is not None:
-                    await uow.delete(row)
-                    await uow.commit()
-        except Exception:
-            log.exception("could not release the inbound claim")
-
-    async def _step(
-        self, msg: Incoming, identity: ChatIdentity, inbound: InboundMessage | None, reload: bool
-    ) -> Outcome:
+        dedupe = msg.dedupe_key[:200] if msg.dedupe_key else None
         async with self.deps.uow() as uow:
-            if reload:
-                fresh = await uow.get(ChatIdentity, identity.id)
-                assert fresh is not None
-                identity = fresh
-            conversations = await uow.chat.conversations_of(identity.id)
-        ctx = Ctx(self, self.deps, msg, identity, conversations, self.deps.clock.now())
+            seen = await uow.chat.inbound(msg.channel, msg.app_id, dedupe) if dedupe else None
+            if seen is not None:
+                return _again(seen)
+            identity, conversations = await uow.chat.person(msg.channel, msg.app_id, msg.external_id)
+        if identity is None:
+            identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
+        ctx = Ctx(self, self.deps, msg, identity, conversations, now)
         await self._route(ctx)
         text = "\n\n".join(ctx.replies)
         if msg.reply_by_outbox and text:
             ctx.outbox.append(ob.chat(msg.channel, msg.external_id, "reply", text, ctx.now))
         try:
             async with self.deps.uow() as uow:
+                if dedupe is not None:
+                    inbound = InboundMessage(
+                        msg.channel, msg.app_id, dedupe, now, reply=text, done_at=ctx.now
+                    )
+                    if not await uow.chat.record_inbound(inbound):
+                        seen = await uow.chat.inbound(msg.channel, msg.app_id, dedupe)
+                        return _again(seen)  # leaving without commit: the step is undone
                 uow.add(ctx.identity)
                 for conv in ctx.touched:
                     uow.add(conv)
                 for message in ctx.outbox:
                     uow.outbox.add(message)
-                if inbound is not None:
-                    uow.add(inbound)
-                    inbound.reply = text
-                    inbound.done_at = ctx.now
                 await uow.commit()
         except (StaleDataError, IntegrityError) as exc:
             raise Busy() from exc
         return Outcome(ctx.replies)
+
+    async def claim_once(self, channel: str, app_id: str, key: str) -> bool:
+        """For callbacks that are not conversation steps (card presses): True the first time."""
+        async with self.deps.uow() as uow:
+            first = await uow.chat.record_inbound(
+                InboundMessage(channel, app_id, key[:200], self.deps.clock.now())
+            )
+            await uow.commit()
+        return first
 
     # -- routing ------------------------------------------------------------------------------------
 
@@ -450,6 +406,11 @@ class Engine:
         async with self.deps.uow() as uow:
             await uow.chat.forget_inbound_before(self.deps.clock.now() - timedelta(days=days))
             await uow.commit()
+
+
+def _again(seen: InboundMessage | None) -> Outcome:
+    """A retry of a message already handled: the first delivery's answer again."""
+    return Outcome([seen.reply] if seen is not None and seen.reply else [], duplicate=True)
 
 
 def masked(phone: str | None) -> str:

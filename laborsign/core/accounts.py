@@ -264,6 +264,10 @@ class Member:
             raise WrongState("该成员已失效，无法接受转授", "member_inactive")
         successor.role = Role.ADMIN
         successor.permissions = [p.value for p in Permission]
+        self.revoke()
+
+    def revoke(self) -> None:
+        """The member leaves the enterprise: no right in it from the next request on."""
         self.role = Role.MEMBER
         self.permissions = []
         self.status = MemberStatus.REVOKED

@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..core.chat import ChatIdentity, Conversation, DeadLetter, InboundMessage, ReviewCard
 from ..core.outbox import OutboxMessage, OutboxStatus
 from .outbox import outbox
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
+from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, upsert
 
 chat_identities = Table(
     "chat_identities",
@@ -152,6 +152,26 @@ class ChatRepository:
         )
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
+    async def person(
+        self, channel: str, app_id: str, external_id: str
+    ) -> tuple[ChatIdentity | None, list[Conversation]]:
+        """The identity and its conversations (newest first) in one statement: read on every
+        chat message."""
+        stmt = (
+            select(ChatIdentity, Conversation)
+            .outerjoin(Conversation, chat_conversations.c.identity_id == chat_identities.c.id)
+            .where(
+                chat_identities.c.channel == channel,
+                chat_identities.c.app_id == app_id,
+                chat_identities.c.external_id == external_id,
+            )
+            .order_by(chat_conversations.c.updated_at.desc())
+        )
+        rows = (await self.s.execute(stmt)).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [conv for _, conv in rows if conv is not None]
+
     async def identities_of(self, user_ids: list[str], channels: list[str]) -> list[ChatIdentity]:
         if not user_ids:
             return []
@@ -190,6 +210,18 @@ class ChatRepository:
             chat_inbound.c.dedupe_key == key,
         )
         return (await self.s.execute(stmt)).scalar_one_or_none()
+
+    async def record_inbound(self, message: InboundMessage) -> bool:
+        """Stores the message once, in this transaction: False when its key is already there
+        (on PostgreSQL a concurrent first delivery is waited for, then seen)."""
+        values = {c.name: getattr(message, c.name) for c in chat_inbound.columns}
+        stmt = (
+            upsert(self.s.get_bind().dialect.name, chat_inbound)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(chat_inbound.c.id)
+        )
+        return (await self.s.execute(stmt)).first() is not None
 
     async def forget_inbound_before(self, before: datetime) -> None:
         await self.s.execute(chat_inbound.delete().where(chat_inbound.c.received_at < before))

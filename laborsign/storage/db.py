@@ -13,14 +13,16 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as OrmSession
 
 from ..core.errors import NotFound
 from ..core.events import DomainEvent
 from ..core.handlers import dispatch
-from . import mappings, platform  # noqa: F401 - platform: its tables are part of the schema
+from . import epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .contracts import ContractRepository
+from .epoch import epoch_reader, watch
 from .guards import BudgetStore, SeenStore
 from .integrations import IntegrationRepository
 from .labor import LaborRepository
@@ -46,8 +48,11 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> AsyncEngin
         return engine
     # No JIT: the service's queries are short, and on a large table the planner's cost guess
     # alone (before the visibility map is set) turned it on for 400 ms of compiling per count.
+    # No ping before each checkout (a round trip per transaction): a connection found dead
+    # when used fails that transaction and makes the pool drop every connection of its
+    # generation; callers that can (the chat step) try once more.
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
         connect_args={"server_settings": {"jit": "off"}},
     )  # fmt: skip
 
@@ -147,11 +152,21 @@ class UnitOfWork:
         await self.session.commit()
 
 
+class _Session(OrmSession):
+    """Our sessions: a flush that changes accounts moves the auth epoch (storage/epoch.py)."""
+
+
+watch(_Session)
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size, echo)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_Session
+        )
+        self.auth_epoch = epoch_reader(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -173,6 +188,7 @@ class Database:
             await conn.run_sync(_upgrade_head)
 
     async def dispose(self) -> None:
+        await self.auth_epoch.close()
         await self.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Index, String, Table, delete, insert, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .schema import UTCDateTime, metadata
+from .schema import UTCDateTime, metadata, upsert
 
 budgets = Table(
     "budgets",
@@ -64,17 +64,19 @@ class SeenStore:
         self.s = session
 
     async def remember(self, scope: str, key: str, digest: str, now: datetime, until: datetime) -> str | None:
-        try:
-            async with self.s.begin_nested():
-                await self.s.execute(
-                    insert(seen_once).values(scope=scope, key=key, digest=digest, seen_at=now, until=until)
-                )
-        except IntegrityError:
-            stored: str | None = await self.s.scalar(
-                select(seen_once.c.digest).where(seen_once.c.scope == scope, seen_once.c.key == key)
-            )
-            return stored if stored is not None else digest
-        return None
+        # One statement: no savepoint around an insert that may collide.
+        stmt = (
+            upsert(self.s.get_bind().dialect.name, seen_once)
+            .values(scope=scope, key=key, digest=digest, seen_at=now, until=until)
+            .on_conflict_do_nothing()
+            .returning(seen_once.c.key)
+        )
+        if (await self.s.execute(stmt)).first() is not None:
+            return None
+        stored: str | None = await self.s.scalar(
+            select(seen_once.c.digest).where(seen_once.c.scope == scope, seen_once.c.key == key)
+        )
+        return stored if stored is not None else digest
 
     async def forget_before(self, when: datetime) -> int:
         result = await self.s.execute(delete(seen_once).where(seen_once.c.until < when))

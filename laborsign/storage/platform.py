@@ -16,14 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Column, Index, String, Table, Text, cast, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .contracts import contracts, events, saved_signatures, seals, signing_sessions
-from .schema import UTCDateTime, metadata
+from .schema import UTCDateTime, metadata, upsert
 from .templates import templates
 from .verification import enterprise_verifications
 
@@ -61,13 +60,9 @@ _INDEXED_REFERENCES = (
 )
 
 
-def _upsert(engine: AsyncEngine, table: Table) -> Any:
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 async def record_upload(engine: AsyncEngine, key: str, now: datetime) -> None:
     """Committed before the file is written (see the module's docstring)."""
-    stmt = _upsert(engine, blob_uploads).values(key=key, touched_at=now)
+    stmt = upsert(engine.dialect.name, blob_uploads).values(key=key, touched_at=now)
     stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"touched_at": now})
     async with engine.begin() as conn:
         await conn.execute(stmt)
@@ -132,7 +127,7 @@ async def shared_value(
         return str(value)
     made = await make()
     async with engine.begin() as conn:
-        stmt = _upsert(engine, platform_values).values(name=name, value=made, created_at=now)
+        stmt = upsert(engine.dialect.name, platform_values).values(name=name, value=made, created_at=now)
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
     async with engine.connect() as conn:
         return str((await conn.execute(query)).scalar_one())

@@ -9,7 +9,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, String, Table, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
@@ -60,3 +61,8 @@ class JSONList(TypeDecorator[list[Any]]):
 
 def Id() -> String:
     return String(32)
+
+
+def upsert(dialect: str, table: Table) -> Any:
+    """INSERT with ON CONFLICT clauses, in the dialect at hand (both have the same API)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

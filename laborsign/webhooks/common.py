@@ -4,6 +4,7 @@ answer deadline."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,28 @@ ANSWER_WITHIN = 4.0  # WeChat retries after 5 s without an answer
 _HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY)|<\?xml-stylesheet", re.IGNORECASE)
 
 
+def retry_lost_connection(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The pool does not ping a connection before each use (a round trip per transaction): a
+    connection the database dropped fails where it is used, the pool then drops the rest of
+    its generation, and the callback is handled once more — safe, as a platform's retry of
+    it is (the replay guard lets the same body pass, the dedupe answers it again)."""
+    from sqlalchemy.exc import DBAPIError
+
+    @functools.wraps(handler)
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost during %s: handled once more", request.path)
+            return await handler(request)
+
+    return handle
+
+
 def runtime(request: web.Request, channel: str) -> ChatRuntime:
     chat = request.app.get(CHAT)
     if chat is None or channel not in chat.apps:
@@ -36,8 +59,14 @@ def runtime(request: web.Request, channel: str) -> ChatRuntime:
     return chat
 
 
+_BODY: web.RequestKey[bytes] = web.RequestKey("callback_body", bytes)
+
+
 async def read_body(request: web.Request) -> bytes:
-    return await read_limited(request, MAX_BODY, "回调内容过大")
+    """Read once per request (kept for a second handling, see `retry_lost_connection`)."""
+    if _BODY not in request:
+        request[_BODY] = await read_limited(request, MAX_BODY, "回调内容过大")
+    return request[_BODY]
 
 
 def refuse_hostile_xml(data: bytes | str) -> None:

@@ -11,7 +11,7 @@ from ..api.http import ApiRoutes, json_response
 from ..api.inputs import parse_json
 from ..bots import dingtalk
 from ..core.errors import BadRequest, Forbidden
-from .common import admit, read_body, runtime
+from .common import admit, read_body, retry_lost_connection, runtime
 
 routes = ApiRoutes("聊天渠道回调")
 
@@ -19,6 +19,7 @@ routes = ApiRoutes("聊天渠道回调")
 @routes.post(
     "/webhooks/dingtalk", "钉钉：HTTP 回调模式的机器人消息与卡片回调（timestamp/sign 签名）", auth="public"
 )
+@retry_lost_connection
 async def dingtalk_callback(request: web.Request) -> web.Response:
     chat = runtime(request, "dingtalk")
     config = chat.config.dingtalk

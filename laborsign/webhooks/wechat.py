@@ -22,6 +22,7 @@ from .common import (
     read_body,
     refuse_hostile_xml,
     refuse_plaintext,
+    retry_lost_connection,
     runtime,
     safe_str,
     text_response,
@@ -71,6 +72,7 @@ async def wechat_check(request: web.Request) -> web.Response:
     },
     produces="application/xml",
 )
+@retry_lost_connection
 async def wechat_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wechat")
     config = chat.config.wechat

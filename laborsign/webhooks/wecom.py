@@ -22,6 +22,7 @@ from .common import (
     read_body,
     refuse_hostile_xml,
     refuse_plaintext,
+    retry_lost_connection,
     runtime,
     safe_str,
     text_response,
@@ -66,6 +67,7 @@ async def wecom_check(request: web.Request) -> web.Response:
     query={"msg_signature": "签名", "timestamp": "时间戳", "nonce": "随机数"},
     produces="application/xml",
 )
+@retry_lost_connection
 async def wecom_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wecom")
     crypto = _crypto(request)

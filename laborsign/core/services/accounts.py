@@ -290,13 +290,23 @@ async def logout(deps: Deps, session_id: str) -> None:
 
 async def resolve_session(deps: Deps, token: str) -> Actor | None:
     """The actor behind a session cookie, re-checking membership on every request so that a
-    revoked admin loses access at once, also in sessions already open."""
+    revoked admin loses access at once, also in sessions already open: what was loaded is
+    reused only while no user, member, enterprise or session changed since (the auth epoch,
+    read from the database on each request)."""
     if not token or len(token) > 200:
         return None
-    now = deps.clock.now()
+    token_hash = hash_secret(deps.secret, token)
+    epoch = await deps.auth_epoch.current()
+    found = await deps.callers.get(("session", token_hash), epoch, lambda: _load_session(deps, token_hash))
+    if found is None or not found.session or not found.session.active(deps.clock.now()):
+        return None
+    return replace(found)
+
+
+async def _load_session(deps: Deps, token_hash: str) -> Actor | None:
     async with deps.uow() as uow:
-        session = await uow.accounts.session_by_token_hash(hash_secret(deps.secret, token))
-        if session is None or not session.active(now):
+        session = await uow.accounts.session_by_token_hash(token_hash)
+        if session is None:
             return None
         user = await uow.get(User, session.user_id)
         if user is None:
@@ -433,7 +443,9 @@ async def _memberships(deps: Deps, user_id: str) -> list[tuple[Member, Enterpris
 
 
 async def memberships(deps: Deps, user_id: str) -> list[tuple[Member, Enterprise]]:
-    return await _memberships(deps, user_id)
+    """The caller's enterprises, remembered like the caller (see `resolve_session`)."""
+    epoch = await deps.auth_epoch.current()
+    return list(await deps.callers.get(("memberships", user_id), epoch, lambda: _memberships(deps, user_id)))
 
 
 # --- members ----------------------------------------------------------------------------------
