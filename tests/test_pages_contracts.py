@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from laborsign.core.clock import FakeClock
+from laborsign.core.clock import FakeClock, china_text
+from laborsign.web import static_url
 from tests.conftest import Api, latest_code
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world
 from tests.test_onboarding import FORM
@@ -163,6 +165,24 @@ async def test_public_verify_page(
     await expect(page.locator("#signatures")).to_contain_text("广州测试科技有限公司")
     await expect(page.locator("#signatures")).to_contain_text("未被改动")
     await expect(page.locator("#report")).to_contain_text("本平台存有该文件")
+    # Times read in Beijing time, as on the contract page and the evidence report (the API
+    # writes them with the +08:00 offset).
+    with signed.open("rb") as fh:
+        checked = await api.post("/api/v1/verify", data={"file": fh}, expect=200)
+    signed_at = checked["signatures"][0]["signed_at"]
+    assert signed_at.endswith("+08:00")
+    beijing = china_text(datetime.fromisoformat(signed_at))
+    assert beijing == signed_at[:16].replace("T", " ")
+    await expect(page.locator("#signatures")).to_contain_text(beijing)
+    # The pages' one formatter turns any offset into Beijing time, the server's twin agrees.
+    shown = await page.evaluate(
+        """async (src) => { const ui = await import(src);
+             return [ui.formatTime("2026-12-01T19:56:00+00:00"), ui.formatTime("2026-12-01T19:56:00Z"),
+                     ui.formatTime("2026-12-02T03:56:00+08:00"), ui.formatTime("2026-12-02")]; }""",
+        static_url("js/ui.js"),
+    )
+    utc = datetime(2026, 12, 1, 19, 56, tzinfo=UTC)
+    assert shown == [china_text(utc)] * 3 + ["2026-12-02"] == ["2026-12-02 03:56"] * 3 + ["2026-12-02"]
     await page.set_input_files('input[name="file"]', str(bad))
     await page.get_by_role("button", name="开始验签").click()
     await expect(page.locator("#signatures")).to_contain_text("已被改动")

@@ -219,9 +219,9 @@ class Contract:
 
 
 def _local(when: datetime) -> str:
-    from .clock import china_time
+    from .clock import china_text
 
-    return china_time(when).strftime("%Y-%m-%d %H:%M")
+    return china_text(when)
 
 
 # -- audit trail --------------------------------------------------------------------------------

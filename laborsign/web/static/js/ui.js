@@ -46,9 +46,17 @@ export function escape(text) {
   });
 }
 
+/* A time as a person reads it: Beijing time (Asia/Shanghai, UTC+8, no daylight saving),
+   "2026-12-02 03:56", whatever offset the API wrote it with. The server's twin is
+   laborsign.core.clock.china_text. A bare date ("2026-12-02") is shown as it is. */
 export function formatTime(iso) {
   if (!iso) return "";
-  return iso.replace("T", " ").slice(0, 16);
+  if (!/T/.test(iso)) return iso;
+  const when = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+  if (isNaN(when.getTime())) return iso.replace("T", " ").slice(0, 16);
+  const b = new Date(when.getTime() + 8 * 3600 * 1000);
+  const two = function (n) { return String(n).padStart(2, "0"); };
+  return b.getUTCFullYear() + "-" + two(b.getUTCMonth() + 1) + "-" + two(b.getUTCDate()) + " " + two(b.getUTCHours()) + ":" + two(b.getUTCMinutes());
 }
 
 export function modal(html) {
