@@ -73,6 +73,7 @@ function renderPages(mine) {
     div.innerHTML = '<img alt="第' + n + '页" loading="lazy" src="/api/v1/contracts/' + ID + "/pages/" + n + '.png?scale=1.5&v=' + contract.document_sha256.slice(0, 12) + '">';
     box.appendChild(div);
   }
+  document.getElementById("zoom-bar").hidden = !total;
   if (!mine) return;
   contract.controls.filter(function (c) { return c.filled_by === "worker" && c.kind === "signature"; }).forEach(function (c) {
     const page = pageOffsetTop(c.page);
@@ -91,6 +92,13 @@ function renderPages(mine) {
     window.addEventListener("resize", place);
   });
 }
+
+document.getElementById("zoom").addEventListener("click", function (e) {
+  const zoomed = document.getElementById("pages").classList.toggle("zoomed");
+  e.target.textContent = zoomed ? "缩小" : "放大阅读";
+  e.target.setAttribute("aria-pressed", String(zoomed));
+  window.dispatchEvent(new Event("resize"));  // the signature areas follow the page's new size
+});
 
 function openPad() {
   document.getElementById("pad").hidden = false;
