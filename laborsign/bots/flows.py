@@ -81,8 +81,11 @@ async def _bind_code(ctx: Ctx, text: str) -> Transition:
     code = re.sub(r"\s", "", text)
     if not re.fullmatch(r"\d{6}", code):
         raise Invalid.field("code", "验证码为6位数字")
-    if not await account_service.consume_sms_code(ctx.deps, phone, SmsPurpose.BIND, code):
-        raise Invalid.field("code", "验证码错误或已失效（可回复“返回”重新获取）")
+    problem = await account_service.check_sms_code(ctx.deps, phone, SmsPurpose.BIND, code)
+    if problem is not None:
+        raise Invalid.field(
+            "code", problem + ("（回复“返回”重新获取）" if problem == account_service.CODE_GONE else "")
+        )
     user = await _user_for(ctx, phone)
     ctx.identity.bind(user.id, phone, ctx.now)
     where = CHANNEL_NAMES.get(ctx.identity.channel, "微信")

@@ -35,7 +35,7 @@ from ..signing import (
 )
 from ..values import mask_phone
 from ..verification import RedirectResult, require_enterprise_verified
-from .accounts import Actor, consume_sms_code, request_sms_code
+from .accounts import Actor, request_sms_code, require_sms_code
 from .contracts import (
     LAUNCH_CONCURRENCY,
     NOT_FOUND,
@@ -291,8 +291,7 @@ async def confirm_signing(
             latest = await uow.contracts.latest_session(session.user_id, IntentMethod.SMS)
         if latest is not None and latest.id != session.id:
             raise WrongState("您已提交了新的签署，本次签署已失效，请在最新的签署中确认", "session_superseded")
-        if not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code, session.created_at):
-            raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+        await require_sms_code(deps, session.phone, SmsPurpose.INTENT, code, session.created_at)
     result = await _apply(deps, session, ctx)
     if result is None:
         raise WrongState("该签署已确认过，请勿重复提交", "session_used")
