@@ -232,6 +232,15 @@ class RosterRepository:
         )
         return list((await self.s.execute(stmt)).scalars())
 
+    async def has_invited(self, enterprise_id: str) -> bool:
+        """Whether the enterprise has invited anyone (an SMS invitation sent, or an onboarding
+        record in through its link or QR code)."""
+        for table in (invitations, onboarding_records):
+            stmt = select(table.c.id).where(table.c.enterprise_id == enterprise_id).limit(1)
+            if (await self.s.execute(stmt)).first() is not None:
+                return True
+        return False
+
     async def add_invitations(self, rows: list[dict[str, Any]]) -> None:
         """Bulk insert in one statement (10,000 invites must not take one round trip each)."""
         if rows:
