@@ -88,7 +88,15 @@ async def test_worker_signs_on_the_phone(
     await expect(page.locator(".area img")).to_have_count(1)
     await page.get_by_role("button", name="提交签署").click()
     await expect(page.locator("#intent-code")).to_be_visible()
-    await page.fill("#intent-code", await latest_code(client, FORM["phone"]))
+    await expect(page.locator("#intent-resend")).to_contain_text("秒后重发")  # a resend, once allowed
+    code = await latest_code(client, FORM["phone"])
+    await page.fill("#intent-code", str((int(code[0]) + 1) % 10) + code[1:])
+    await page.get_by_role("button", name="确认签署").click()
+    await expect(page.locator('.modal [data-error-for="code"]')).to_have_text(
+        "验证码不正确，请核对后重新输入"
+    )
+    await page.fill("#intent-code", code)
+    await expect(page.locator('.modal [data-error-for="code"]')).to_be_empty()
     await page.get_by_role("button", name="确认签署").click()
     await expect(page.locator("#toast")).to_contain_text("签署成功")
     await expect(page.locator("#summary")).to_contain_text("已签署")

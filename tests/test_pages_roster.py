@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from playwright.async_api import expect
 
 from laborsign.core.clock import FakeClock
-from tests.conftest import Api, latest_code
+from tests.conftest import Api, latest_code, loaded_width
 from tests.test_onboarding import FORM, WORKER, onboard
 from tests.test_pages_contracts import use_session
 
@@ -59,18 +59,23 @@ async def test_hr_invites_by_sms_and_spreadsheet(
     url = (await api.get("/api/v1/invite-link"))["url"]
     assert "/h5/join/" in url
     await expect(page.locator("#link")).to_have_value(url)
-    qr_width = await page.locator("#qr").evaluate("img => img.complete && img.naturalWidth")
-    assert qr_width and qr_width > 100, "the QR code image loaded"
+    assert await loaded_width(page.locator("#qr")) > 100, "the QR code image loaded"
 
     form = page.locator("#invite-form")
-    await form.locator('input[name="name"]').fill("赵六")
     await form.locator('input[name="phone"]').fill("1350013")
     await form.get_by_role("button", name="发送邀请").click()
     await expect(form.locator('[data-error-for="phone"]')).to_contain_text("手机号格式不正确")
+    await expect(form.locator(".form-errors")).to_contain_text("请输入姓名")
+    await form.locator('input[name="name"]').fill("赵六")
     await form.locator('input[name="phone"]').fill("13500135000")
     await form.locator("select").select_option(label="生产部")
     await form.get_by_role("button", name="发送邀请").click()
     await expect(page.locator("#toast")).to_contain_text("邀请短信已发送")
+    await expect(form.locator(".field-error:not(:empty)")).to_have_count(0)  # nothing stale
+    await expect(form.locator(".form-errors")).to_have_count(0)
+    # The message toast sits below the header, not over it.
+    toast, header = await page.locator("#toast").bounding_box(), await page.locator(".topbar").bounding_box()
+    assert toast["y"] >= header["y"] + header["height"]
     inbox = await api.get("/api/v1/dev/sms?phone=13500135000")
     assert "/h5/join/" in inbox["items"][0]["text"]
 
@@ -274,7 +279,7 @@ async def test_worker_form_mistakes_second_submission_and_records(
     await page.locator('#join-form input[name="id_number"]').press("Tab")
     await page.select_option('#join-form select[name="contact_relation"]', "父母")
     await page.get_by_role("button", name="提交").click()
-    await expect(page.locator("#toast")).to_contain_text("正在审核中，请勿重复提交")
+    await expect(page.locator("#join-form .form-errors")).to_contain_text("正在审核中，请勿重复提交")
     await expect(page.locator("#done")).to_be_hidden()
 
     await page.goto("/h5")

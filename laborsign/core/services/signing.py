@@ -273,6 +273,16 @@ async def public_session(deps: Deps, session_id: str) -> SigningSession | None:
         return await uow.get(SigningSession, session_id)
 
 
+async def resend_intent_code(deps: Deps, actor: Actor, session_id: str) -> tuple[int, int]:
+    """A new SMS code for an open SMS session (the first one lost or used up by typos): sent
+    to the signer's phone under the usual per-phone rules (429 within a minute of the last)."""
+    session = await get_session(deps, actor, session_id)
+    session.check_open(deps.clock.now())
+    if session.intent_method != IntentMethod.SMS:
+        raise WrongState("该签署使用人脸识别，无需验证码", "not_sms")
+    return await request_sms_code(deps, session.phone, SmsPurpose.INTENT, Asker(person=session.user_id))
+
+
 async def confirm_signing(
     deps: Deps, actor: Actor, session_id: str, code: object, ctx: Context
 ) -> dict[str, list[Any]]:

@@ -1,7 +1,7 @@
 import { api } from "../js/api.js";
 import { SignaturePad } from "../js/signature-pad.js";
 import { chosenIntent, followIntent, intentChoice } from "../js/signing.js";
-import { escape, filledValues, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, filledValues, modal, pageData, showError, toast } from "../js/ui.js";
 
 const ID = pageData().contractId;
 let contract = null, signature = null, pad = null, follow = null, useSaved = false;
@@ -138,6 +138,7 @@ document.getElementById("submit").addEventListener("click", async function () {
     intent_method: chosenIntent(document.getElementById("intent-box")),
   });
   if (!r.ok) { showError(form, r.data); return; }
+  clearErrors(form);
   followIntent(r.data, function (result) {
     if (result.signed.length) { toast("签署成功"); signature = null; useSaved = false; load(); }
     else toast((result.failed[0] && result.failed[0].message) || "签署失败", true);
@@ -153,6 +154,7 @@ document.getElementById("decline").addEventListener("click", function () {
     e.preventDefault();
     const r = await api("POST", "/api/v1/me/contracts/" + ID + "/decline", { reason: form.reason.value.trim() });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove(); toast("已拒签"); load();
   });
 });

@@ -1,5 +1,5 @@
 import { api } from "../js/api.js";
-import { escape, formData, pageData, showError } from "../js/ui.js";
+import { clearErrors, escape, formData, pageData, showError } from "../js/ui.js";
 
 async function start() {
   const TOKEN = pageData().token;
@@ -35,6 +35,7 @@ async function start() {
     };
     const r = await api("POST", "/api/v1/join/" + encodeURIComponent(TOKEN) + "/onboarding", body);
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     form.hidden = true;
     document.getElementById("done").hidden = false;
     window.scrollTo(0, 0);

@@ -1,6 +1,6 @@
 import { api, me, next } from "../js/api.js";
 import { PERSON_METHODS as METHODS } from "../js/labels.js";
-import { escape, formData, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formData, modal, pageData, showError, toast } from "../js/ui.js";
 
 /* The methods the platform offers (a disabled one is not on the page at all), in its order. */
 const OFFERED = pageData().methods.split(",").filter(function (m) { return m in METHODS; });
@@ -124,6 +124,7 @@ async function start() {
     resend.addEventListener("click", async function () {
       const r = await api("POST", "/api/v1/me/verifications/" + v.id + "/resend");
       if (!r.ok) { showError(form, r.data); return; }
+      clearErrors(form);
       toast("验证码已重新发送");
     });
     form.addEventListener("submit", async function (e) {
