@@ -114,19 +114,36 @@ async def test_hr_initiates_and_batch_signs(
     page = desktop
     await page.goto("/dashboard")
     await page.get_by_role("link", name="发起签署").first.click()
+    await page.click("#to-2")  # nothing chosen: the step says so and stays
+    await expect(page.locator('[data-error-for="template_ids"]')).to_have_text("请至少选择一个模板")
     await page.check(f'[data-template="{world["template"]["id"]}"]')
     await page.click("#to-2")
     await expect(page.locator('#party-form input[name="name"]')).to_have_value("标准劳动合同")
+    await page.click("#to-3")
+    await expect(page.locator('[data-error-for="employee_ids"]')).to_have_text("请至少选择一名劳动者")
     await page.check(f'[data-person="{world["employee_id"]}"]')
     await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
     await page.click("#to-3")
     await page.fill('#fields-form input[name="salary"]', "6500")
+    # A reload keeps the wizard where it was, with what was chosen and typed.
+    await page.reload()
+    await expect(page.locator('#wizard[data-ready="1"]')).to_be_attached()
+    await expect(page.locator('#fields-form input[name="salary"]')).to_have_value("6500")
+    await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
     await page.click("#to-4")
-    await page.get_by_role("button", name="发起签署").click()
-    # The position choice was left empty: the wizard goes back to the fields with the message.
+    # The position choice was left empty: the step stops there with the message, the review
+    # is never reached with the contract half blank.
     await expect(page.locator('[data-error-for="fields.position"]')).to_contain_text("岗位")
+    await expect(page.locator("#fields-form .form-errors")).to_be_visible()
+    await expect(page.locator("#review")).to_be_hidden()
     await page.select_option('#fields-form select[name="position"]', "技工")
     await page.click("#to-4")
+    await expect(page.locator("#review")).to_contain_text("6500")
+    # The browser's Back goes to the step before, still filled; forward again to the review.
+    await page.go_back()
+    await expect(page.locator('#fields-form select[name="position"]')).to_have_value("技工")
+    await page.click("#to-4")
+    await expect(page.locator("#review")).not_to_contain_text("合同信息：无")
     await page.get_by_role("button", name="发起签署").click()
     await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
 
