@@ -380,6 +380,20 @@ async def join_info(request: web.Request) -> web.Response:
     return json_response({"enterprise": {"name": enterprise.name}})
 
 
+@routes.get(
+    "/api/v1/join/{token}/mine",
+    "劳动者再次打开入职链接：我提交给该单位的最近一份资料、实名信息可预填的项目",
+    auth="worker",
+)
+async def my_join_state(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    _, mine, prefill = await svc.my_join_state(
+        request.app[DEPS], actor.require_user(), request.match_info["token"]
+    )
+    record = record_json(mine[0], own_id_number=mine[1]) if mine else None
+    return json_response({"record": record, "prefill": prefill})
+
+
 @routes.post(
     "/api/v1/join/{token}/onboarding", "劳动者提交入职资料", body=OnboardingIn, status=201, auth="worker"
 )

@@ -249,11 +249,13 @@ class RosterRepository:
     async def records_page(
         self, enterprise_id: str | None, user_id: str | None, status: str | None, offset: int, limit: int
     ) -> tuple[list[OnboardingRecord], int]:
-        where = (
-            onboarding_records.c.enterprise_id == enterprise_id
-            if enterprise_id
-            else onboarding_records.c.user_id == user_id
-        )
+        # One enterprise's records, one person's, or (both given) one person's for one enterprise.
+        conditions = []
+        if enterprise_id:
+            conditions.append(onboarding_records.c.enterprise_id == enterprise_id)
+        if user_id or not enterprise_id:
+            conditions.append(onboarding_records.c.user_id == user_id)
+        where = and_(*conditions)
         if status:
             where = and_(where, onboarding_records.c.status == status)
         total = (
