@@ -198,6 +198,10 @@ async def test_outbox_retries_backoff_dead_letters_and_sms_fallback(
     assert dead == 1
     letters = await api.get("/api/v1/chat/dead-letters")
     assert letters["total"] == 1 and letters["items"][0]["attempts"] == 8
+    # HR reads why in Chinese; the platform's raw answer is kept for whoever sets it up.
+    letter = letters["items"][0]
+    assert letter["last_error"] == "wecom HTTP 500"
+    assert letter["error_summary"] == "消息平台暂时不可用（服务器错误）"
     assert "500" in letters["items"][0]["last_error"]
     sms = await api.get(f"/api/v1/dev/sms?phone={HR_PHONE}")
     assert sms["items"][0]["text"] == "测试卡片"
