@@ -84,7 +84,9 @@ def test_wechat_notice_template_fields(tmp_path: Path) -> None:
     refused("thing1=text,time2", "time2")  # key=value expected
 
 
-def test_cli_help_and_config_errors_are_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_help_and_config_errors_are_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import re
 
     from laborsign.cli import build_parser, main
