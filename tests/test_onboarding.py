@@ -249,6 +249,9 @@ async def test_reopening_the_join_link_finds_my_record_and_my_identity(
     record = await onboard(api, worker, clock)
     mine = await worker.get(f"/api/v1/join/{token}/mine")
     assert mine["record"]["id"] == record["id"] and mine["record"]["status"] == "pending_review"
+    # The link's public answer carries the same for a logged-in person, nothing for anyone else.
+    assert (await worker.get(f"/api/v1/join/{token}"))["mine"] == mine
+    assert "mine" not in await (await make_api()).get(f"/api/v1/join/{token}")
     assert mine["record"]["id_number"] == FORM["id_number"] and mine["record"]["address"] == FORM["address"]
     # Another worker of the same enterprise sees only their own (none).
     other = await make_api()

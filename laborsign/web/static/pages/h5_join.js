@@ -24,12 +24,7 @@ async function start() {
   const form = document.getElementById("join-form");
   // A worker opening the link again sees what they submitted; after a rejection the form comes
   // back filled with it; a verified worker's name and ID number are filled in from the identity.
-  const me = await api("GET", "/api/v1/me", null, { allow401: true });
-  let mine = null;
-  if (me.ok && me.data.side === "worker") {
-    const m = await api("GET", "/api/v1/join/" + encodeURIComponent(TOKEN) + "/mine", null, { allow401: true });
-    if (m.ok) mine = m.data;
-  }
+  const mine = info.data.mine || null;  // present when the person is logged in
   document.getElementById("enterprise-name").textContent = info.data.enterprise.name;
   if (mine && mine.record && mine.record.status !== "rejected") { showDone(mine.record); return; }
   function fill(values) {
@@ -68,6 +63,7 @@ async function start() {
     document.getElementById("confirm").hidden = true;
     form.hidden = false;
   });
+  document.getElementById("start").disabled = false;
   if (new URLSearchParams(location.search).get("fill") === "1") document.getElementById("start").click();
   form.addEventListener("submit", async function (e) {
     e.preventDefault();

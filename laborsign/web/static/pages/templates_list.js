@@ -42,10 +42,9 @@ async function load() {
 }
 
 onMe(function (me) {
-  if (!CONSOLE) {
-    canEdit = me.member && (me.member.role === "admin" || me.member.permissions.indexOf("templates") >= 0);
-    document.getElementById("new-template").hidden = !canEdit;
-  }
+  // Shown once its click is wired (a click before the module ran would do nothing).
+  if (!CONSOLE) canEdit = me.member && (me.member.role === "admin" || me.member.permissions.indexOf("templates") >= 0);
+  document.getElementById("new-template").hidden = !canEdit;
   load();
 });
 document.querySelectorAll("[data-scope]").forEach(function (tab) {
