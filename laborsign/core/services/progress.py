@@ -27,7 +27,9 @@ async def first_run(deps: Deps, actor: Actor) -> list[Step]:
             offset=0, limit=1,
         )  # fmt: skip
         invited = await uow.roster.has_invited(enterprise.id)
-        counts = await uow.contracts.counts(enterprise_id=enterprise.id)
+        _, contracts = await uow.contracts.page(
+            enterprise_id=enterprise.id, view="all", q=None, status=None, offset=0, limit=1
+        )
     return [
         Step("verify", "企业实名认证", "认证后才能发起和签署合同", "/dashboard/verification",
              enterprise.verification_status == "verified"),
@@ -36,5 +38,5 @@ async def first_run(deps: Deps, actor: Actor) -> list[Step]:
              templates > 0),
         Step("invite", "邀请员工入职", "发送邀请短信或分享入职二维码", "/dashboard/onboarding/invite", invited),
         Step("launch", "发起签署", "选择模板和员工，发起电子劳动合同", "/dashboard/contracts/new",
-             counts.get("all", 0) > 0),
+             contracts > 0),
     ]  # fmt: skip
