@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any, NoReturn
 
 from .config import ConfigError, load_config
 
@@ -72,7 +73,7 @@ def _storage_migrate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if config.storage.backend != "s3":
-        print("配置错误：storage.backend 须为 \"s3\"（目标存储桶）", file=sys.stderr)
+        print('配置错误：storage.backend 须为 "s3"（目标存储桶）', file=sys.stderr)
         return 2
     source_dir = Path(args.source).resolve() if args.source else config.data_dir / "files"
     if not source_dir.is_dir():
@@ -99,7 +100,7 @@ def _storage_migrate(args: argparse.Namespace) -> int:
                 for key in keys[:20]:
                     print(f"  {key}", file=sys.stderr)
         if report.ok:
-            print("全部文件的 SHA-256 校验通过；可将 storage.backend 设为 \"s3\" 启动")
+            print('全部文件的 SHA-256 校验通过；可将 storage.backend 设为 "s3" 启动')
         return 0 if report.ok else 1
 
     return asyncio.run(run())
@@ -145,13 +146,17 @@ def _check_config(args: argparse.Namespace) -> int:
     print()
     for cap in capabilities(config):
         inherited = "（沿用 identity.provider）" if cap.inherited else ""
-        state = "缺少 " + "、".join(cap.missing) if cap.missing else ("仅限开发环境" if cap.development_only else "就绪")
+        state = (
+            "缺少 " + "、".join(cap.missing)
+            if cap.missing
+            else ("仅限开发环境" if cap.development_only else "就绪")
+        )
         print(f"{cap.label}")
         print(f"    {cap.key} = {cap.provider_label}{inherited}  —  {state}")
     found = findings(config)
     print()
     if not found:
-        print("检查通过：生产环境（server.environment = \"production\"）可以启动。")
+        print('检查通过：生产环境（server.environment = "production"）可以启动。')
         return 0
     now = [f for f in found if not f.production_only]
     print(f"生产环境将拒绝启动，共 {len(found)} 项：")
@@ -190,50 +195,73 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+CONFIG_HELP = "配置文件 config.toml 的路径（默认为当前目录下的 config.toml，如存在）"
+
+
+class _parser(argparse.ArgumentParser):
+    """argparse in Chinese: the help option, the section titles, the error line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "命令"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "用法：", 1)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：参数错误：{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="laborsign", description="LaborSign 电子劳动合同平台")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="start the service (web, API, webhooks, background jobs)")
-    serve.add_argument("--config", help="path to config.toml (default ./config.toml when present)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    parser = _parser(prog="laborsign", description="LaborSign 电子劳动合同平台")
+    sub = parser.add_subparsers(
+        dest="command", required=True, title="命令", metavar="<命令>", parser_class=_parser
+    )
+    serve = sub.add_parser(
+        "serve",
+        help="启动服务（网页、API、回调、后台任务）",
+        description="启动服务（网页、API、回调、后台任务）",
+    )
+    serve.add_argument("--config", help=CONFIG_HELP)
+    serve.add_argument("--host", help="监听地址（覆盖 server.host）")
+    serve.add_argument("--port", type=int, help="监听端口（覆盖 server.port）")
     serve.set_defaults(func=_serve)
-    migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
-    migrate.add_argument("--config")
+    migrate = sub.add_parser("migrate", help="创建或升级数据库表结构", description="创建或升级数据库表结构")
+    migrate.add_argument("--config", help=CONFIG_HELP)
     migrate.set_defaults(func=_migrate)
-    staff = sub.add_parser(
-        "create-staff", help="create a platform account: regulator (public templates) or reviewer"
-    )
-    staff.add_argument("--config")
-    staff.add_argument("--role", required=True, choices=["regulator", "reviewer"])
-    staff.add_argument("--phone", required=True)
-    staff.add_argument("--name", required=True)
-    staff.add_argument("--password", help="optional; otherwise log in with an SMS code")
+    staff_help = "创建平台监管端账号：regulator（公共模板管理）或 reviewer（授权书审核）"
+    staff = sub.add_parser("create-staff", help=staff_help, description=staff_help)
+    staff.add_argument("--config", help=CONFIG_HELP)
+    staff.add_argument("--role", required=True, choices=["regulator", "reviewer"], help="角色")
+    staff.add_argument("--phone", required=True, help="手机号（登录用）")
+    staff.add_argument("--name", required=True, help="姓名")
+    staff.add_argument("--password", help="登录密码（选填；不填则用短信验证码登录）")
     staff.set_defaults(func=_create_staff)
-    storage = sub.add_parser(
-        "storage-migrate",
-        help="copy the local file store into the S3 bucket of the configuration, checking every SHA-256",
-    )
-    storage.add_argument("--config")
-    storage.add_argument("--source", help="local file store (default: storage.data_dir/files)")
+    storage_help = "把本地文件存储复制到配置中的 S3 存储桶，逐个核对 SHA-256"
+    storage = sub.add_parser("storage-migrate", help=storage_help, description=storage_help)
+    storage.add_argument("--config", help=CONFIG_HELP)
+    storage.add_argument("--source", help="本地文件存储目录（默认 storage.data_dir/files）")
     storage.set_defaults(func=_storage_migrate)
-    chat = sub.add_parser(
-        "chat-worker",
-        help="run the chat channels without the web server: DingTalk stream client and outbox deliverer",
-    )
-    chat.add_argument("--config")
+    chat_help = "不启动网页服务，单独运行消息渠道：钉钉 Stream 客户端与消息投递"
+    chat = sub.add_parser("chat-worker", help=chat_help, description=chat_help)
+    chat.add_argument("--config", help=CONFIG_HELP)
     chat.set_defaults(func=_chat_worker)
-    check = sub.add_parser(
-        "check-config",
-        help="print which provider plays each capability and what production would refuse (exit 1 then)",
-    )
-    check.add_argument("--config")
+    check_help = "列出各项能力由哪个服务商提供、生产环境会拒绝哪些配置（有则退出码为 1）"
+    check = sub.add_parser("check-config", help=check_help, description=check_help)
+    check.add_argument("--config", help=CONFIG_HELP)
     check.set_defaults(func=_check_config)
     demo = sub.add_parser(
         "demo",
         help="为开发环境生成示例数据（已认证企业、部门、员工、模板、各状态合同）并说明如何登录；最后一行为 JSON",
     )
-    demo.add_argument("--config")
+    demo.add_argument("--config", help=CONFIG_HELP)
     demo.add_argument(
         "--enterprises", type=int, default=0,
         help="企业数，登录用第一家（默认每 10 万份合同一家）",
@@ -255,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        print(f"配置错误：{exc}", file=sys.stderr)
         return 2
 
 

@@ -46,7 +46,7 @@ class ServerConfig(_Section):
             try:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or network") from None
+                raise ValueError(f"{entry!r} 不是 IP 地址或网段") from None
         return v
 
     @property
@@ -63,7 +63,7 @@ class DatabaseConfig(_Section):
     @classmethod
     def _known_driver(cls, v: str) -> str:
         if v and not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError("应以 sqlite+aiosqlite:// 或 postgresql+asyncpg:// 开头")
         return v
 
 
@@ -91,9 +91,9 @@ class StorageConfig(_Section):
             if not getattr(self, f"s3_{name}")
         ]
         if missing:
-            raise ValueError(f"{', '.join(missing)} required when backend is s3")
+            raise ValueError(f"storage.backend 为 s3 时必须填写 {', '.join(missing)}")
         if not self.s3_endpoint.startswith(("https://", "http://")):
-            raise ValueError("s3_endpoint must be an http(s):// address")
+            raise ValueError("s3_endpoint 应为 http:// 或 https:// 地址")
         return self
 
 
@@ -280,7 +280,7 @@ class Config(BaseModel):
         # under this key: a key generated on one host's disk would differ on the next.
         if self.storage.backend == "s3" and not self.security.secret_key:
             raise ValueError(
-                "security.secret_key is required when storage.backend is s3 (every host must share it)"
+                "security.secret_key is required：storage.backend 为 s3 时必须设置（各主机须使用同一密钥）"
             )
         return self
 
@@ -320,9 +320,37 @@ def _coerce_env(section_model: type[BaseModel], key: str, raw: str) -> Any:
         pairs = [part.partition("=") for part in parts]
         bad = next((name for name, eq, _ in pairs if not eq or not name.strip()), None)
         if bad is not None:
-            raise ValueError(f"{bad!r} is not key=value")
+            raise ValueError(f"{bad!r} 不是 key=value 形式")
         return {name.strip(): value.strip() for name, _, value in pairs}
     return raw
+
+
+_PYDANTIC_MESSAGES = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为表（键值对）",
+    "extra_forbidden": "未知的配置项",
+    "missing": "缺少必填项",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "greater_than_equal": "取值过小",
+    "less_than_equal": "取值过大",
+    "greater_than": "取值过小",
+    "less_than": "取值过大",
+}
+
+
+def _pydantic_message(err: Any) -> str:
+    """A validation problem in Chinese: our validators' own (Chinese) message, or the kind of
+    value expected, with pydantic's English kept after it for the allowed values."""
+    if err["type"] == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    known = _PYDANTIC_MESSAGES.get(err["type"])
+    return f"{known}（{err['msg']}）" if known else err["msg"]
 
 
 def load_config(
@@ -339,13 +367,13 @@ def load_config(
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError(f"config file not found: {path}") from exc
+            raise ConfigError(f"找不到配置文件：{path}") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(f"{path} 不是有效的 TOML：{exc}") from exc
     for section, values in _env_overrides(environ).items():
         model = Config.model_fields.get(section)
         if model is None:
-            raise ConfigError(f"unknown config section in environment: {section}")
+            raise ConfigError(f"环境变量中有未知的配置节：{section}")
         section_type = model.annotation
         assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
         target = data.setdefault(section, {})
@@ -353,19 +381,19 @@ def load_config(
             try:
                 target[key] = _coerce_env(section_type, key, raw)
             except ValueError as exc:
-                raise ConfigError(f"invalid configuration — {section}.{key}: {exc}") from exc
+                raise ConfigError(f"配置无效 — {section}.{key}: {exc}") from exc
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{key}: {err['msg']}")
-        raise ConfigError("invalid configuration — " + "; ".join(problems)) from exc
+            problems.append(f"{key}: {_pydantic_message(err)}")
+        raise ConfigError("配置无效 — " + "; ".join(problems)) from exc
     if check:
         from .readiness import refusals
 
         found = refusals(config)
         if found:
-            raise ConfigError("invalid configuration — " + "; ".join(f"{f.key}: {f.message}" for f in found))
+            raise ConfigError("配置无效 — " + "; ".join(f"{f.key}: {f.message}" for f in found))
     return config

@@ -62,12 +62,15 @@ async def test_code_login_single_use_and_expiry(api: Api, clock: FakeClock) -> N
     wrong = "000000" if code != "000000" else "111111"
     refused = await _login(api, wrong)
     assert api.last_status == 401 and refused["error"] == "bad_credentials"
+    # A typo says so, and the same code still works: nothing to fetch again.
+    assert refused["message"] == "验证码不正确，请核对后重新输入"
     ok = await _login(api, code)
     assert api.last_status == 200
     assert ok["user"]["phone_masked"] == "138****8000" and ok["enterprises"] == [] and ok["csrf"]
     assert api.last_response.cookies["laborsign_session"]["httponly"]
-    await _login(api, code)
+    used = await _login(api, code)
     assert api.last_status == 401, "a code is single use"
+    assert used["message"] == "验证码已失效，请重新获取"
     clock.advance(seconds=61)
     code = await api.sms_code(PHONE, "login")
     clock.advance(minutes=5)

@@ -33,12 +33,14 @@ def config_env(config_env: dict[str, str], platforms: Platforms) -> dict[str, st
     return {**config_env, **channel_env(platforms)}
 
 
-async def bind_wecom(member: WecomMember, api: Api, clock: FakeClock, phone: str) -> None:
+async def bind_wecom(member: WecomMember, api: Api, clock: FakeClock, phone: str) -> str:
     await member.say("绑定")
     assert "验证码已发送" in await member.say(phone)
     inbox = await api.get(f"/api/v1/dev/sms?phone={phone}")
-    assert "绑定成功" in await member.say(inbox["items"][0]["code"])
+    bound = await member.say(inbox["items"][0]["code"])
+    assert "绑定成功" in bound
     clock.advance(seconds=61)
+    return bound
 
 
 async def test_wecom_card_approve_once_and_update(
@@ -46,7 +48,12 @@ async def test_wecom_card_approve_once_and_update(
 ) -> None:
     await api.register_enterprise(clock)
     hr = WecomMember(client, platforms.wecom, clock)
-    await bind_wecom(hr, api, clock, HR_PHONE)
+    bound = await bind_wecom(hr, api, clock, HR_PHONE)
+    # HR in WeCom is answered as HR: the enterprise, the review cards, not the worker's commands.
+    assert "当前企业微信已绑定手机号" in bound and "广州测试科技有限公司 管理人员" in bound
+    assert "审核" in bound and "待我签" not in bound and "微信/钉钉" not in bound
+    helped = await hr.say("帮助")
+    assert "审核入职资料" in helped and "待我签" not in helped and "入职 ——" not in helped
     worker = await make_api()
     record = await onboard(api, worker, clock)
 
@@ -180,6 +187,10 @@ async def test_outbox_retries_backoff_dead_letters_and_sms_fallback(
     assert dead == 1
     letters = await api.get("/api/v1/chat/dead-letters")
     assert letters["total"] == 1 and letters["items"][0]["attempts"] == 8
+    # HR reads why in Chinese; the platform's raw answer is kept for whoever sets it up.
+    letter = letters["items"][0]
+    assert letter["last_error"] == "wecom HTTP 500"
+    assert letter["error_summary"] == "消息平台暂时不可用（服务器错误）"
     assert "500" in letters["items"][0]["last_error"]
     sms = await api.get(f"/api/v1/dev/sms?phone={HR_PHONE}")
     assert sms["items"][0]["text"] == "测试卡片"

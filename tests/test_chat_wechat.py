@@ -143,7 +143,10 @@ async def test_onboarding_purely_by_chat(
     assert "现住址" in await worker.say("修改 7")
     summary = await worker.say("广州市海珠区新港中路1号")
     assert "广州市海珠区新港中路1号" in summary and "请核对" in summary
-    done = await worker.say("提交")
+    assert "回复“确认”提交" in summary
+    refused = await worker.say("嗯嗯不对")
+    assert "请回复“确认”提交" in refused
+    done = await worker.say("好的！")  # a yes as people type it (确认, 是, 对, 没问题, OK …)
     assert "提交成功" in done and "资料审核中" in done
 
     listed = await api.get("/api/v1/onboarding?status=pending_review")

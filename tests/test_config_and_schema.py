@@ -82,3 +82,28 @@ def test_wechat_notice_template_fields(tmp_path: Path) -> None:
     refused("thing1=title,time2=time", "text")  # the notice itself must go somewhere
     refused("thing1=text,2thing=title", "2thing")  # not a template key
     refused("thing1=text,time2", "time2")  # key=value expected
+
+
+def test_cli_help_and_config_errors_are_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    from laborsign.cli import build_parser, main
+
+    text = build_parser().format_help()
+    assert text.startswith("用法：") and "显示本帮助并退出" in text and "启动服务" in text
+    for english in ("usage:", "show this help", "start the service", "positional arguments", "options:"):
+        assert english not in text
+    assert not re.search(r"[a-z]{4,} [a-z]{4,} [a-z]{4,}", text), "no English sentence left"
+    with pytest.raises(SystemExit) as bad:
+        main(["serve", "--port", "eighty"])
+    assert bad.value.code == 2 and "参数错误" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="找不到配置文件"):
+        load_config(tmp_path / "missing.toml", environ={})
+    with pytest.raises(ConfigError, match=r"配置无效 — server\.port: 应为整数"):
+        load_config(environ={"LABORSIGN_SERVER__PORT": "eighty"})
+    with pytest.raises(ConfigError, match=r"database\.url: 应以 sqlite\+aiosqlite://"):
+        load_config(environ={"LABORSIGN_DATABASE__URL": "mysql://x"})
+    with pytest.raises(ConfigError, match=r"server\.colour: 未知的配置项"):
+        load_config(environ={"LABORSIGN_SERVER__COLOUR": "red"})

@@ -62,8 +62,10 @@ async def mark_verified(client: Any, *, enterprise_id: str | None = None, phone:
         if phone:
             user = await uow.accounts.user_by_phone(phone)
             employee = (
-                await uow.session.execute(select(Employee).where(employees.c.phone == phone))
-            ).scalars().first()
+                (await uow.session.execute(select(Employee).where(employees.c.phone == phone)))
+                .scalars()
+                .first()
+            )
             if user is not None:
                 name, number = FORM["name"], FORM["id_number"]
                 if employee is not None and employee.id_number_enc:
@@ -279,6 +281,8 @@ async def test_full_journey(api: Api, make_api: Any, client: Any, clock: FakeClo
     assert "出证报告" in text and cid in text and final["document_sha256"][:16] in text
     assert "完整" in text
     assert "经办人：张管理" in text.replace("\n", "")
+    # The worker's row names how they proved who they are (carrier check), not a generic phrase.
+    assert "手机认证（运营商三要素）" in text.replace("\n", "") and "平台实名认证" not in text
     signed_report = await client.app[DEPS].pdf.verify(evidence)
     assert signed_report.signatures[0].intact and signed_report.signatures[0].trusted
     done_sms = await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}")
@@ -295,6 +299,12 @@ async def test_withdraw_reinitiate_decline_expire(
     await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": ""}, expect=422)
     withdrawn = await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "岗位调整"}, expect=200)
     assert withdrawn["status"] == "withdrawn"
+    # Nobody waits for the parties of a withdrawn contract: they read 未签署, not 待签署.
+    for seen in (
+        await api.get(f"/api/v1/contracts/{cid}"),
+        (await world["worker"].get("/api/v1/me/contracts?view=all"))["items"][0],
+    ):
+        assert [p["status_label"] for p in seen["parties"]] == ["未签署", "未签署"]
     await api.post(f"/api/v1/contracts/{cid}/remind", expect=409)
     fresh = await api.post(f"/api/v1/contracts/{cid}/reinitiate", expect=201)
     assert fresh["id"] != cid and fresh["status"] == "signing"

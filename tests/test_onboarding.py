@@ -220,3 +220,41 @@ async def test_one_invite_link_even_when_asked_twice_at_once(api: Api, clock: Fa
     assert reset["token"] != first["token"]
     await api.get(f"/api/v1/join/{first['token']}", expect=404)
     assert (await api.get(f"/api/v1/join/{reset['token']}"))["enterprise"]["name"]
+
+
+async def test_reopening_the_join_link_finds_my_record_and_my_identity(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    from laborsign.api.http import DEPS
+    from laborsign.core.accounts import User
+    from tests.test_contracts import give_identity
+
+    await api.register_enterprise(clock)
+    token = (await api.get("/api/v1/invite-link"))["token"]
+    worker = await make_api()
+    await worker.login(clock, FORM["phone"], side="worker")
+    assert await worker.get(f"/api/v1/join/{token}/mine") == {"record": None, "prefill": None}
+    # A verified worker gets their name and full ID number to fill in (their own, nobody else's).
+    deps = client.app[DEPS]
+    async with deps.uow() as uow:
+        user = await uow.accounts.user_by_phone(FORM["phone"])
+        assert isinstance(user, User)
+        await give_identity(deps, uow, user, FORM["name"], FORM["id_number"])
+        await uow.commit()
+    mine = await worker.get(f"/api/v1/join/{token}/mine")
+    assert mine == {
+        "record": None,
+        "prefill": {"name": FORM["name"], "id_type": "resident_id", "id_number": FORM["id_number"]},
+    }
+    record = await onboard(api, worker, clock)
+    mine = await worker.get(f"/api/v1/join/{token}/mine")
+    assert mine["record"]["id"] == record["id"] and mine["record"]["status"] == "pending_review"
+    # The link's public answer carries the same for a logged-in person, nothing for anyone else.
+    assert (await worker.get(f"/api/v1/join/{token}"))["mine"] == mine
+    assert "mine" not in await (await make_api()).get(f"/api/v1/join/{token}")
+    assert mine["record"]["id_number"] == FORM["id_number"] and mine["record"]["address"] == FORM["address"]
+    # Another worker of the same enterprise sees only their own (none).
+    other = await make_api()
+    await other.login(clock, "13500135000", side="worker")
+    assert (await other.get(f"/api/v1/join/{token}/mine"))["record"] is None
+    await other.get("/api/v1/join/nosuchtoken/mine", expect=404)

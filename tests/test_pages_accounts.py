@@ -25,13 +25,27 @@ async def test_employer_registers_and_manages_members(desktop: Any, client: Any,
     await page.fill("#admin_phone", "13800138000")
     await page.click("#send-code")
     await expect(page.locator("#send-code")).to_contain_text("秒后重发")
-    await page.fill("#code", await latest_code(client, "13800138000"))
+    code = await latest_code(client, "13800138000")
+    await page.fill("#code", str((int(code[0]) + 1) % 10) + code[1:])  # a typo
     await page.get_by_role("button", name="同意协议并注册").click()
     await expect(page.locator('[data-error-for="credit_code"]')).to_contain_text("校验位")
     await expect(page.locator('[data-error-for="agree_terms"]')).to_contain_text("平台用户使用协议")
+    # One way to show errors: at each field, and all of them in a summary at the top.
+    summary = page.locator("#register-form .form-errors")
+    await expect(summary).to_contain_text("校验位")
+    await expect(summary).to_contain_text("平台用户使用协议")
     await page.fill("#credit_code", "91350100M000100Y43")
+    await expect(page.locator('[data-error-for="credit_code"]')).to_be_empty()  # cleared on input
     await page.check('input[name="agree_terms"]')
+    await expect(summary).to_be_hidden()
     await page.get_by_role("button", name="同意协议并注册").click()
+    await expect(page.locator('[data-error-for="code"]')).to_have_text("验证码不正确，请核对后重新输入")
+    await page.fill("#code", code)  # the same code, typed right
+    await page.get_by_role("button", name="同意协议并注册").click()
+    await expect(page.get_by_role("button", name="立即登录")).to_be_visible()
+    # Nothing stale under the success: no error left in the form.
+    await expect(page.locator("#register-form .form-errors")).to_have_count(0)
+    await expect(page.locator('#register-form [data-error-for="code"]')).to_be_empty()
     await page.get_by_role("button", name="立即登录").click()
     await expect(page).to_have_url("/dashboard")
     await expect(page.locator("#who-enterprise")).to_have_text("广州测试科技有限公司")

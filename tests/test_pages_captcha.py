@@ -73,7 +73,7 @@ async def test_closing_the_captcha_sends_nothing(desktop: Any, client: Any, cloc
     await desktop.click("#send-code")
     await expect(desktop.locator("#captcha-form")).to_be_visible()
     await desktop.get_by_role("button", name="取消").click()
-    await expect(desktop.locator("#toast")).to_contain_text("图形验证码")
+    await expect(desktop.locator("#login-form .form-errors")).to_contain_text("图形验证码")
     await expect(desktop.locator("#send-code")).to_be_enabled()
     inbox = await (await client.get("/api/v1/dev/sms?phone=13700137000")).json()
     assert inbox["items"] == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from laborsign.core.clock import FakeClock
+from laborsign.core.clock import FakeClock, china_text
+from laborsign.web import static_url
 from tests.conftest import Api, latest_code
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world
 from tests.test_onboarding import FORM
@@ -86,7 +88,15 @@ async def test_worker_signs_on_the_phone(
     await expect(page.locator(".area img")).to_have_count(1)
     await page.get_by_role("button", name="提交签署").click()
     await expect(page.locator("#intent-code")).to_be_visible()
-    await page.fill("#intent-code", await latest_code(client, FORM["phone"]))
+    await expect(page.locator("#intent-resend")).to_contain_text("秒后重发")  # a resend, once allowed
+    code = await latest_code(client, FORM["phone"])
+    await page.fill("#intent-code", str((int(code[0]) + 1) % 10) + code[1:])
+    await page.get_by_role("button", name="确认签署").click()
+    await expect(page.locator('.modal [data-error-for="code"]')).to_have_text(
+        "验证码不正确，请核对后重新输入"
+    )
+    await page.fill("#intent-code", code)
+    await expect(page.locator('.modal [data-error-for="code"]')).to_be_empty()
     await page.get_by_role("button", name="确认签署").click()
     await expect(page.locator("#toast")).to_contain_text("签署成功")
     await expect(page.locator("#summary")).to_contain_text("已签署")
@@ -104,19 +114,36 @@ async def test_hr_initiates_and_batch_signs(
     page = desktop
     await page.goto("/dashboard")
     await page.get_by_role("link", name="发起签署").first.click()
+    await page.click("#to-2")  # nothing chosen: the step says so and stays
+    await expect(page.locator('[data-error-for="template_ids"]')).to_have_text("请至少选择一个模板")
     await page.check(f'[data-template="{world["template"]["id"]}"]')
     await page.click("#to-2")
     await expect(page.locator('#party-form input[name="name"]')).to_have_value("标准劳动合同")
+    await page.click("#to-3")
+    await expect(page.locator('[data-error-for="employee_ids"]')).to_have_text("请至少选择一名劳动者")
     await page.check(f'[data-person="{world["employee_id"]}"]')
     await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
     await page.click("#to-3")
     await page.fill('#fields-form input[name="salary"]', "6500")
+    # A reload keeps the wizard where it was, with what was chosen and typed.
+    await page.reload()
+    await expect(page.locator('#wizard[data-ready="1"]')).to_be_attached()
+    await expect(page.locator('#fields-form input[name="salary"]')).to_have_value("6500")
+    await expect(page.locator("#picked-count")).to_have_text("已选 1 人")
     await page.click("#to-4")
-    await page.get_by_role("button", name="发起签署").click()
-    # The position choice was left empty: the wizard goes back to the fields with the message.
+    # The position choice was left empty: the step stops there with the message, the review
+    # is never reached with the contract half blank.
     await expect(page.locator('[data-error-for="fields.position"]')).to_contain_text("岗位")
+    await expect(page.locator("#fields-form .form-errors")).to_be_visible()
+    await expect(page.locator("#review")).to_be_hidden()
     await page.select_option('#fields-form select[name="position"]', "技工")
     await page.click("#to-4")
+    await expect(page.locator("#review")).to_contain_text("6500")
+    # The browser's Back goes to the step before, still filled; forward again to the review.
+    await page.go_back()
+    await expect(page.locator('#fields-form select[name="position"]')).to_have_value("技工")
+    await page.click("#to-4")
+    await expect(page.locator("#review")).not_to_contain_text("合同信息：无")
     await page.get_by_role("button", name="发起签署").click()
     await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
 
@@ -163,6 +190,24 @@ async def test_public_verify_page(
     await expect(page.locator("#signatures")).to_contain_text("广州测试科技有限公司")
     await expect(page.locator("#signatures")).to_contain_text("未被改动")
     await expect(page.locator("#report")).to_contain_text("本平台存有该文件")
+    # Times read in Beijing time, as on the contract page and the evidence report (the API
+    # writes them with the +08:00 offset).
+    with signed.open("rb") as fh:
+        checked = await api.post("/api/v1/verify", data={"file": fh}, expect=200)
+    signed_at = checked["signatures"][0]["signed_at"]
+    assert signed_at.endswith("+08:00")
+    beijing = china_text(datetime.fromisoformat(signed_at))
+    assert beijing == signed_at[:16].replace("T", " ")
+    await expect(page.locator("#signatures")).to_contain_text(beijing)
+    # The pages' one formatter turns any offset into Beijing time, the server's twin agrees.
+    shown = await page.evaluate(
+        """async (src) => { const ui = await import(src);
+             return [ui.formatTime("2026-12-01T19:56:00+00:00"), ui.formatTime("2026-12-01T19:56:00Z"),
+                     ui.formatTime("2026-12-02T03:56:00+08:00"), ui.formatTime("2026-12-02")]; }""",
+        static_url("js/ui.js"),
+    )
+    utc = datetime(2026, 12, 1, 19, 56, tzinfo=UTC)
+    assert shown == [china_text(utc)] * 3 + ["2026-12-02"] == ["2026-12-02 03:56"] * 3 + ["2026-12-02"]
     await page.set_input_files('input[name="file"]', str(bad))
     await page.get_by_role("button", name="开始验签").click()
     await expect(page.locator("#signatures")).to_contain_text("已被改动")

@@ -38,7 +38,7 @@ async def test_employer_login_password_tab(desktop: Any, client: Any) -> None:
         "agree_terms": True,
         "password": "wrong-pass-1",
     }
-    await expect(page.locator("#toast")).to_contain_text("手机号或密码错误")
+    await expect(page.locator("#login-form .form-errors")).to_contain_text("手机号或密码错误")
     await expect(page).to_have_url("/login")
 
 
@@ -56,5 +56,5 @@ async def test_worker_login_tabs_switch_the_submit_label(phone: Any, client: Any
     await page.check('input[name="agree_terms"]')
     body = await login_body(page, submit)
     assert body == {"side": "worker", "phone": "13700137000", "agree_terms": True, "code": "123456"}
-    await expect(page.locator("#toast")).to_contain_text("验证码错误或已失效")
+    await expect(page.locator("#login-form .form-errors")).to_contain_text("验证码已失效，请重新获取")
     await expect(page).to_have_url("/h5/login")

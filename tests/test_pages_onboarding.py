@@ -84,3 +84,16 @@ async def test_card_link_opens_the_record(
     await desktop.goto(f"/dashboard/onboarding/{record['id']}")
     await expect(desktop.locator(".modal")).to_contain_text("王五")
     await expect(desktop.locator("#approve")).to_be_visible()
+    # At 1280×800 the dialog's 关闭 / 拒绝 / 通过 are on the screen and not covered, before and
+    # after scrolling the dialog's content.
+    for scrolled in (False, True):
+        if scrolled:
+            await desktop.locator(".modal").evaluate("m => { m.scrollTop = m.scrollHeight; }")
+        for name in ("关闭", "拒绝", "通过"):
+            button = desktop.locator(".modal").get_by_role("button", name=name, exact=True)
+            hit = await button.evaluate(
+                """b => { const r = b.getBoundingClientRect(); const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                         return y > 0 && y < innerHeight && document.elementFromPoint(x, y) === b; }"""
+            )
+            assert hit, f"{name} is reachable (scrolled: {scrolled})"
+        await desktop.locator(".modal").evaluate("m => { m.scrollTop = 0; }")

@@ -14,8 +14,10 @@ import pytest
 from openpyxl import Workbook
 from playwright.async_api import expect
 
+from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
-from tests.conftest import Api, latest_code
+from tests.conftest import Api, latest_code, loaded_width
+from tests.test_contracts import give_identity
 from tests.test_onboarding import FORM, WORKER, onboard
 from tests.test_pages_contracts import use_session
 
@@ -59,18 +61,23 @@ async def test_hr_invites_by_sms_and_spreadsheet(
     url = (await api.get("/api/v1/invite-link"))["url"]
     assert "/h5/join/" in url
     await expect(page.locator("#link")).to_have_value(url)
-    qr_width = await page.locator("#qr").evaluate("img => img.complete && img.naturalWidth")
-    assert qr_width and qr_width > 100, "the QR code image loaded"
+    assert await loaded_width(page.locator("#qr")) > 100, "the QR code image loaded"
 
     form = page.locator("#invite-form")
-    await form.locator('input[name="name"]').fill("赵六")
     await form.locator('input[name="phone"]').fill("1350013")
     await form.get_by_role("button", name="发送邀请").click()
     await expect(form.locator('[data-error-for="phone"]')).to_contain_text("手机号格式不正确")
+    await expect(form.locator(".form-errors")).to_contain_text("请输入姓名")
+    await form.locator('input[name="name"]').fill("赵六")
     await form.locator('input[name="phone"]').fill("13500135000")
     await form.locator("select").select_option(label="生产部")
     await form.get_by_role("button", name="发送邀请").click()
     await expect(page.locator("#toast")).to_contain_text("邀请短信已发送")
+    await expect(form.locator(".field-error:not(:empty)")).to_have_count(0)  # nothing stale
+    await expect(form.locator(".form-errors")).to_have_count(0)
+    # The message toast sits below the header, not over it.
+    toast, header = await page.locator("#toast").bounding_box(), await page.locator(".topbar").bounding_box()
+    assert toast["y"] >= header["y"] + header["height"]
     inbox = await api.get("/api/v1/dev/sms?phone=13500135000")
     assert "/h5/join/" in inbox["items"][0]["text"]
 
@@ -233,10 +240,21 @@ async def test_worker_form_mistakes_second_submission_and_records(
     await expect(page).to_have_url("/h5")
     await expect(page.locator('[data-entry="入职资料"]')).to_be_visible()
 
+    # The worker has verified their identity: the form starts with their name and ID number
+    # (and the birth date and gender the number gives).
+    deps = client.app[DEPS]
+    async with deps.uow() as uow:
+        user = await uow.accounts.user_by_phone(WORKER)
+        await give_identity(deps, uow, user, "王五", FORM["id_number"])
+        await uow.commit()
     await page.goto(f"/h5/join/{link['token']}")
     await expect(page.locator("#enterprise-name")).to_have_text("广州测试科技有限公司")
     await page.get_by_role("button", name="填写入职资料").click()
     form = page.locator("#join-form")
+    await expect(form.locator('input[name="id_number"]')).to_have_value(FORM["id_number"])
+    await expect(form.locator('input[name="name"]')).to_have_value("王五")
+    await expect(form.locator('input[name="birth_date"]')).to_have_value("1990-03-07")
+    await form.locator('input[name="birth_date"]').fill("")
     await form.locator('input[name="name"]').fill("王")
     await form.locator('input[name="id_number"]').fill("440101199003071230")  # wrong check digit
     await form.locator('input[name="birth_date"]').fill("1991-01-01")
@@ -267,17 +285,14 @@ async def test_worker_form_mistakes_second_submission_and_records(
     await expect(form).to_be_hidden()
     await page.screenshot(path="/tmp/roster_join_done.png", full_page=True)
 
-    # A second submission to the same employer while the first is pending is refused clearly.
-    await page.goto(f"/h5/join/{link['token']}?fill=1")
-    await expect(page.locator('input[name="phone"]')).to_have_value(WORKER)
-    for key, value in (("name", "王五"), ("id_number", FORM["id_number"]), ("address", FORM["address"]),
-                       ("contact_name", "王大"), ("contact_phone", "13600136000")):  # fmt: skip
-        await page.fill(f'#join-form input[name="{key}"]', value)
-    await page.locator('#join-form input[name="id_number"]').press("Tab")
-    await page.select_option('#join-form select[name="contact_relation"]', "父母")
-    await page.get_by_role("button", name="提交").click()
-    await expect(page.locator("#toast")).to_contain_text("正在审核中，请勿重复提交")
-    await expect(page.locator("#done")).to_be_hidden()
+    # Opening the link again shows what was submitted, not a blank form to fill a second time.
+    await page.goto(f"/h5/join/{link['token']}")
+    done = page.locator("#done")
+    await expect(done).to_be_visible()
+    await expect(page.locator("#done-title")).to_have_text("资料审核中")
+    for shown in ("王五", "4401**********123X", FORM["address"], "王大（父母） 13600136000", WORKER):
+        await expect(page.locator("#done-summary")).to_contain_text(shown)
+    await expect(form).to_be_hidden()
 
     await page.goto("/h5")
     await page.locator('[data-entry="入职资料"]').click()
@@ -294,3 +309,13 @@ async def test_worker_form_mistakes_second_submission_and_records(
     await expect(modal).to_contain_text("住址需写到门牌号")
     await expect(modal).to_contain_text(FORM["id_number"])  # the owner sees the full number
     await page.screenshot(path="/tmp/roster_records.png", full_page=True)
+    # After the rejection the link brings the form back filled with what was sent, and why.
+    await page.goto(f"/h5/join/{link['token']}?fill=1")
+    await expect(page.locator("#rejected")).to_contain_text("住址需写到门牌号")
+    await expect(form.locator('input[name="name"]')).to_have_value("王五")
+    await expect(form.locator('input[name="id_number"]')).to_have_value(FORM["id_number"])
+    await expect(form.locator('input[name="address"]')).to_have_value(FORM["address"])
+    await expect(form.locator('select[name="contact_relation"]')).to_have_value("父母")
+    await form.locator('input[name="address"]').fill("广州市天河区体育西路100号3栋201")
+    await form.get_by_role("button", name="提交").click()
+    await expect(page.locator("#done-summary")).to_contain_text("体育西路100号3栋201")

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from laborsign.bootstrap import create_app
 from laborsign.config import load_config
 from laborsign.core.clock import FakeClock
@@ -102,6 +104,29 @@ async def test_page_errors_are_pages_in_chinese_and_the_api_keeps_json(client: A
     assert api.status == 404 and (await api.json())["error"] == "not_found"
     asked_json = await client.get("/no-such-page", headers={"Accept": "application/json"})
     assert asked_json.status == 404 and (await asked_json.json())["message"] == "请求的资源不存在"
+
+
+async def test_a_fault_in_a_page_is_the_sites_500_page_and_a_favicon_is_served(
+    aiohttp_client: Any, config: Any, clock: Any
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug in a page handler")
+
+    app = create_app(config, clock=clock, migrate=False)
+    app.router.add_get("/dashboard/broken", broken)  # a page with a bug, as a test route
+    app.router.add_get("/api/v1/broken", broken)
+    client = await aiohttp_client(app)
+    page = await client.get("/dashboard/broken")
+    text = await page.text()
+    assert page.status == 500 and page.content_type == "text/html"
+    assert "服务暂时出错" in text and "app.css" in text and 'href="/dashboard"' in text
+    assert "Internal Server Error" not in text and "RuntimeError" not in text
+    api = await client.get("/api/v1/broken")
+    assert api.status == 500 and (await api.json())["error"] == "internal_error"
+    assert 'rel="icon"' in text
+    icon = await client.get("/favicon.ico")
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    assert (await icon.read()).startswith(b"<svg")
 
 
 async def test_the_label_module_is_cores_tables(client: Any) -> None:

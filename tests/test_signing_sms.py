@@ -52,3 +52,30 @@ async def test_a_code_confirms_only_the_signing_it_was_sent_for(
     assert done == {"signed": [first, second], "failed": []}
     for cid in (first, second):
         assert (await api.get(f"/api/v1/contracts/{cid}"))["parties"][1]["status"] == "signed"
+
+
+async def test_the_intent_code_is_resent_for_the_open_signing(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await launched_world(api, make_api, client, clock, n=1)
+    session = await api.post(
+        "/api/v1/signing-sessions", {"contract_ids": world["ids"], "seal_id": world["seal"]["id"]}, expect=201
+    )
+    first = await _latest_code(api)
+    typo = "000000" if first != "000000" else "111111"
+    wrong = await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": typo}, expect=422)
+    assert wrong["fields"]["code"] == "验证码不正确，请核对后重新输入"
+    too_soon = await api.post(f"/api/v1/signing-sessions/{session['id']}/code", expect=429)
+    assert too_soon["error"] == "rate_limited"
+    stranger = await make_api()
+    await stranger.login(clock, "13900139000", side="worker")
+    await stranger.post(f"/api/v1/signing-sessions/{session['id']}/code", expect=404)
+    clock.advance(seconds=61)
+    sent = await api.post(f"/api/v1/signing-sessions/{session['id']}/code", expect=202)
+    assert sent == {"expires_in": 300, "resend_after": 60}
+    again = await _latest_code(api)
+    gone = await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": first}, expect=422)
+    assert gone["fields"]["code"] == "验证码不正确，请核对后重新输入", "the code sent last counts"
+    done = await api.post(f"/api/v1/signing-sessions/{session['id']}/confirm", {"code": again}, expect=200)
+    assert done == {"signed": world["ids"], "failed": []}
+    await api.post(f"/api/v1/signing-sessions/{session['id']}/code", expect=409)

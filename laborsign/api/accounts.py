@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 from ..core.accounts import ApiKey, Enterprise, Member, User
 from ..core.clock import iso
 from ..core.services import accounts as svc
-from ..core.services import limits
+from ..core.services import limits, progress
 from ..core.services.accounts import Actor, LoginResult
 from ..core.services.limits import Asker
 from ..core.values import mask_phone
@@ -243,6 +244,17 @@ async def _me_answer(request: web.Request, actor: Actor) -> dict[str, Any]:
 async def me(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     return json_response(await _me_answer(request, actor))
+
+
+@routes.get(
+    "/api/v1/setup-progress", "首次使用清单：认证、印章、模板、邀请、发起是否已完成", auth="enterprise"
+)
+async def setup_progress(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    steps = await progress.first_run(request.app[DEPS], actor)
+    return json_response(
+        {"steps": [asdict(s) for s in steps], "done": sum(s.done for s in steps), "total": len(steps)}
+    )
 
 
 @routes.post("/api/v1/session/enterprise", "选择或切换办理企业", body=ChooseEnterpriseIn)

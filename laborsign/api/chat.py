@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..core.chat import error_summary
 from ..core.clock import iso
 from ..core.errors import NotFound, WrongState
 from ..core.services import chat as svc
@@ -28,7 +29,7 @@ async def dead_letters(request: web.Request) -> web.Response:
             [
                 {
                     "id": d.id, "channel": d.channel, "recipient": d.recipient_masked, "kind": d.kind,
-                    "text": d.text, "attempts": d.attempts, "last_error": d.last_error, "died_at": iso(d.died_at),
+                    "text": d.text, "attempts": d.attempts, "last_error": d.last_error, "error_summary": error_summary(d.last_error), "died_at": iso(d.died_at),
                 }
                 for d in items
             ],

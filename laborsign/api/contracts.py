@@ -13,14 +13,13 @@ from ..core.clock import iso
 from ..core.contracts import (
     CONTRACT_STATUS_LABELS,
     EVENT_LABELS,
-    PARTY_STATUS_LABELS,
     SEAL_TYPE_LABELS,
     Contract,
     ContractEvent,
     ContractStatus,
     Party,
-    PartyStatus,
     SealType,
+    party_status_label,
     verify_chain,
 )
 from ..core.errors import BadRequest, Invalid, NotFound
@@ -74,12 +73,12 @@ def ctx(request: web.Request) -> Context:
     return Context(ip=client_ip(request), user_agent=header_text(request, "User-Agent"))
 
 
-def party_json(p: Party) -> dict[str, Any]:
+def party_json(p: Party, contract_status: str) -> dict[str, Any]:
     return {
         "role": p.role,
         "name": p.name,
         "status": p.status,
-        "status_label": PARTY_STATUS_LABELS.get(PartyStatus(p.status), p.status),
+        "status_label": party_status_label(p.status, contract_status),
         "signed_at": iso(p.signed_at),
         "verification_method": p.verification_method,
         "decline_reason": p.decline_reason,
@@ -99,7 +98,7 @@ def contract_json(
         "worker_name": c.worker_name,
         "worker_phone_masked": mask_phone(c.worker_phone),
         "enterprise_name": c.enterprise_party.get("name"),
-        "parties": [party_json(p) for p in parties],
+        "parties": [party_json(p, c.status) for p in parties],
         "created_at": iso(c.created_at),
         "launched_at": iso(c.launched_at),
         "last_reminded_at": iso(c.last_reminded_at),

@@ -9,10 +9,12 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..core import bulk
+from ..core.accounts import User
 from ..core.clock import iso
 from ..core.errors import Invalid
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
 from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
+from ..core.ports import Deps
 from ..core.roster import EMPLOYEE_STATUS_LABELS, Department, Employee, EmployeeStatus, Invitation
 from ..core.services import labor
 from ..core.services import roster as svc
@@ -23,6 +25,7 @@ from .http import (
     DEPS,
     ApiRoutes,
     body,
+    current_actor,
     json_response,
     page_json,
     paging,
@@ -396,8 +399,30 @@ async def bulk_invite(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/join/{token}", "邀请链接对应的用人单位", auth="public")
 async def join_info(request: web.Request) -> web.Response:
-    enterprise = await svc.enterprise_for_token(request.app[DEPS], request.match_info["token"])
-    return json_response({"enterprise": {"name": enterprise.name}})
+    """With a person's session it also says what they already sent (`mine`, as /mine)."""
+    deps = request.app[DEPS]
+    token = request.match_info["token"]
+    enterprise = await svc.enterprise_for_token(deps, token)
+    out: dict[str, Any] = {"enterprise": {"name": enterprise.name}}
+    actor = await current_actor(request)
+    if actor is not None and actor.user is not None and actor.api_key is None:
+        out["mine"] = await _mine(deps, actor.user, token)
+    return json_response(out)
+
+
+async def _mine(deps: Deps, user: User, token: str) -> dict[str, Any]:
+    _, mine, prefill = await svc.my_join_state(deps, user, token)
+    return {"record": record_json(mine[0], own_id_number=mine[1]) if mine else None, "prefill": prefill}
+
+
+@routes.get(
+    "/api/v1/join/{token}/mine",
+    "劳动者再次打开入职链接：我提交给该单位的最近一份资料、实名信息可预填的项目",
+    auth="worker",
+)
+async def my_join_state(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    return json_response(await _mine(request.app[DEPS], actor.require_user(), request.match_info["token"]))
 
 
 @routes.post(

@@ -110,6 +110,20 @@ async def session_qr(request: web.Request) -> web.Response:
 
 
 @routes.post(
+    "/api/v1/signing-sessions/{id}/code",
+    "重新发送签署意愿验证码（短信方式；与上次发送须间隔60秒）",
+    status=202,
+    auth="session",
+)
+async def resend_code(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    expires_in, resend_after = await svc.resend_intent_code(
+        request.app[DEPS], actor, request.match_info["id"]
+    )
+    return json_response({"expires_in": expires_in, "resend_after": resend_after}, 202)
+
+
+@routes.post(
     "/api/v1/signing-sessions/{id}/confirm",
     "完成签署：短信方式提交验证码；人脸方式在识别通过后确认（通常已自动完成）",
     body=ConfirmIn,

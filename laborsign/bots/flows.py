@@ -31,7 +31,22 @@ from .engine import Ctx, Engine, Finish, Flow, Goto, State, Transition, masked, 
 
 ID_CONTEXT = "chat_conversations.data"
 SENSITIVE = {"id_number"}
-CONFIRM = {"1", "确认", "是", "提交", "确定", "好", "yes", "y"}
+CONFIRM = set("1 确认 是 是的 提交 确定 好 好的 对 对的 没问题 可以 嗯 ok okay yes y".split())
+CHANNEL_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "wechat": "微信"}
+
+
+def confirms(text: str) -> bool:
+    """A yes in the ways people type it: 确认, 好的！, OK, 没问题。 (case and punctuation aside)."""
+    return re.sub(r"[\s。，,.!！~～]", "", text).lower() in CONFIRM
+
+
+HR_HELP = (
+    "您是用人单位的管理人员，可以在这里：\n"
+    "审核入职资料 —— 劳动者提交入职资料后，审核卡片会发到这里，点“通过”或“拒绝”即可\n"
+    "绑定 —— 更换绑定的手机号\n"
+    "帮助 —— 查看本说明\n"
+    "合同发起、花名册等请登录用人单位后台办理。"
+)
 
 HELP = (
     "您可以回复以下指令：\n"
@@ -68,11 +83,30 @@ async def _bind_code(ctx: Ctx, text: str) -> Transition:
     code = re.sub(r"\s", "", text)
     if not re.fullmatch(r"\d{6}", code):
         raise Invalid.field("code", "验证码为6位数字")
-    if not await account_service.consume_sms_code(ctx.deps, phone, SmsPurpose.BIND, code):
-        raise Invalid.field("code", "验证码错误或已失效（可回复“返回”重新获取）")
+    problem = await account_service.check_sms_code(ctx.deps, phone, SmsPurpose.BIND, code)
+    if problem is not None:
+        raise Invalid.field(
+            "code", problem + ("（回复“返回”重新获取）" if problem == account_service.CODE_GONE else "")
+        )
     user = await _user_for(ctx, phone)
     ctx.identity.bind(user.id, phone, ctx.now)
-    return Finish(f"绑定成功！当前微信/钉钉已绑定手机号 {masked(phone)}。")
+    where = CHANNEL_NAMES.get(ctx.identity.channel, "微信")
+    enterprises = await _hr_enterprises(ctx)
+    role = f"（{'、'.join(enterprises)} 管理人员）" if enterprises else ""
+    return Finish(f"绑定成功！当前{where}已绑定手机号 {masked(phone)}{role}。")
+
+
+async def _hr_enterprises(ctx: Ctx) -> list[str]:
+    """The enterprises the bound person works for as HR, when they write from an employer's
+    app (WeCom, DingTalk): they are answered with HR's commands, not the worker's."""
+    if ctx.identity.channel not in ("wecom", "dingtalk") or not ctx.identity.user_id:
+        return []
+    async with ctx.deps.uow() as uow:
+        return [e.name for _m, e in await uow.accounts.memberships(ctx.identity.user_id)]
+
+
+async def _help_for(ctx: Ctx) -> str:
+    return HR_HELP if ctx.identity.bound and await _hr_enterprises(ctx) else HELP
 
 
 async def _user_for(ctx: Ctx, phone: str) -> User:
@@ -91,7 +125,7 @@ async def _after_bind(ctx: Ctx) -> None:
     if isinstance(then, dict) and then.get("flow") == "onboarding":
         await start_onboarding(ctx, str(then.get("token") or ""))
     else:
-        ctx.say(HELP)
+        ctx.say(await _help_for(ctx))
 
 
 BIND = Flow(
@@ -164,7 +198,7 @@ def _summary(ctx: Ctx) -> str:
     lines = [f"请核对您提交给【{ctx.conv.data.get('enterprise_name', '')}】的入职资料："]
     for number, spec in enumerate(ONBOARDING_FIELDS, 1):
         lines.append(f"{number}. {spec.label}：{_display(ctx, spec)}")
-    lines.append("回复“提交”确认提交；回复“修改 序号”修改某一项（例如：修改 3）；回复“取消”放弃。")
+    lines.append("回复“确认”提交；回复“修改 序号”修改某一项（例如：修改 3）；回复“取消”放弃。")
     return "\n".join(lines)
 
 
@@ -177,8 +211,8 @@ async def _summary_answer(ctx: Ctx, text: str) -> Transition:
             raise Invalid.field("summary", f"序号应为1-{len(ONBOARDING_FIELDS)}")
         ctx.conv.answer("_return", "summary", ctx.now)
         return Goto(ONBOARDING_FIELDS[number - 1].key)
-    if compact not in CONFIRM:
-        raise Invalid.field("summary", "请回复“提交”或“修改 序号”")
+    if not confirms(compact):
+        raise Invalid.field("summary", "请回复“确认”提交，或“修改 序号”修改某一项")
     data = _form_data(ctx)
     try:
         validate_onboarding(data, ctx.today)
@@ -200,7 +234,7 @@ async def _summary_answer(ctx: Ctx, text: str) -> Transition:
 
 
 async def _confirm_employer(ctx: Ctx, text: str) -> Transition:
-    if text.strip() in CONFIRM:
+    if confirms(text):
         return Goto(ONBOARDING_FIELDS[0].key)
     raise Invalid.field("employer", "确认该用人单位请回复“1”，否则回复“取消”")
 
@@ -271,7 +305,7 @@ def install(engine: Engine) -> Engine:
 
     @engine.command("帮助", "help", "?", "？", open_to_unbound=True)
     async def help_command(ctx: Ctx, rest: str) -> None:
-        ctx.say(HELP)
+        ctx.say(await _help_for(ctx))
         if not ctx.identity.bound:
             ctx.say("您还未绑定手机号，回复“绑定”开始绑定。")
         elif (conv := ctx.live()) is not None:
@@ -327,7 +361,7 @@ def install(engine: Engine) -> Engine:
         await ctx.start("bind")
 
     async def fallback(ctx: Ctx, text: str) -> None:
-        ctx.say("抱歉，没有理解您的意思。\n" + HELP)
+        ctx.say("抱歉，没有理解您的意思。\n" + await _help_for(ctx))
 
     async def on_event(ctx: Ctx) -> None:
         event = ctx.incoming.event

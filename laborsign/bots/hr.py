@@ -12,7 +12,7 @@ from datetime import datetime
 from ..core import outbox as ob
 from ..core.accounts import Enterprise, Member, Permission, User
 from ..core.chat import ChatIdentity, ReviewCard
-from ..core.clock import china_time
+from ..core.clock import china_text
 from ..core.errors import DomainError, WrongState
 from ..core.ids import new_id
 from ..core.notices import Notice
@@ -70,7 +70,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             "name": record.name,
             "phone_masked": mask_phone(record.phone),
             "id_number_masked": record.id_number_masked,
-            "submitted_at": china_time(record.created_at).strftime("%Y-%m-%d %H:%M"),
+            "submitted_at": china_text(record.created_at),
             "link": record_link(deps, record.id),
             "sms": {"enterprise": enterprise.name, "name": record.name},  # for the SMS fallback
         }

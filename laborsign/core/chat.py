@@ -8,6 +8,7 @@ process continues it. Rules only: no SDK, no SQL."""
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,3 +210,31 @@ class DeadLetter:
         if self.retried_at is not None:
             raise WrongState("该消息已重新发送", "already_retried")
         self.retried_at = now
+
+
+# Why a message could not be sent, as HR reads it; the platform's raw answer stays available
+# (the dashboard shows it folded under 原始信息) for whoever sets the channel up.
+_ERROR_SUMMARIES: list[tuple[str, str]] = [
+    (r"not enabled", "该消息渠道未开启，请在平台配置中开启后重发"),
+    (
+        r"token refused|TokenError|40001|42001|invalid credential",
+        "平台拒绝了应用凭证，请检查 AppID / Secret 配置",
+    ),
+    (
+        r"visible range|60011|60020|81013",
+        "接收人不在应用的可见范围内，请在企业微信或钉钉后台调整应用可见范围",
+    ),
+    (r"unknown to the robot|not follow|43004|unsubscribe", "接收人未关注或已取消关注，无法收到消息"),
+    (r"45009|45047|rate.?limit|frequen", "发送过于频繁，已超过平台的调用频率限制"),
+    (r"timed out|Timeout", "连接消息平台超时"),
+    (r"HTTP 5\d\d|dingtalk 5\d\d", "消息平台暂时不可用（服务器错误）"),
+    (r"HTTP 4\d\d|dingtalk 4\d\d", "消息平台拒绝了请求"),
+    (r"Connection|connect|resolve|Network", "无法连接消息平台，请检查网络"),
+]
+
+
+def error_summary(raw: str) -> str:
+    for pattern, summary in _ERROR_SUMMARIES:
+        if re.search(pattern, raw or "", re.IGNORECASE):
+            return summary
+    return "消息平台返回错误，发送失败" if raw else "发送失败"

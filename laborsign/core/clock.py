@@ -38,6 +38,16 @@ def china_time(when: datetime) -> datetime:
     return when.astimezone(CHINA_TZ)
 
 
+def china_text(when: datetime | None, *, seconds: bool = False, empty: str = "") -> str:
+    """A time as a person reads it: Beijing time, "2026-12-02 03:56" (naive values are UTC).
+    The one server-side formatter; the pages' formatTime (web/static/js/ui.js) matches it."""
+    if when is None:
+        return empty
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return china_time(when).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 with the China offset, as the API shows times."""
     return None if when is None else china_time(when).isoformat(timespec="seconds")

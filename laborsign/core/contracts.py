@@ -63,6 +63,15 @@ PARTY_STATUS_LABELS = {
 }
 
 
+def party_status_label(party_status: str, contract_status: str) -> str:
+    """A party who had not signed when the contract ended (withdrawn, expired, declined by the
+    other side) is 未签署, not 待签署: nobody waits for them any more."""
+    open_ = contract_status in (ContractStatus.DRAFT, ContractStatus.SIGNING)
+    if party_status == PartyStatus.PENDING and not open_:
+        return "未签署"
+    return PARTY_STATUS_LABELS.get(PartyStatus(party_status), party_status)
+
+
 class SealType(enum.StrEnum):
     OFFICIAL = "official"
     CONTRACT = "contract"
@@ -234,9 +243,9 @@ class Contract:
 
 
 def _local(when: datetime) -> str:
-    from .clock import china_time
+    from .clock import china_text
 
-    return china_time(when).strftime("%Y-%m-%d %H:%M")
+    return china_text(when)
 
 
 # -- audit trail --------------------------------------------------------------------------------

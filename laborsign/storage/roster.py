@@ -254,6 +254,15 @@ class RosterRepository:
         )
         return list((await self.s.execute(stmt)).scalars())
 
+    async def has_invited(self, enterprise_id: str) -> bool:
+        """Whether the enterprise has invited anyone (an SMS invitation sent, or an onboarding
+        record in through its link or QR code)."""
+        for table in (invitations, onboarding_records):
+            stmt = select(table.c.id).where(table.c.enterprise_id == enterprise_id).limit(1)
+            if (await self.s.execute(stmt)).first() is not None:
+                return True
+        return False
+
     async def add_invitations(self, rows: list[dict[str, Any]]) -> None:
         """Bulk insert in one statement (10,000 invites must not take one round trip each)."""
         if rows:
@@ -262,11 +271,13 @@ class RosterRepository:
     async def records_page(
         self, enterprise_id: str | None, user_id: str | None, status: str | None, offset: int, limit: int
     ) -> tuple[list[OnboardingRecord], int]:
-        where = (
-            onboarding_records.c.enterprise_id == enterprise_id
-            if enterprise_id
-            else onboarding_records.c.user_id == user_id
-        )
+        # One enterprise's records, one person's, or (both given) one person's for one enterprise.
+        conditions = []
+        if enterprise_id:
+            conditions.append(onboarding_records.c.enterprise_id == enterprise_id)
+        if user_id or not enterprise_id:
+            conditions.append(onboarding_records.c.user_id == user_id)
+        where = and_(*conditions)
         if status:
             where = and_(where, onboarding_records.c.status == status)
         total = (

@@ -71,6 +71,12 @@ def setup_pages(app: web.Application) -> None:
     env.globals["static"] = static_url
     app[JINJA] = env
     app.router.add_get("/static/{build}/{path:.+}", static_file, name="static")
+    app.router.add_get("/favicon.ico", favicon)
+
+
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask /favicon.ico of pages that name no icon (a PDF tab, a bookmark)."""
+    raise web.HTTPFound(static_url("favicon.svg"))
 
 
 def static_url(name: str) -> str:

@@ -4,6 +4,8 @@ Found". The API and the webhooks keep their JSON errors."""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from ..api.http import Handler
@@ -16,8 +18,10 @@ _TITLES = {
     404: ("页面不存在", "您访问的页面不存在，链接可能有误或已失效。"),
     405: ("不支持该访问方式", "该页面不支持这种访问方式，请从页面上的链接或按钮进入。"),
     413: ("内容过大", "提交的内容超过了大小限制。"),
+    500: ("服务暂时出错", "服务器处理时出错，请稍后刷新重试；如果一直出现，请联系平台运营方。"),
 }
 _OTHER = ("无法处理该请求", "请求无法处理，请返回后重试。")
+log = logging.getLogger("laborsign.web")
 
 
 def _is_page_request(request: web.Request) -> bool:
@@ -59,3 +63,10 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if not (400 <= exc.status < 500) or not _is_page_request(request) or JINJA not in request.app:
             raise
         return error_page(request, exc.status, exc.message)
+    except Exception:
+        # A fault in a page handler: the person gets the site's 500 page (the API's JSON answer
+        # is drawn by api/http.py for API requests), the log gets the traceback.
+        if not _is_page_request(request) or JINJA not in request.app:
+            raise
+        log.exception("unhandled error on page %s %s", request.method, request.path[:300])
+        return error_page(request, 500)

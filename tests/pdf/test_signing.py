@@ -81,7 +81,7 @@ def test_chain_and_crls_are_embedded_for_offline_validation(signed: bytes) -> No
 
     dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(signed)))
     names = {c.subject.native["common_name"] for c in dss.load_certs()}
-    assert {"LaborSign Root CA", "LaborSign Signing CA", "LaborSign Time Stamping Unit", "张三"} <= names
+    assert {"LaborSign 平台根证书", "LaborSign 签署中级证书", "LaborSign 可信时间戳服务", "张三"} <= names
     assert len(dss.crls) >= 2
 
 

@@ -451,11 +451,11 @@ def _ca_cert(
 
 def _create(files: CaFiles, secret: bytes, crl_url: str, root_crl_url: str) -> None:
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = _name("LaborSign Root CA", unit="平台根证书")
+    root_name = _name("LaborSign 平台根证书", unit="平台根证书")
     root = _ca_cert(root_name, root_name, root_key, root_key, ROOT_YEARS, 1, None)
     issuing_key = ec.generate_private_key(ec.SECP256R1())
     issuing = _ca_cert(
-        _name("LaborSign Signing CA", unit="签署证书"),
+        _name("LaborSign 签署中级证书", unit="签署证书"),
         root_name,
         issuing_key,
         root_key,
@@ -467,7 +467,7 @@ def _create(files: CaFiles, secret: bytes, crl_url: str, root_crl_url: str) -> N
     now = dt.datetime.now(UTC)
     tsa = (
         x509.CertificateBuilder()
-        .subject_name(_name("LaborSign Time Stamping Unit", unit="时间戳服务"))
+        .subject_name(_name("LaborSign 可信时间戳服务", unit="时间戳服务"))
         .issuer_name(issuing.subject)
         .public_key(tsa_key.public_key())
         .serial_number(x509.random_serial_number())

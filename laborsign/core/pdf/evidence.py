@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..clock import china_text
 from .fonts import reportlab_font
-
-CHINA = timezone(timedelta(hours=8), "北京时间")
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,7 @@ class EvidenceData:
 
 
 def _when(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return china_text(value, seconds=True, empty="—")
 
 
 def build_evidence_report(data: EvidenceData) -> bytes:

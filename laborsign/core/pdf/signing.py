@@ -27,7 +27,7 @@ import urllib.request
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +46,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..clock import china_text
 from ..errors import Invalid, Unavailable
 from . import fastcms
 from ._runner import run_sync
@@ -473,9 +474,7 @@ async def async_sign_pdf(
         rotation = page_rotation(page)
         rect = place(page_rect(page), box, rotation).rect
         field_spec = fields.SigFieldSpec(field_name, on_page=box.page - 1, box=rect)  # type: ignore[arg-type]
-        png = appearance_png or default_appearance_png(
-            credentials.common_name, datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-        )
+        png = appearance_png or default_appearance_png(credentials.common_name, china_text(datetime.now(UTC)))
         style = _stock_stamp_style(png) if stock else _stamp_style(png, rotation)
 
     ts: timestamps.TimeStamper

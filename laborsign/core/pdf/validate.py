@@ -17,6 +17,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ..clock import iso
 from ..errors import Invalid, TooLarge, UnsupportedType
 from ._runner import run_sync
 
@@ -46,7 +47,7 @@ class SignatureReport:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["signed_at"] = self.signed_at.isoformat() if self.signed_at else None
+        out["signed_at"] = iso(self.signed_at)
         return out
 
 

@@ -143,23 +143,47 @@ async def request_sms_code(
     return int(SMS_CODE_TTL.total_seconds()), 60
 
 
-async def consume_sms_code(
+# What a person is told when a code does not open the door: a typo is a typo (the same code
+# can be entered again), only a code that is used up, expired or tried too often is re-sent.
+CODE_WRONG = "验证码不正确，请核对后重新输入"
+CODE_GONE = "验证码已失效，请重新获取"
+
+
+async def check_sms_code(
     deps: Deps, phone: str, purpose: str, code: object, not_before: datetime | None = None
-) -> bool:
+) -> str | None:
     """Checks a code in its own transaction so that a wrong try is counted even when the
-    caller's request then fails. At most one caller ever gets True for a given code.
+    caller's request then fails. At most one caller ever gets None (accepted) for a given code;
+    the others get the reason in Chinese (CODE_WRONG or CODE_GONE).
     `not_before`: a code sent earlier (for something else) does not count."""
     text = str(code or "").strip()
     now = deps.clock.now()
     async with deps.uow() as uow:
         sms = await uow.accounts.last_sms(phone, purpose)
         if sms is None or not sms.usable(now) or (not_before is not None and sms.created_at < not_before):
-            return False
+            return CODE_GONE
         ok = sms.try_code(deps.secret, text, now)
         if ok:
             ok = await uow.accounts.lock_sms_code(sms)
         await uow.commit()
-        return ok
+        if ok:
+            return None
+        return CODE_WRONG if sms.usable(now) else CODE_GONE
+
+
+async def consume_sms_code(
+    deps: Deps, phone: str, purpose: str, code: object, not_before: datetime | None = None
+) -> bool:
+    return await check_sms_code(deps, phone, purpose, code, not_before) is None
+
+
+async def require_sms_code(
+    deps: Deps, phone: str, purpose: str, code: object, not_before: datetime | None = None
+) -> None:
+    """Raises 422 on the code field, saying whether to re-enter or re-send (see check_sms_code)."""
+    problem = await check_sms_code(deps, phone, purpose, code, not_before)
+    if problem is not None:
+        raise Invalid.field("code", problem, code="bad_code")
 
 
 async def redact_old_codes(deps: Deps, limit: int = 500) -> int:
@@ -252,8 +276,9 @@ async def login(
         raise Invalid.field("code", "请输入验证码或密码")
     now = deps.clock.now()
     if code:
-        if not await consume_sms_code(deps, parsed.value, SmsPurpose.LOGIN, code):
-            raise Unauthorized("验证码错误或已失效，请重新获取", "bad_credentials")
+        problem = await check_sms_code(deps, parsed.value, SmsPurpose.LOGIN, code)
+        if problem is not None:
+            raise Unauthorized(problem, "bad_credentials")
     async with deps.uow() as uow:
         user = await uow.accounts.user_by_phone(parsed.value)
         if not code:
@@ -341,8 +366,7 @@ async def set_password(deps: Deps, user: User, password: object, code: object = 
         # Changing an existing password needs proof of the phone, not just a session.
         if not code:
             raise Invalid.field("code", "修改密码需要短信验证码")
-        if not await consume_sms_code(deps, user.phone, SmsPurpose.VERIFY, code):
-            raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+        await require_sms_code(deps, user.phone, SmsPurpose.VERIFY, code)
     hashed = await hash_password(str(password))
     async with deps.uow() as uow:
         stored = await uow.get_or_404(User, user.id)
@@ -396,8 +420,7 @@ async def create_enterprise(
             raise WrongState(
                 "该统一社会信用代码已注册企业，请直接登录或联系该企业管理员", "credit_code_taken"
             )
-    if not await consume_sms_code(deps, phone, SmsPurpose.REGISTER, code):
-        raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+    await require_sms_code(deps, phone, SmsPurpose.REGISTER, code)
     now = deps.clock.now()
     async with deps.uow() as uow:
         user = await uow.accounts.user_by_phone(phone)

@@ -685,15 +685,10 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
         person = signers.get(p.user_id) if p.user_id and p.status == "signed" else None
         if p.role == "worker":
             if person is None:
-                return p.name, ident, "平台实名认证"
-            return (
-                person.name,
-                person.id_number_masked,
-                f"平台实名认证（{PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)}）",
-            )
-        operator = (
-            f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
-        )
+                return p.name, ident, "未签署" if p.status != "signed" else "实名认证"
+            method = PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)
+            return person.name, person.id_number_masked, method
+        operator = f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
         return p.name, contract.enterprise_party["credit_code"], "企业实名认证" + operator
 
     methods: dict[str, str] = {str(k): v for k, v in INTENT_METHOD_LABELS.items()}

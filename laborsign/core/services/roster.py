@@ -398,6 +398,27 @@ async def enterprise_for_token(deps: Deps, token: str) -> Enterprise:
         return await uow.get_or_404(Enterprise, link.enterprise_id)
 
 
+async def my_join_state(
+    deps: Deps, user: User, token: str
+) -> tuple[Enterprise, tuple[OnboardingRecord, str] | None, dict[str, str] | None]:
+    """What the join page shows a worker who opens the enterprise's link again: their latest
+    record for it (with their own full ID number), and what their verified identity fills in
+    (name, document) when they have one."""
+    from .verification import verified_identity
+
+    enterprise = await enterprise_for_token(deps, token)
+    async with deps.uow() as uow:
+        records, _ = await uow.roster.records_page(enterprise.id, user.id, None, 0, 1)
+    mine = None
+    if records:
+        mine = (records[0], deps.cipher.decrypt(records[0].id_number_enc, RECORD_ID_CONTEXT))
+    person = await verified_identity(deps, user.id)
+    prefill = None
+    if person is not None:
+        prefill = {"name": person.name, "id_type": person.id_type, "id_number": person.id_number}
+    return enterprise, mine, prefill
+
+
 async def submit_onboarding(
     deps: Deps, user: User, enterprise_id: str, data: dict[str, Any], channel: str = "h5"
 ) -> OnboardingRecord:

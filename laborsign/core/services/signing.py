@@ -36,7 +36,7 @@ from ..signing import (
 )
 from ..values import mask_phone
 from ..verification import RedirectResult, require_enterprise_verified
-from .accounts import Actor, consume_sms_code, request_sms_code
+from .accounts import Actor, request_sms_code, require_sms_code
 from .contracts import (
     LAUNCH_CONCURRENCY,
     NOT_FOUND,
@@ -274,6 +274,16 @@ async def public_session(deps: Deps, session_id: str) -> SigningSession | None:
         return await uow.get(SigningSession, session_id)
 
 
+async def resend_intent_code(deps: Deps, actor: Actor, session_id: str) -> tuple[int, int]:
+    """A new SMS code for an open SMS session (the first one lost or used up by typos): sent
+    to the signer's phone under the usual per-phone rules (429 within a minute of the last)."""
+    session = await get_session(deps, actor, session_id)
+    session.check_open(deps.clock.now())
+    if session.intent_method != IntentMethod.SMS:
+        raise WrongState("该签署使用人脸识别，无需验证码", "not_sms")
+    return await request_sms_code(deps, session.phone, SmsPurpose.INTENT, Asker(person=session.user_id))
+
+
 async def confirm_signing(
     deps: Deps, actor: Actor, session_id: str, code: object, ctx: Context
 ) -> dict[str, list[Any]]:
@@ -292,8 +302,7 @@ async def confirm_signing(
             latest = await uow.contracts.latest_session(session.user_id, IntentMethod.SMS)
         if latest is not None and latest.id != session.id:
             raise WrongState("您已提交了新的签署，本次签署已失效，请在最新的签署中确认", "session_superseded")
-        if not await consume_sms_code(deps, session.phone, SmsPurpose.INTENT, code, session.created_at):
-            raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+        await require_sms_code(deps, session.phone, SmsPurpose.INTENT, code, session.created_at)
     result = await _apply(deps, session, ctx)
     if result is None:
         raise WrongState("该签署已确认过，请勿重复提交", "session_used")

@@ -59,7 +59,7 @@ from ..verification import (
     parse_corporate_account,
     random_payment_amount,
 )
-from .accounts import Actor, consume_sms_code
+from .accounts import Actor, consume_sms_code, require_sms_code
 from .limits import Asker, issue_code, spend_now
 
 ID_CTX = "person_verifications.id_number"
@@ -329,8 +329,7 @@ async def confirm_person(
         if not str(code or "").strip():
             raise Invalid.field("code", "请输入短信验证码")
     assert v.phone is not None
-    if not await consume_sms_code(deps, v.phone, SmsPurpose.VERIFY, code):
-        raise Invalid.field("code", "验证码错误或已失效，请重新获取", code="bad_code")
+    await require_sms_code(deps, v.phone, SmsPurpose.VERIFY, code)
     now = deps.clock.now()
     async with deps.uow() as uow:
         v = await _own_person(uow, user_id, verification_id)

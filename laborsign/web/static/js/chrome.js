@@ -51,6 +51,10 @@ export async function dashboardChrome() {
     a.href = item.href; a.textContent = item.title;
     nav.appendChild(a);
   });
+  const toggle = document.getElementById("nav-toggle");
+  toggle.addEventListener("click", function () {
+    toggle.setAttribute("aria-expanded", String(nav.classList.toggle("open")));
+  });
   if (getsNotices(person)) showUnread();
   loaded(person);
 }

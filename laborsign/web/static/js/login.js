@@ -3,7 +3,7 @@
  * once logged in. */
 import { api } from "./api.js";
 import { codeButton } from "./sms.js";
-import { formData, showError } from "./ui.js";
+import { clearErrors, formData, showError } from "./ui.js";
 
 export function loginForm(form, side, done) {
   const submit = form.querySelector("button[type=submit]");
@@ -24,6 +24,7 @@ export function loginForm(form, side, done) {
     if (mode === "code") body.code = d.code; else body.password = d.password;
     const r = await api("POST", "/api/v1/auth/login", body, { allow401: true });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     done(r.data, d);
   });
 }

@@ -3,7 +3,8 @@
  * SMS code dialog, and following a face check — on a phone the page goes to the provider and
  * comes back; on a PC a QR code hands the face check to the phone and this page follows it. */
 import { api } from "./api.js";
-import { escape, modal, showError, toast } from "./ui.js";
+import { countdown } from "./sms.js";
+import { clearErrors, escape, modal, showError, toast } from "./ui.js";
 
 export function intentChoice() {
   const face = document.body.dataset.faceIntent !== "off";  /* off: the platform has no face provider */
@@ -40,6 +41,7 @@ export async function enterpriseSign(contractIds, done, fields) {
       contract_ids: contractIds, seal_id: new FormData(form).get("seal_id"), fields: fields || {}, intent_method: chosenIntent(form),
     });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove();
     followIntent(r.data, done);
   });
@@ -54,10 +56,20 @@ export function followIntent(session, done) {
 
 function askCode(session, done) {
   const back = modal('<h3>意愿认证</h3><p>验证码已发送至 ' + escape(session.intent.phone_masked) + '，请输入以确认签署。</p>' +
-    '<form novalidate><input name="code" id="intent-code" inputmode="numeric" maxlength="6" placeholder="6位验证码" autocomplete="one-time-code">' +
+    '<form novalidate><div class="input-with-button"><input name="code" id="intent-code" inputmode="numeric" maxlength="6" placeholder="6位验证码" autocomplete="one-time-code">' +
+    '<button type="button" id="intent-resend">重新获取</button></div>' +
     '<div class="field-error" data-error-for="code"></div><div class="row mt-12"><span class="spacer"></span>' +
     '<button type="button" data-close>取消</button><button class="primary">确认签署</button></div></form>');
   const form = back.querySelector("form");
+  const resend = back.querySelector("#intent-resend");
+  countdown(resend, 60);
+  resend.addEventListener("click", async function () {
+    resend.disabled = true;
+    const r = await api("POST", "/api/v1/signing-sessions/" + session.id + "/code");
+    if (r.ok) { clearErrors(form); toast("验证码已重新发送，5分钟内有效"); countdown(resend, r.data.resend_after || 60); return; }
+    showError(form, r.data);
+    if (r.status === 429) countdown(resend, (r.data && r.data.retry_after) || 60); else resend.disabled = false;
+  });
   form.addEventListener("submit", async function (e) {
     e.preventDefault();
     const button = form.querySelector("button.primary");
@@ -65,6 +77,7 @@ function askCode(session, done) {
     const r = await api("POST", "/api/v1/signing-sessions/" + session.id + "/confirm", { code: form.code.value.trim() });
     button.disabled = false; button.textContent = "确认签署";
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove();
     done(r.data);
   });

@@ -64,7 +64,9 @@ export function codeButton(button, phoneInput, purpose, form) {
   });
 }
 
-function countdown(button, wait) {
+/* Keeps the button disabled, counting "N秒后重发", until a resend is allowed. */
+export function countdown(button, wait) {
+  button.disabled = true;
   const label = button.dataset.label || button.textContent;
   button.dataset.label = label;
   const timer = setInterval(function () {

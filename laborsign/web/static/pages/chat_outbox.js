@@ -13,7 +13,7 @@ async function load() {
   document.getElementById("letters").innerHTML = items.length ? items.map(function (d) {
     return "<tr><td>" + escape(CHANNELS[d.channel] || d.channel) + "</td><td>" + escape(d.recipient) +
       "</td><td>" + escape(d.text) + '</td><td class="hide-sm">' + d.attempts + '</td><td class="hide-sm">' +
-      escape(d.last_error) + "</td><td>" + formatTime(d.died_at) + "</td></tr>";
+      escape(d.error_summary) + (d.last_error ? '<details class="raw"><summary>原始信息</summary><code class="break-all">' + escape(d.last_error) + "</code></details>" : "") + "</td><td>" + formatTime(d.died_at) + "</td></tr>";
   }).join("") : '<tr><td colspan="6" class="muted">没有发送失败的消息</td></tr>';
   pager(document.getElementById("pager"), r.data, page, "条", function (p) { page = p; load(); });
 }

@@ -1,6 +1,6 @@
 import { api, next } from "../js/api.js";
 import { codeButton } from "../js/sms.js";
-import { formData, showError } from "../js/ui.js";
+import { clearErrors, formData, showError } from "../js/ui.js";
 
 const form = document.getElementById("login-form");
 codeButton(document.getElementById("send-code"), document.getElementById("phone"), "login", form);
@@ -11,6 +11,7 @@ form.addEventListener("submit", async function (e) {
   if (d.code) body.code = d.code; else body.password = d.password;
   const r = await api("POST", "/api/v1/auth/login", body, { allow401: true });
   if (!r.ok) { showError(form, r.data); return; }
+  clearErrors(form);
   const home = r.data.user.platform_role === "reviewer" ? "/console/verifications" : "/console/templates";
   location.href = next(home);
 });

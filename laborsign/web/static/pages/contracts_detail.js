@@ -2,7 +2,7 @@ import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { INTENT_METHODS } from "../js/labels.js";
 import { chosenIntent, followIntent, intentChoice } from "../js/signing.js";
-import { escape, filledValues, formatTime, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, filledValues, formatTime, modal, pageData, showError, toast } from "../js/ui.js";
 
 const ID = pageData().contractId;
 let c = null;
@@ -165,6 +165,7 @@ function wire() {
       e.preventDefault();
       const r = await api("POST", "/api/v1/contracts/" + ID + "/withdraw", { reason: e.target.reason.value.trim() });
       if (!r.ok) { showError(e.target, r.data); return; }
+      clearErrors(e.target);
       back.remove(); toast("合同已撤回，可重新发起"); load();
     });
   });

@@ -1,7 +1,7 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { drawTree } from "../js/tree.js";
-import { escape, filledValues, formData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, filledValues, formData, showError } from "../js/ui.js";
 
 let me = null;
 let templates = [], chosen = [], details = [], departments = [], people = [], dept = null;
@@ -10,11 +10,46 @@ let lastFailed = [];
 let prefill = null; // a withdrawn contract initiated again, or a contract renewed: its templates, worker and values
 let renewing = null; // the id of the contract being renewed
 
-function show(step) {
-  document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = Number(p.dataset.pane) !== step; });
-  document.querySelectorAll("[data-step]").forEach(function (s) { s.classList.toggle("on", Number(s.dataset.step) === step); });
+/* The wizard's state lives in sessionStorage (a reload or the browser's Back from another page
+   finds it again) and each step is a history entry (Back goes to the step before). */
+const KEY = "laborsign:contracts-new";
+let step = 1;
+
+function show(n) {
+  step = n;
+  document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = Number(p.dataset.pane) !== n; });
+  document.querySelectorAll("[data-step]").forEach(function (s) { s.classList.toggle("on", Number(s.dataset.step) === n); });
+  save();
 }
-document.querySelectorAll("[data-back]").forEach(function (b) { b.addEventListener("click", function () { show(Number(b.dataset.back)); }); });
+
+function go(n) {
+  show(n);
+  history.pushState({ step: n }, "", "#step-" + n);
+}
+
+function save() {
+  if (step >= 5) { sessionStorage.removeItem(KEY); return; }
+  const party = document.getElementById("party-form");
+  sessionStorage.setItem(KEY, JSON.stringify({
+    step: step, chosen: chosen, picked: Array.from(picked.values()),
+    party: { name: party.name.value, operator_name: party.operator_name.value, operator_phone: party.operator_phone.value, seal_type: party.seal_type.value },
+    fields: filledValues(document.getElementById("fields-form")), deadline: document.getElementById("deadline").value,
+    term_type: document.getElementById("term-type").value,
+  }));
+}
+
+function saved() {
+  try { return JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (e) { return null; }
+}
+
+function slot(name, text) {
+  document.querySelectorAll('[data-error-for="' + name + '"]').forEach(function (el) { el.textContent = text; });
+}
+
+document.querySelectorAll("[data-back]").forEach(function (b) { b.addEventListener("click", function () { go(Number(b.dataset.back)); }); });
+window.addEventListener("popstate", function (e) { show((e.state && e.state.step) || 1); });
+document.addEventListener("input", function () { if (step < 5) save(); });
+document.addEventListener("change", function () { if (step < 5) save(); });
 
 async function loadTemplates() {
   const r = await api("GET", "/api/v1/templates?scope=all&status=enabled&per_page=100");
@@ -27,19 +62,27 @@ async function loadTemplates() {
   }).join("") || '<p class="muted empty">暂无已开启的模板，请先在“模板管理”中创建并开启模板。</p>';
 }
 
-document.getElementById("to-2").addEventListener("click", async function () {
-  chosen = Array.from(document.querySelectorAll("[data-template]:checked")).map(function (b) { return b.dataset.template; });
-  if (!chosen.length) { toast("请至少选择一个模板", true); return; }
+async function enter2(party) {
   details = await Promise.all(chosen.map(async function (id) { return (await api("GET", "/api/v1/templates/" + id)).data; }));
+  details = details.filter(Boolean);
+  if (!details.length) return false;
   const form = document.getElementById("party-form");
+  if (party) Object.keys(party).forEach(function (k) { if (form[k] && party[k]) form[k].value = party[k]; });
   if (!form.name.value) form.name.value = prefill ? prefill.name : details[0].name;
   form.enterprise_name.value = me.enterprise.name;
   if (!form.operator_name.value) form.operator_name.value = me.user.name || "";
   if (!form.operator_phone.value) form.operator_phone.value = me.user.phone || "";
   const d = await api("GET", "/api/v1/departments");
   departments = d.ok ? d.data.items : [];
-  tree(); loadPeople();
-  show(2);
+  tree(); loadPeople(); count();
+  return true;
+}
+
+document.getElementById("to-2").addEventListener("click", async function () {
+  chosen = Array.from(document.querySelectorAll("[data-template]:checked")).map(function (b) { return b.dataset.template; });
+  if (!chosen.length) { slot("template_ids", "请至少选择一个模板"); return; }
+  slot("template_ids", "");
+  if (await enter2(null)) go(2);
 });
 
 function tree() {
@@ -58,12 +101,15 @@ async function loadPeople() {
     box.addEventListener("change", function () {
       const p = people.find(function (x) { return x.id === box.dataset.person; });
       if (box.checked) picked.set(p.id, p); else picked.delete(p.id);
-      count();
+      count(); save();
     });
   });
 }
 
-function count() { document.getElementById("picked-count").textContent = picked.size ? "已选 " + picked.size + " 人" : ""; }
+function count() {
+  document.getElementById("picked-count").textContent = picked.size ? "已选 " + picked.size + " 人" : "";
+  if (picked.size) slot("employee_ids", "");
+}
 document.getElementById("pick-all").addEventListener("change", function (e) {
   people.forEach(function (p) { if (e.target.checked) picked.set(p.id, p); else picked.delete(p.id); });
   loadPeople(); count();
@@ -83,23 +129,47 @@ function initiatorControls() {
   return controls;
 }
 
-document.getElementById("to-3").addEventListener("click", function () {
-  if (!picked.size) { toast("请至少选择一名劳动者", true); return; }
-  document.getElementById("fields-form").innerHTML = initiatorControls().map(function (c) {
+function enter3(values) {
+  const form = document.getElementById("fields-form");
+  form.innerHTML = initiatorControls().map(function (c) {
     const input = c.kind === "choice" ? '<select name="' + c.key + '"><option value="">请选择</option>' + c.options.map(function (o) {
       return "<option>" + escape(o) + "</option>"; }).join("") + "</select>"
       : '<input name="' + c.key + '" type="' + (c.kind === "date" ? "date" : c.kind === "number" ? "number" : "text") + '" step="any">';
     return "<label>" + escape(c.label) + (c.required ? " *" : "") + "</label>" + input + '<div class="field-error" data-error-for="fields.' + c.key + '"></div>';
   }).join("") || '<p class="muted">所选模板没有需要发起方填写的内容。</p>';
+  Object.keys(values || {}).forEach(function (k) { const el = form.querySelector('[name="' + k + '"]'); if (el) el.value = values[k]; });
   if (prefill) {
     Object.keys(prefill.fields).forEach(function (k) {
-      const input = document.querySelector('#fields-form [name="' + k + '"]');
+      const input = form.querySelector('[name="' + k + '"]');
       if (input && !input.value) input.value = prefill.fields[k];
     });
-    if (prefill.term_type) document.getElementById("term-type").value = prefill.term_type;
+    if (prefill.term_type && !document.getElementById("term-type").value) document.getElementById("term-type").value = prefill.term_type;
   }
-  show(3);
+}
+
+document.getElementById("to-3").addEventListener("click", function () {
+  const form = document.getElementById("party-form");
+  const errors = {};
+  if (!form.name.value.trim()) errors.name = "请填写合同名称";
+  if (Object.keys(errors).length) showError(form, { message: "请填写合同名称", fields: errors }); else clearErrors(form);
+  slot("employee_ids", picked.size ? "" : "请至少选择一名劳动者");
+  if (Object.keys(errors).length || !picked.size) return;
+  const before = filledValues(document.getElementById("fields-form"));
+  enter3(before);
+  go(3);
 });
+
+/* Every required item filled before the review: the review never shows a contract half blank. */
+function fieldsMissing() {
+  const form = document.getElementById("fields-form");
+  const values = filledValues(form);
+  const errors = {};
+  initiatorControls().forEach(function (c) {
+    if (c.required && !values[c.key]) errors["fields." + c.key] = (c.kind === "choice" ? "请选择" : "请填写") + c.label;
+  });
+  if (Object.keys(errors).length) showError(form, { message: "请填写必填项", fields: errors }); else clearErrors(form);
+  return Object.keys(errors).length > 0;
+}
 
 function body() {
   const party = formData(document.getElementById("party-form"));
@@ -129,8 +199,20 @@ function checks(workers) {
   if (!warned) document.getElementById("confirm-warnings").checked = false;
 }
 
-document.getElementById("to-4").addEventListener("click", async function () {
+async function runChecks(b) {
+  const box = document.getElementById("checks");
+  box.innerHTML = '<p class="muted">正在进行劳动法检查…</p>';
+  delete box.dataset.done;
+  document.getElementById("confirm-row").hidden = true;
+  const r = await api("POST", "/api/v1/contracts/check", b);
+  if (!r.ok) { box.innerHTML = ""; showError(null, r.data); return; }
+  checks(r.data.workers);
+  box.dataset.done = "1";
+}
+
+function enter4() {
   const b = body();
+  runChecks(b);
   const names = Array.from(picked.values()).map(function (p) { return escape(p.name); }).join("、");
   document.getElementById("review").innerHTML = "<p><b>合同名称：</b>" + escape(b.name) + "</p><p><b>模板：</b>" +
     details.map(function (t) { return escape(t.name); }).join("、") + "</p><p><b>企业签约方：</b>" + escape(me.enterprise.name) +
@@ -139,14 +221,14 @@ document.getElementById("to-4").addEventListener("click", async function () {
       const input = document.querySelector('#fields-form [name="' + k + '"]');
       const label = input && input.previousElementSibling ? input.previousElementSibling.textContent.replace(/ \*$/, "") : k;
       return escape(label) + "：" + escape(b.fields[k]);
-    }).join("；") || "无") + "</p>";
-  document.getElementById("checks").innerHTML = '<p class="muted">正在进行劳动法检查…</p>';
-  document.getElementById("confirm-row").hidden = true;
-  show(4);
-  const r = await api("POST", "/api/v1/contracts/check", b);
-  if (!r.ok) { document.getElementById("checks").innerHTML = ""; showError(null, r.data); return; }
-  checks(r.data.workers);
-  document.getElementById("checks").dataset.done = "1";
+    }).join("；") || '<span class="muted">所选模板没有需要发起方填写的内容</span>') + "</p>" +
+    (b.sign_deadline ? "<p><b>签署截止：</b>" + escape(document.getElementById("deadline").value.replace("T", " ")) + "</p>" : "");
+}
+
+document.getElementById("to-4").addEventListener("click", function () {
+  if (fieldsMissing()) return;
+  enter4();
+  go(4);
 });
 
 function result(data) {
@@ -171,7 +253,7 @@ async function launch(ids) {
   button.disabled = false; button.textContent = "发起签署";
   if (!r.ok && r.data && r.data.error === "labor_law_warnings") {
     checks(r.data.workers);
-    toast("请确认劳动法提示后再发起", true);
+    showError(null, r.data);
     return;
   }
   if (!r.ok) {
@@ -179,17 +261,32 @@ async function launch(ids) {
     showError(document.getElementById("fields-form"), r.data);
     if (r.data && r.data.fields) {
       const keys = Object.keys(r.data.fields);
-      show(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline"; }) ? 3 : 2);
+      go(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline"; }) ? 3 : 2);
     }
     return;
   }
   lastFailed = r.data.failed.map(function (f) { return f.employee_id; });
   document.getElementById("result").innerHTML = result(r.data);
   document.getElementById("retry").hidden = !lastFailed.length;
-  show(5);
+  show(5);  // done: the saved wizard is dropped, a new visit starts afresh
 }
 document.getElementById("launch").addEventListener("click", function () { launch(null); });
 document.getElementById("retry").addEventListener("click", function () { launch(lastFailed); });
+async function restore(state) {
+  chosen = (state.chosen || []).filter(function (id) { return templates.some(function (t) { return t.id === id; }); });
+  chosen.forEach(function (id) { const box = document.querySelector('[data-template="' + id + '"]'); if (box) box.checked = true; });
+  (state.picked || []).forEach(function (p) { picked.set(p.id, p); });
+  let reached = 1;
+  if (state.step >= 2 && chosen.length && await enter2(state.party)) reached = 2;
+  if (reached === 2 && state.step >= 3 && picked.size) {
+    document.getElementById("deadline").value = state.deadline || "";
+    document.getElementById("term-type").value = state.term_type || "";
+    enter3(state.fields); reached = 3;
+  }
+  if (reached === 3 && state.step >= 4) { enter4(); reached = 4; }
+  return reached;
+}
+
 async function loadPrefill() {
   const query = new URLSearchParams(location.search);
   renewing = query.get("renew");
@@ -216,4 +313,14 @@ async function loadPrefill() {
   document.getElementById("prefill-note").hidden = false;
 }
 
-onMe(async function (person) { me = person; await loadPrefill(); loadTemplates(); show(1); });
+onMe(async function (person) {
+  me = person;
+  await loadPrefill();
+  await loadTemplates();
+  // A contract opened again (重新发起, 续签) starts from its own data, not from a wizard left earlier.
+  const state = prefill ? null : saved();
+  const reached = state ? await restore(state) : 1;
+  show(reached);
+  history.replaceState({ step: reached }, "", "#step-" + reached);
+  document.getElementById("wizard").dataset.ready = "1";
+});

@@ -1,6 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
-import { escape, showError } from "../js/ui.js";
+import { clearErrors, escape, showError } from "../js/ui.js";
 
 const SPOTS = { br: "右下角", bl: "左下角", tr: "右上角", tl: "左上角" };
 const form = document.getElementById("upload-form");
@@ -67,6 +67,7 @@ form.addEventListener("submit", async function (e) {
   const fd = new FormData(); fd.append("file", file, file.name); fd.append("meta", JSON.stringify(meta));
   const r = await api("POST", "/api/v1/contracts/upload", fd);
   if (!r.ok) { showError(form, r.data); return; }
+  clearErrors(form);
   document.getElementById("result").innerHTML = '<div class="banner ok">成功发起 ' + r.data.contracts.length +
     " 份" + (r.data.failed.length ? "，失败 " + r.data.failed.length + " 份：" + r.data.failed.map(function (f) { return escape(f.message); }).join("；") : "") +
     '。<a href="/dashboard/contracts">查看合同</a></div>';

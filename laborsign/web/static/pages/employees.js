@@ -3,7 +3,7 @@ import { onMe } from "../js/chrome.js";
 import { RESIGN_REASON_TYPES } from "../js/labels.js";
 import { pager } from "../js/pager.js";
 import { departmentOptions, drawTree, subtree } from "../js/tree.js";
-import { escape, formData, modal, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formData, modal, showError, toast } from "../js/ui.js";
 
 let departments = [], dept = null, page = 1;
 async function loadTree() {
@@ -34,6 +34,7 @@ function moveDept(id) {
     ev.preventDefault();
     const r = await api("PATCH", "/api/v1/departments/" + id, { parent_id: ev.target.parent_id.value || null });
     if (!r.ok) { showError(ev.target, r.data); return; }
+    clearErrors(ev.target);
     back.remove(); toast("部门已移动"); loadTree(); load();
   });
 }
@@ -78,9 +79,11 @@ async function detail(id) {
     const d = formData(form);
     const r1 = await api("PATCH", "/api/v1/employees/" + id, { position: d.position, hire_date: d.hire_date || null });
     if (!r1.ok) { showError(form, r1.data); return; }
+    clearErrors(form);
     if ((d.department_id || null) !== (e.department_id || null)) {
       const r2 = await api("POST", "/api/v1/employees/" + id + "/department", { department_id: d.department_id || null });
       if (!r2.ok) { showError(form, r2.data); return; }
+      clearErrors(form);
     }
     back.remove(); toast("已保存"); load();
   });
@@ -103,6 +106,7 @@ function step(id, path, title, fields, after) {
     ev.preventDefault();
     const r = await api("POST", "/api/v1/employees/" + id + "/" + path, formData(ev.target));
     if (!r.ok) { showError(ev.target, r.data); return; }
+    clearErrors(ev.target);
     back.remove(); toast(title + "成功"); load();
     if (after) after(r.data);
   });

@@ -1,7 +1,7 @@
 import { api } from "../js/api.js";
 import { SignaturePad } from "../js/signature-pad.js";
 import { chosenIntent, followIntent, intentChoice } from "../js/signing.js";
-import { escape, filledValues, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, filledValues, modal, pageData, showError, toast } from "../js/ui.js";
 
 const ID = pageData().contractId;
 let contract = null, signature = null, pad = null, follow = null, useSaved = false;
@@ -73,6 +73,7 @@ function renderPages(mine) {
     div.innerHTML = '<img alt="第' + n + '页" loading="lazy" src="/api/v1/contracts/' + ID + "/pages/" + n + '.png?scale=1.5&v=' + contract.document_sha256.slice(0, 12) + '">';
     box.appendChild(div);
   }
+  document.getElementById("zoom-bar").hidden = !total;
   if (!mine) return;
   contract.controls.filter(function (c) { return c.filled_by === "worker" && c.kind === "signature"; }).forEach(function (c) {
     const page = pageOffsetTop(c.page);
@@ -91,6 +92,13 @@ function renderPages(mine) {
     window.addEventListener("resize", place);
   });
 }
+
+document.getElementById("zoom").addEventListener("click", function (e) {
+  const zoomed = document.getElementById("pages").classList.toggle("zoomed");
+  e.target.textContent = zoomed ? "缩小" : "放大阅读";
+  e.target.setAttribute("aria-pressed", String(zoomed));
+  window.dispatchEvent(new Event("resize"));  // the signature areas follow the page's new size
+});
 
 function openPad() {
   document.getElementById("pad").hidden = false;
@@ -130,6 +138,7 @@ document.getElementById("submit").addEventListener("click", async function () {
     intent_method: chosenIntent(document.getElementById("intent-box")),
   });
   if (!r.ok) { showError(form, r.data); return; }
+  clearErrors(form);
   followIntent(r.data, function (result) {
     if (result.signed.length) { toast("签署成功"); signature = null; useSaved = false; load(); }
     else toast((result.failed[0] && result.failed[0].message) || "签署失败", true);
@@ -145,6 +154,7 @@ document.getElementById("decline").addEventListener("click", function () {
     e.preventDefault();
     const r = await api("POST", "/api/v1/me/contracts/" + ID + "/decline", { reason: form.reason.value.trim() });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove(); toast("已拒签"); load();
   });
 });

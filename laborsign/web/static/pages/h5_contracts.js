@@ -15,7 +15,7 @@ async function load() {
   document.getElementById("list").innerHTML = r.data.items.map(function (c) {
     const who = c.parties.map(function (p) { return escape(p.name) + "（" + p.status_label + "）"; }).join("、");
     return '<a class="list-item" href="/h5/contracts/' + c.id + '"><span><b>' + escape(c.name) + "</b><br>" +
-      '<span class="muted text-13">' + escape(c.enterprise_name) + " · 发起于 " + formatTime(c.launched_at) +
+      '<span class="muted text-13">' + escape(c.enterprise_name) + ' · <span class="when">发起于 ' + formatTime(c.launched_at) + "</span>" +
       "<br>签署人：" + who + "</span></span><span>" +
       (c.awaiting_me ? '<span class="badge warn">待我签</span>' : '<span class="badge' + (c.status === "completed" ? " ok" : "") + '">' + c.status_label + "</span>") +
       " ›</span></a>";

@@ -1,6 +1,6 @@
 import { api, logout, me } from "../js/api.js";
 import { codeButton } from "../js/sms.js";
-import { escape, formData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formData, showError, toast } from "../js/ui.js";
 
 async function start() {
   const person = await me();
@@ -23,6 +23,7 @@ async function start() {
     if (u.has_password) body.code = d.code;
     const r = await api("PUT", "/api/v1/me/password", body);
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     toast("密码已保存，下次可使用密码登录");
     setTimeout(function () { location.reload(); }, 1200);
   });

@@ -1,6 +1,13 @@
 import { api, me, next } from "../js/api.js";
 import { PERSON_METHODS as METHODS } from "../js/labels.js";
-import { escape, formData, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formData, modal, pageData, showError, toast } from "../js/ui.js";
+
+/* A code sent for a phone check survives a reload: the verification's id and when the code was
+   sent are kept for this tab, and the code dialog opens again while the code is still valid. */
+const PENDING = "laborsign:h5-verify-code";
+function remember(v) { sessionStorage.setItem(PENDING, JSON.stringify({ id: v.id, sent: Date.now() })); }
+function forget() { sessionStorage.removeItem(PENDING); }
+function pending() { try { return JSON.parse(sessionStorage.getItem(PENDING) || "null"); } catch (e) { return null; } }
 
 /* The methods the platform offers (a disabled one is not on the page at all), in its order. */
 const OFFERED = pageData().methods.split(",").filter(function (m) { return m in METHODS; });
@@ -65,6 +72,19 @@ async function start() {
   $("c-phone").value = person.user.phone || "";
   useMethod(pageData().defaultMethod);
   show("v-consent");
+  const open = pending();
+  if (open) {
+    const r = await api("GET", "/api/v1/me/verifications/" + encodeURIComponent(open.id));
+    if (r.ok && r.data.status === "code_sent") {
+      $("consent").checked = true;
+      useMethod(r.data.method);
+      show("v-method");
+      askCode(r.data, open.sent);
+    } else {
+      forget();
+      if (r.ok && r.data.status !== "code_sent") showVerification(r.data);
+    }
+  }
 
   $("agree").addEventListener("click", function () {
     if (!$("consent").checked) { $("consent-error").textContent = "请阅读并勾选同意《实名认证服务协议》"; return; }
@@ -98,7 +118,7 @@ async function start() {
       form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
       form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
       const v = r.data;
-      if (v.status === "code_sent") return askCode(v);
+      if (v.status === "code_sent") { remember(v); return askCode(v, Date.now()); }
       if (v.status === "redirect") {
         if (isPhone) { location.href = v.redirect_url; return; }
         return faceWait(v);
@@ -107,23 +127,30 @@ async function start() {
     });
   });
 
-  function askCode(v) {
+  function askCode(v, sentAt) {
     const back = modal('<h3>短信验证</h3><p class="muted">验证码已发送至 ' + escape(v.phone_masked) + '</p><form id="code-form" novalidate>' +
       '<div class="input-with-button"><input name="code" id="v-code" type="text" inputmode="numeric" maxlength="6" placeholder="6位验证码" autocomplete="one-time-code">' +
       '<button type="button" id="v-resend" disabled>60秒后重发</button></div><div class="field-error" data-error-for="code"></div>' +
       '<button class="primary block" id="v-confirm">立即确认</button></form>');
     const form = back.querySelector("form");
     const resend = back.querySelector("#v-resend");
-    let wait = 60;
-    const timer = setInterval(function () {
-      wait -= 1;
+    let wait = 0, timer = null;
+    function tick() {
       resend.textContent = wait > 0 ? wait + "秒后重发" : "重新发送";
       resend.disabled = wait > 0;
       if (wait <= 0) clearInterval(timer);
-    }, 1000);
+      wait -= 1;
+    }
+    function countFrom(at) {
+      wait = Math.max(0, 60 - Math.floor((Date.now() - at) / 1000));
+      clearInterval(timer); tick(); timer = setInterval(tick, 1000);
+    }
+    countFrom(sentAt);
     resend.addEventListener("click", async function () {
       const r = await api("POST", "/api/v1/me/verifications/" + v.id + "/resend");
       if (!r.ok) { showError(form, r.data); return; }
+      clearErrors(form);
+      remember(v); countFrom(Date.now());
       toast("验证码已重新发送");
     });
     form.addEventListener("submit", async function (e) {
@@ -131,10 +158,11 @@ async function start() {
       const r = await api("POST", "/api/v1/me/verifications/" + v.id + "/confirm", { code: form.code.value.trim() });
       if (!r.ok) {
         showError(form, r.data);
-        if (r.status === 409) { clearInterval(timer); back.remove(); show("v-method"); }
+        if (r.status === 409) { clearInterval(timer); forget(); back.remove(); show("v-method"); }
         return;
       }
       clearInterval(timer);
+      forget();
       back.remove();
       showVerification(r.data);
     });

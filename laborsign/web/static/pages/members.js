@@ -2,7 +2,7 @@ import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { ENTERPRISE_STATUS, ORG_TYPES, PERMISSIONS, ROLE } from "../js/labels.js";
 import { pager } from "../js/pager.js";
-import { escape, formatTime, modal, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formatTime, modal, showError, toast } from "../js/ui.js";
 
 let page = 1, members = [];
 
@@ -62,6 +62,7 @@ document.getElementById("add-member").addEventListener("click", function () {
     const perms = Array.from(form.querySelectorAll("[data-perm]:checked")).map(function (c) { return c.dataset.perm; });
     const r = await api("POST", "/api/v1/members", { name: form.name.value.trim(), phone: form.phone.value.trim(), permissions: perms });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove(); toast("已添加成员"); load();
   });
 });

@@ -1,7 +1,7 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { departmentOptions } from "../js/tree.js";
-import { escape, formData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formData, showError, toast } from "../js/ui.js";
 
 async function load() {
   const r = await api("GET", "/api/v1/invite-link");
@@ -29,6 +29,7 @@ document.getElementById("invite-form").addEventListener("submit", async function
   const d = formData(form);
   const r = await api("POST", "/api/v1/invitations", { name: d.name, phone: d.phone, department_id: d.department_id || null });
   if (!r.ok) { showError(form, r.data); return; }
+  clearErrors(form);
   form.reset(); toast("邀请短信已发送");
 });
 document.getElementById("bulk").addEventListener("change", async function (e) {

@@ -3,7 +3,7 @@ import { onMe } from "../js/chrome.js";
 import { GENDERS } from "../js/labels.js";
 import { pager } from "../js/pager.js";
 import { departmentOptions } from "../js/tree.js";
-import { escape, formData, formatTime, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formatTime, formData, modal, pageData, showError, toast } from "../js/ui.js";
 
 let status = "pending_review", page = 1, departments = [];
 let loading = 0;
@@ -62,11 +62,13 @@ async function open(id) {
     const d = formData(form);
     const r2 = await api("POST", "/api/v1/onboarding/" + id + "/approve", { department_id: d.department_id || null, hire_date: d.hire_date || null });
     if (!r2.ok) { showError(form, r2.data); return; }
+    clearErrors(form);
     back.remove(); toast("已通过，员工已加入花名册"); load();
   });
   back.querySelector("#reject").addEventListener("click", async function () {
     const r2 = await api("POST", "/api/v1/onboarding/" + id + "/reject", { reason: form.reason.value.trim() });
     if (!r2.ok) { showError(form, r2.data); return; }
+    clearErrors(form);
     back.remove(); toast("已拒绝，结果已短信通知劳动者"); load();
   });
 }

@@ -2,7 +2,7 @@ import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { TEMPLATE_TYPES } from "../js/labels.js";
 import { pager } from "../js/pager.js";
-import { escape, modal, pageData, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, modal, pageData, showError, toast } from "../js/ui.js";
 
 const CONSOLE = pageData().console === "true";
 const BASE = CONSOLE ? "/console/templates/" : "/dashboard/templates/";
@@ -42,10 +42,9 @@ async function load() {
 }
 
 onMe(function (me) {
-  if (!CONSOLE) {
-    canEdit = me.member && (me.member.role === "admin" || me.member.permissions.indexOf("templates") >= 0);
-    document.getElementById("new-template").hidden = !canEdit;
-  }
+  // Shown once its click is wired (a click before the module ran would do nothing).
+  if (!CONSOLE) canEdit = me.member && (me.member.role === "admin" || me.member.permissions.indexOf("templates") >= 0);
+  document.getElementById("new-template").hidden = !canEdit;
   load();
 });
 document.querySelectorAll("[data-scope]").forEach(function (tab) {
@@ -75,6 +74,7 @@ document.getElementById("new-template").addEventListener("click", function () {
     const r = await api("POST", "/api/v1/templates", fd);
     button.disabled = false; button.textContent = "下一步";
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     location.href = BASE + r.data.id;
   });
 });

@@ -1,6 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
-import { escape, formatTime, modal, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formatTime, modal, showError, toast } from "../js/ui.js";
 
 let status = "pending";
 
@@ -37,6 +37,7 @@ async function load() {
         e.preventDefault();
         const r2 = await api("POST", "/api/v1/console/verifications/" + b.dataset.reject + "/reject", { reason: form.reason.value.trim() });
         if (!r2.ok) { showError(form, r2.data); return; }
+        clearErrors(form);
         back.remove(); toast("已驳回"); load();
       });
     });

@@ -1,6 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
-import { escape, formatTime, modal, showError, toast } from "../js/ui.js";
+import { clearErrors, escape, formatTime, modal, showError, toast } from "../js/ui.js";
 
 /* A platform reviewer pays the small verification amount from the platform's account and
  * records it here; the enterprise types the amount it received back and never sees it here. */
@@ -30,6 +30,7 @@ function record(id) {
     e.preventDefault();
     const r = await api("POST", "/api/v1/console/payments/" + id + "/paid", { amount: form.amount.value.trim() });
     if (!r.ok) { showError(form, r.data); return; }
+    clearErrors(form);
     back.remove(); toast("已登记，已短信通知企业回填金额"); load();
   });
 }
