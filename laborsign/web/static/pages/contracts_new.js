@@ -253,7 +253,7 @@ async function launch(ids) {
   button.disabled = false; button.textContent = "发起签署";
   if (!r.ok && r.data && r.data.error === "labor_law_warnings") {
     checks(r.data.workers);
-    showError(null, r.data);
+    showError(null, { message: "请确认劳动法提示：阅读上方各项后勾选“我已知悉”，再发起签署" });
     return;
   }
   if (!r.ok) {
