@@ -27,6 +27,7 @@ from .labor import LaborRepository
 from .notices import NoticeRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
+from .summary import SummaryRepository
 from .templates import TemplateRepository
 from .verification import VerificationRepository
 
@@ -84,6 +85,7 @@ class UnitOfWork:
     integrations: IntegrationRepository
     labor: LaborRepository
     notices: NoticeRepository
+    summary: SummaryRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -106,6 +108,7 @@ class UnitOfWork:
         self.notices = NoticeRepository(self.session)
         self._events: list[DomainEvent] = []
         self.labor = LaborRepository(self.session)
+        self.summary = SummaryRepository(self.session)
         return self
 
     async def __aexit__(
