@@ -21,6 +21,7 @@ from .api import labor as labor_api
 from .api import notices as notices_api
 from .api import roster as roster_api
 from .api import signing as signing_api
+from .api import summary as summary_api
 from .api import system as system_api
 from .api import templates as templates_api
 from .api import verification as verification_api
@@ -207,6 +208,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         signing_api.routes,
         integrations_api.routes,
         notices_api.routes,
+        summary_api.routes,
     ]
     if dev["sms"]:
         tables.append(system_api.dev_routes)

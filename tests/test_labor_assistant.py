@@ -164,7 +164,8 @@ async def complete(client: Any, contract_id: str) -> None:
         await uow.session.execute(
             update(contracts)
             .where(contracts.c.id == contract_id)
-            .values(status="completed", completed_at=now)
+            # as the completing transition leaves them: nobody is awaited any more
+            .values(status="completed", completed_at=now, awaiting_worker=False, awaiting_enterprise=False)
         )
         await uow.session.execute(
             update(parties).where(parties.c.contract_id == contract_id).values(status="signed", signed_at=now)

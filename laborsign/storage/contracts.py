@@ -88,6 +88,7 @@ contracts = Table(
     Index("ix_contracts_worker", "worker_phone", "status"),
     Index("ix_contracts_document_sha256", "document_sha256"),
     Index("ix_contracts_deadline", "status", "sign_deadline"),
+    Index("ix_contracts_employee_status", "employee_id", "status"),  # the home page's per-employee checks
 )
 
 parties = Table(

@@ -29,6 +29,7 @@ from .labor import LaborRepository
 from .notices import NoticeRepository
 from .outbox import OutboxRepository
 from .roster import RosterRepository
+from .summary import SummaryRepository
 from .templates import TemplateRepository
 from .verification import VerificationRepository
 
@@ -92,6 +93,7 @@ class UnitOfWork:
     integrations: IntegrationRepository
     labor: LaborRepository
     notices: NoticeRepository
+    summary: SummaryRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -114,6 +116,7 @@ class UnitOfWork:
         self.notices = NoticeRepository(self.session)
         self._events: list[DomainEvent] = []
         self.labor = LaborRepository(self.session)
+        self.summary = SummaryRepository(self.session)
         return self
 
     async def __aexit__(

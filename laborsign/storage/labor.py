@@ -39,7 +39,7 @@ contract_terms = Table(
     Column("contract_id", Id(), ForeignKey("contracts.id"), primary_key=True),
     Column("type", String(20)),
     Column("start_date", Date),
-    Column("end_date", Date),
+    Column("end_date", Date, index=True),
     Column("probation_end_date", Date),
     Column("monthly_wage", Money()),
     Column("probation_wage", Money()),

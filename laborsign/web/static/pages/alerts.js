@@ -24,5 +24,7 @@ async function load() {
   }).join("") || '<tr><td colspan="6" class="muted">暂无需要处理的用工期限</td></tr>';
 }
 
+const asked = new URLSearchParams(location.search).get("kind");
+if (asked && ALERT_KINDS[asked]) document.getElementById("kind").value = asked;
 document.getElementById("kind").addEventListener("change", load);
 onMe(load);

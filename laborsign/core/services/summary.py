@@ -1,0 +1,60 @@
+"""The home page as a work centre: the numbers HR acts on, each shown only to the members whose
+permission covers the list it links to (onboarding and the roster, or contracts)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from ..accounts import Permission
+from ..clock import china_time
+from ..contracts import ContractStatus
+from ..labor_law import add_days
+from ..ports import Deps
+from .accounts import Actor
+from .labor import RENEWAL_WITHIN_DAYS, UNSIGNED_FROM_DAYS
+
+CHART_DAYS = 90
+WEEKS = (CHART_DAYS + 6) // 7
+
+
+def _weeks(today: date, by_day: dict[date, int]) -> list[dict[str, Any]]:
+    """Expiries in the next 90 days, in weeks starting today (at most 91 rows come in)."""
+    counts = [0] * WEEKS
+    for day, n in by_day.items():
+        counts[(day - today).days // 7] += n
+    return [
+        {"week_start": (today + timedelta(days=7 * i)).isoformat(), "count": n} for i, n in enumerate(counts)
+    ]
+
+
+async def summary(deps: Deps, actor: Actor) -> dict[str, Any]:
+    enterprise, member = actor.require_enterprise()
+    roster = member is None or member.can(Permission.ONBOARDING)
+    contracts = member is None or member.can(Permission.CONTRACTS)
+    today = china_time(deps.clock.now()).date()
+    out: dict[str, Any] = {
+        "as_of": today.isoformat(),
+        "pending_onboarding": None, "active_employees": None, "covered_employees": None, "covered_share": None,
+        "awaiting_enterprise": None, "awaiting_worker": None, "expiring": None, "no_written_contract": None,
+        "by_status": None, "expiries_by_week": None,
+    }  # fmt: skip
+    async with deps.uow() as uow:
+        repo = uow.summary
+        if roster:
+            active, covered = await repo.active_and_covered(enterprise.id, today)
+            out["pending_onboarding"] = await repo.pending_onboarding(enterprise.id)
+            out["active_employees"], out["covered_employees"] = active, covered
+            out["covered_share"] = round(covered / active, 4) if active else None
+        if contracts:
+            out["awaiting_enterprise"] = await repo.awaiting_enterprise(enterprise.id)
+            out["awaiting_worker"] = await repo.awaiting_worker(enterprise.id)
+            out["expiring"] = await repo.expiring(enterprise.id, today, add_days(today, RENEWAL_WITHIN_DAYS))
+            out["no_written_contract"] = await repo.no_written_contract(
+                enterprise.id, add_days(today, -UNSIGNED_FROM_DAYS)
+            )
+            statuses = await repo.by_status(enterprise.id)
+            out["by_status"] = {s.value: statuses.get(s.value, 0) for s in ContractStatus}
+            last = add_days(today, CHART_DAYS)
+            out["expiries_by_week"] = _weeks(today, await repo.expiries_by_day(enterprise.id, today, last))
+    return out

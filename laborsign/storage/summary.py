@@ -1,0 +1,137 @@
+"""The home page's numbers: each one aggregate query over the enterprise's rows.
+
+Each count is a method of its own so that a faster source (flags kept on the rows) can replace
+one without touching the others or their callers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from .contracts import _view_filter, contracts
+from .labor import contract_terms
+from .roster import employees, onboarding_records
+
+ACTIVE = "active"
+
+
+def _signed_labor_contract(*extra: Any) -> Any:
+    """A completed labor contract (not a termination certificate) of the employee row in scope."""
+    return exists().where(
+        contracts.c.employee_id == employees.c.id,
+        contracts.c.enterprise_id == employees.c.enterprise_id,
+        contracts.c.status == "completed",
+        contracts.c.source != "certificate",
+        *extra,
+    )
+
+
+def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
+    """Completed fixed-term labor contracts of active employees ending in [first, last] that no
+    completed contract renews — the same set the renewal_due alerts name."""
+    renewal = aliased(contract_terms)
+    renewing = aliased(contracts)
+    renewed = exists().where(
+        renewal.c.renewal_of == contracts.c.id,
+        renewing.c.id == renewal.c.contract_id,
+        renewing.c.status == "completed",
+    )
+    active = exists().where(employees.c.id == contracts.c.employee_id, employees.c.status == ACTIVE)
+    return and_(
+        contracts.c.enterprise_id == enterprise_id,
+        contracts.c.status == "completed",
+        contracts.c.source != "certificate",
+        contract_terms.c.type == "fixed",
+        contract_terms.c.end_date >= first,
+        contract_terms.c.end_date <= last,
+        ~renewed,
+        active,
+    )
+
+
+class SummaryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def _count(self, stmt: Any) -> int:
+        return int((await self.s.execute(stmt)).scalar_one())
+
+    async def pending_onboarding(self, enterprise_id: str) -> int:
+        return await self._count(
+            select(func.count())
+            .select_from(onboarding_records)
+            .where(
+                onboarding_records.c.enterprise_id == enterprise_id,
+                onboarding_records.c.status == "pending_review",
+            )
+        )
+
+    async def _contracts_in_view(self, enterprise_id: str, view: str) -> int:
+        return await self._count(
+            select(func.count())
+            .select_from(contracts)
+            .where(contracts.c.enterprise_id == enterprise_id, _view_filter(view, "enterprise"))
+        )
+
+    async def awaiting_enterprise(self, enterprise_id: str) -> int:
+        return await self._contracts_in_view(enterprise_id, "awaiting_me")
+
+    async def awaiting_worker(self, enterprise_id: str) -> int:
+        return await self._contracts_in_view(enterprise_id, "awaiting_others")
+
+    async def expiring(self, enterprise_id: str, first: date, last: date) -> int:
+        return await self._count(
+            select(func.count())
+            .select_from(contracts.join(contract_terms, contract_terms.c.contract_id == contracts.c.id))
+            .where(_ending_between(enterprise_id, first, last))
+        )
+
+    async def expiries_by_day(self, enterprise_id: str, first: date, last: date) -> dict[date, int]:
+        day = contract_terms.c.end_date
+        stmt = (
+            select(day, func.count())
+            .select_from(contracts.join(contract_terms, contract_terms.c.contract_id == contracts.c.id))
+            .where(_ending_between(enterprise_id, first, last))
+            .group_by(day)
+        )
+        return {d: int(n) for d, n in (await self.s.execute(stmt)).all()}
+
+    async def no_written_contract(self, enterprise_id: str, hired_by: date) -> int:
+        """Active employees hired on or before `hired_by` with no signed labor contract."""
+        return await self._count(
+            select(func.count())
+            .select_from(employees)
+            .where(
+                employees.c.enterprise_id == enterprise_id,
+                employees.c.status == ACTIVE,
+                employees.c.hire_date <= hired_by,
+                ~_signed_labor_contract(),
+            )
+        )
+
+    async def active_and_covered(self, enterprise_id: str, today: date) -> tuple[int, int]:
+        """Active employees, and how many of them hold a signed labor contract still in term."""
+        ended = exists().where(
+            contract_terms.c.contract_id == contracts.c.id, contract_terms.c.end_date < today
+        )
+        covered = _signed_labor_contract(~ended)
+        stmt = select(func.count(), func.count().filter(covered)).where(
+            employees.c.enterprise_id == enterprise_id, employees.c.status == ACTIVE
+        )
+        active, held = (await self.s.execute(stmt)).one()
+        return int(active), int(held)
+
+    async def by_status(self, enterprise_id: str) -> dict[str, int]:
+        stmt = (
+            select(contracts.c.status, func.count())
+            .where(contracts.c.enterprise_id == enterprise_id)
+            .group_by(contracts.c.status)
+        )
+        return {s: int(n) for s, n in (await self.s.execute(stmt)).all()}
+
+
+__all__ = ["SummaryRepository"]
