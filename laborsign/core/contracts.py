@@ -122,6 +122,7 @@ class Contract:
     reinitiated_from: str | None = None
     document_sha256: str = ""
     version: int = 0
+    signing_order: str = "parallel"
     id: str = field(default_factory=new_id)
 
     # -- transitions -------------------------------------------------------------------

@@ -59,6 +59,7 @@ contracts = Table(
     Column("ended_reason", String(200)),
     Column("reinitiated_from", Id()),
     Column("version", Integer, nullable=False, default=0),
+    Column("signing_order", String(20), nullable=False, default="parallel", server_default="parallel"),
     Index("ix_contracts_enterprise_status", "enterprise_id", "status", "created_at"),
     Index("ix_contracts_worker", "worker_phone", "status"),
     Index("ix_contracts_document_sha256", "document_sha256"),
