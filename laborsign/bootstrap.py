@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
+from .api import exports as exports_api
 from .api import roster as roster_api
 from .api import signing as signing_api
 from .api import system as system_api
@@ -178,6 +179,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         system_api.routes,
         accounts_api.routes,
         templates_api.routes,
+        exports_api.routes,  # before roster and contracts: their `{id}` routes would take `export.xlsx`
         roster_api.routes,
         contracts_api.routes,
         signing_api.routes,
