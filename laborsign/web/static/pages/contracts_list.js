@@ -1,6 +1,7 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { pager } from "../js/pager.js";
+import { exportWith } from "../js/exports.js";
 import { enterpriseSign } from "../js/signing.js";
 import { escape, formatTime, showError, toast } from "../js/ui.js";
 
@@ -29,7 +30,9 @@ async function load() {
   document.querySelectorAll("[data-view]").forEach(function (b) { b.classList.toggle("active", b.dataset.view === view); });
   const q = document.getElementById("q").value.trim();
   const mine = ++asked;
-  const r = await api("GET", "/api/v1/contracts?view=" + view + "&page=" + page + "&per_page=20" + (q ? "&q=" + encodeURIComponent(q) : ""));
+  const query = "view=" + view + (q ? "&q=" + encodeURIComponent(q) : "");
+  exportWith(query);
+  const r = await api("GET", "/api/v1/contracts?" + query + "&page=" + page + "&per_page=20");
   if (mine !== asked) return;  // a newer tab, page or search was asked for meanwhile
   if (!r.ok) { showError(null, r.data); return; }
   items = r.data.items;
