@@ -71,6 +71,33 @@ class SealType(enum.StrEnum):
 SEAL_TYPE_LABELS = {SealType.OFFICIAL: "公章", SealType.CONTRACT: "合同专用章", SealType.HR: "人事专用章"}
 
 
+class SigningOrder(enum.StrEnum):
+    WORKER_FIRST = "worker_first"
+    ENTERPRISE_FIRST = "enterprise_first"
+    PARALLEL = "parallel"  # as before signing orders existed: either party, in any order
+
+
+SIGNING_ORDER_LABELS = {
+    SigningOrder.WORKER_FIRST: "劳动者先签",
+    SigningOrder.ENTERPRISE_FIRST: "企业先签",
+    SigningOrder.PARALLEL: "不限顺序",
+}
+_FIRST = {SigningOrder.WORKER_FIRST: PartyRole.WORKER, SigningOrder.ENTERPRISE_FIRST: PartyRole.ENTERPRISE}
+_ROLE_LABELS = {PartyRole.WORKER: "劳动者", PartyRole.ENTERPRISE: "企业"}
+
+
+def parse_signing_order(raw: object) -> SigningOrder:
+    if raw in (None, ""):
+        return SigningOrder.PARALLEL
+    try:
+        return SigningOrder(str(raw))
+    except ValueError:
+        raise Invalid.field(
+            "signing_order",
+            "签署顺序应为 worker_first（劳动者先签）、enterprise_first（企业先签）或 parallel（不限顺序）",
+        ) from None
+
+
 def validate_contract_name(raw: object) -> str:
     name = str(raw or "").strip()
     if not name:
@@ -185,6 +212,37 @@ class Contract:
             return True
         return False
 
+    def first_signer(self) -> str | None:
+        return _FIRST.get(SigningOrder(self.signing_order))
+
+    def turn_of(self, role: str, parties: list[Party]) -> bool:
+        """Whether the party may sign now: signing, its own part pending, and, under an order,
+        the party that signs first has signed."""
+        mine = next((p for p in parties if p.role == role), None)
+        if self.status != ContractStatus.SIGNING or mine is None or mine.status != PartyStatus.PENDING:
+            return False
+        first = self.first_signer()
+        return (
+            first is None
+            or first == role
+            or all(p.status == PartyStatus.SIGNED for p in parties if p.role == first)
+        )
+
+    def require_turn(self, role: str, parties: list[Party]) -> None:
+        if self.turn_of(role, parties):
+            return
+        first = self.first_signer()
+        mine = next((p for p in parties if p.role == role), None)
+        if (
+            self.status == ContractStatus.SIGNING
+            and mine is not None
+            and mine.status == PartyStatus.PENDING
+            and first
+        ):
+            raise WrongState(
+                f"本合同约定{_ROLE_LABELS[PartyRole(first)]}先签署，请待其签署后再签", "not_your_turn"
+            )
+
     def require_signing(self) -> None:
         if self.status != ContractStatus.SIGNING:
             label = CONTRACT_STATUS_LABELS.get(ContractStatus(self.status), self.status)
@@ -205,6 +263,7 @@ class Contract:
         self.require_signing()
         if party.status != PartyStatus.PENDING:
             raise WrongState("该签署方已签署", "already_signed")
+        self.require_turn(party.role, parties)
         party.status = PartyStatus.SIGNED
         party.signed_at = now
         party.user_id = user_id

@@ -173,14 +173,17 @@ def _pending(role: str) -> Any:
 
 
 def _view_filter(view: str, me: str) -> Any:
-    """`me` is the party role of the viewer: awaiting me = signing and my party pending;
-    awaiting others = signing and mine done (or not mine) but someone else pending."""
+    """`me` is the party role of the viewer: awaiting me = signing and my turn (my party pending,
+    and not waiting for the other to sign first); awaiting others = signing, someone else
+    pending and not my turn."""
     other = "worker" if me == "enterprise" else "enterprise"
     signing = contracts.c.status == "signing"
+    # My turn: my part pending, and the other party is not the one to sign first while theirs is.
+    my_turn = and_(_pending(me), or_(contracts.c.signing_order != f"{other}_first", ~_pending(other)))
     if view == "awaiting_me":
-        return and_(signing, _pending(me))
+        return and_(signing, my_turn)
     if view == "awaiting_others":
-        return and_(signing, ~_pending(me), _pending(other))
+        return and_(signing, _pending(other), ~my_turn)
     if view == "completed":
         return contracts.c.status == "completed"
     return None

@@ -43,6 +43,7 @@ from .contracts import (
     collect_values,
     enterprise_contract,
     id_list,
+    invite_worker_to_sign,
     load_user,
     record_event,
     slot_name,
@@ -169,6 +170,7 @@ async def start_enterprise_signing(
                 raise WrongState(
                     f"《{contract.name}》（{contract.worker_name}）企业方已签署", "already_signed"
                 )
+            contract.require_turn(PartyRole.ENTERPRISE, parties)
             try:
                 clean[cid] = collect_values(contract.controls, "enterprise", per_contract.get(cid))
             except Invalid as exc:
@@ -211,6 +213,7 @@ async def start_worker_signing(
         mine = next(p for p in parties if p.role == PartyRole.WORKER)
         if mine.status != PartyStatus.PENDING:
             raise WrongState("您已签署该合同", "already_signed")
+        contract.require_turn(PartyRole.WORKER, parties)
         values = collect_values(contract.controls, "worker", fields)
         saved = await uow.contracts.saved_signature(user.id)
     await check_signer_is_employee(deps, contract, user, ctx)
@@ -561,6 +564,8 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
             uow, stored, "signed", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
             method=session.intent_method, party=role, signature_field=spec.field_name,
         )  # fmt: skip
+        if not completed and role == "enterprise" and stored.first_signer() == PartyRole.ENTERPRISE:
+            await invite_worker_to_sign(deps, uow, stored, now)  # the worker's turn begins now
         if completed:
             await record_event(
                 uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"

@@ -21,7 +21,7 @@ function row(c) {
   }).join("<br>");
   return "<tr><td>" + (c.awaiting_me ? '<input type="checkbox" data-pick="' + c.id + '"' + (picked.has(c.id) ? " checked" : "") + ">" : "") +
     "</td><td>" + escape(c.name) + "</td><td>" + escape(c.worker_name) + '<br><span class="muted">' + escape(c.worker_phone_masked) +
-    "</span></td><td>" + parties + '</td><td class="hide-sm">' + formatTime(c.launched_at) + "</td><td>" +
+    "</span></td><td>" + parties + (c.signing_order !== "parallel" ? '<br><span class="muted text-12">' + escape(c.signing_order_label) + "</span>" : "") + '</td><td class="hide-sm">' + formatTime(c.launched_at) + "</td><td>" +
     (c.awaiting_me ? '<span class="badge warn">待我签署</span>' : '<span class="badge">' + c.status_label + "</span>") +
     '</td><td><a href="/dashboard/contracts/' + c.id + '">查看</a></td></tr>';
 }

@@ -98,6 +98,7 @@ function body() {
     name: party.name, template_ids: chosen, employee_ids: Array.from(picked.keys()),
     enterprise_party: { operator_name: party.operator_name, operator_phone: party.operator_phone, seal_type: party.seal_type },
     fields: filledValues(document.getElementById("fields-form")), sign_deadline: deadline ? deadline + ":00+08:00" : null,
+    signing_order: document.getElementById("signing-order").value,
   };
 }
 
@@ -136,7 +137,7 @@ async function launch(ids) {
     showError(document.getElementById("fields-form"), r.data);
     if (r.data && r.data.fields) {
       const keys = Object.keys(r.data.fields);
-      show(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline"; }) ? 3 : 2);
+      show(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline" || k === "signing_order"; }) ? 3 : 2);
     }
     return;
   }
