@@ -66,6 +66,12 @@ async def _contract_export(request: web.Request, kind: str) -> tuple[Actor, Filt
     return actor, args
 
 
+async def _stream(request: web.Request, stem: str, ext: str, content_type: str) -> web.StreamResponse:
+    response = web.StreamResponse(headers={**_disposition(stem, ext), "Content-Type": content_type})
+    await response.prepare(request)
+    return response
+
+
 async def _send_file(
     request: web.Request, path: Path, content_type: str, headers: dict[str, str]
 ) -> web.StreamResponse:
@@ -135,13 +141,7 @@ async def contracts_xlsx(request: web.Request) -> web.StreamResponse:
 )
 async def contracts_jsonl(request: web.Request) -> web.StreamResponse:
     actor, args = await _contract_export(request, "export_contracts_jsonl")
-    response = web.StreamResponse(
-        headers={
-            **_disposition("电子劳动合同信息要素", "jsonl"),
-            "Content-Type": "application/x-ndjson; charset=utf-8",
-        }
-    )
-    await response.prepare(request)
+    response = await _stream(request, "电子劳动合同信息要素", "jsonl", "application/x-ndjson; charset=utf-8")
     async for chunk in svc.contracts_jsonl(request.app[DEPS], actor, *args):
         await response.write(chunk)
     await response.write_eof()
@@ -157,10 +157,7 @@ async def contracts_jsonl(request: web.Request) -> web.StreamResponse:
 )
 async def contracts_zip(request: web.Request) -> web.StreamResponse:
     actor, args = await _contract_export(request, "export_contracts_zip")
-    response = web.StreamResponse(
-        headers={**_disposition("已签署合同", "zip"), "Content-Type": "application/zip"}
-    )
-    await response.prepare(request)
+    response = await _stream(request, "已签署合同", "zip", "application/zip")
 
     async def send(chunk: bytes) -> None:
         if chunk:
