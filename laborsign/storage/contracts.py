@@ -64,6 +64,8 @@ contracts = Table(
     Index("ix_contracts_worker", "worker_phone", "status"),
     Index("ix_contracts_document_sha256", "document_sha256"),
     Index("ix_contracts_deadline", "status", "sign_deadline"),
+    # The lists' order: pages (and exports) walk the index instead of sorting every row.
+    Index("ix_contracts_enterprise_created", "enterprise_id", "created_at", "id"),
 )
 
 parties = Table(

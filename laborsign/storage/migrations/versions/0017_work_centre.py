@@ -1,4 +1,5 @@
-"""HR work centre: the signing order chosen at launch, the enterprise audit log (exports, members)
+"""HR work centre: the signing order chosen at launch, the enterprise audit log (exports, members),
+indexes in the lists' order
 
 Revision ID: 0017_work_centre
 Revises: 0011
@@ -15,7 +16,7 @@ import laborsign.storage.schema
 revision = "0017_work_centre"
 down_revision = "0011"
 branch_labels = None
-depends_on = ("0005",)  # contracts
+depends_on = ("0005",)  # contracts, employees
 
 
 def upgrade() -> None:
@@ -39,9 +40,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprise_events")),
     )
     op.create_index("ix_enterprise_events_enterprise_at", "enterprise_events", ["enterprise_id", "at"])
+    op.create_index("ix_employees_enterprise_created", "employees", ["enterprise_id", "created_at", "id"])
+    op.create_index("ix_contracts_enterprise_created", "contracts", ["enterprise_id", "created_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contracts_enterprise_created", table_name="contracts")
+    op.drop_index("ix_employees_enterprise_created", table_name="employees")
     op.drop_index("ix_enterprise_events_enterprise_at", table_name="enterprise_events")
     op.drop_table("enterprise_events")
     with op.batch_alter_table("contracts") as batch:
