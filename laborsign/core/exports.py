@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from .clock import china_time
 from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus, Party, PartyRole, WorkerCard
-from .identity_rules import ID_TYPE_LABELS, IdType
+from .identity_rules import ID_TYPE_LABELS
 from .labor_law import END_KEYS, PROBATION_END_KEYS, PROBATION_MONTHS_KEYS, START_KEYS, WAGE_KEYS
 from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus
 
@@ -72,6 +72,7 @@ TERM_TYPE_KEYS = ("term_type", "contract_term_type")
 POSITION_KEYS = ("position", "job_title", "post", "worker_position")
 WORK_PLACE_KEYS = ("work_place", "work_location", "workplace")
 GENDER_LABELS = {"male": "男", "female": "女"}
+_ID_LABELS: dict[str, str] = {str(k): v for k, v in ID_TYPE_LABELS.items()}
 
 
 def _first(values: dict[str, Any], keys: Iterable[str]) -> Any:
@@ -107,7 +108,7 @@ def employee_row(e: Employee, departments: dict[str, str]) -> dict[str, Any]:
         "name": e.name,
         "phone": e.phone,
         "gender": GENDER_LABELS.get(e.gender or "", e.gender),
-        "id_type": ID_TYPE_LABELS.get(IdType(e.id_type), e.id_type) if e.id_type else None,
+        "id_type": _ID_LABELS.get(e.id_type, e.id_type) if e.id_type else None,
         "id_number_masked": e.id_number_masked,
         "birth_date": e.birth_date,
         "department": departments.get(e.department_id or ""),
@@ -183,7 +184,7 @@ def ledger_labels(elements: dict[str, Any]) -> dict[str, Any]:
     """The same elements for a person reading the sheet: Chinese labels for codes."""
     out = dict(elements)
     if out.get("worker_id_type"):
-        out["worker_id_type"] = ID_TYPE_LABELS.get(IdType(out["worker_id_type"]), out["worker_id_type"])
+        out["worker_id_type"] = _ID_LABELS.get(out["worker_id_type"], out["worker_id_type"])
     if out.get("term_type"):
         out["term_type"] = TERM_TYPE_LABELS.get(out["term_type"], out["term_type"])
     out["status"] = CONTRACT_STATUS_LABELS.get(ContractStatus(out["status"]), out["status"])
