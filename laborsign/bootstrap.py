@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .api import accounts as accounts_api
 from .api import contracts as contracts_api
+from .api import exports as exports_api
 from .api import integrations as integrations_api
 from .api import labor as labor_api
 from .api import notices as notices_api
@@ -202,6 +203,7 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
         system_api.routes,
         accounts_api.routes,
         templates_api.routes,
+        exports_api.routes,  # before roster and contracts: their `{id}` routes would take `export.xlsx`
         roster_api.routes,
         contracts_api.routes,
         labor_api.routes,

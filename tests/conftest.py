@@ -311,8 +311,11 @@ async def browser() -> AsyncIterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is required in CI: {CHROMIUM} missing")
         pytest.skip("Chromium not installed")
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # A state may take longer than Playwright's 5 s to arrive while CI runs the two suites on
+    # two loaded cores; assertions still wait for the state, never for a time.
+    expect.set_options(timeout=20_000)
     async with async_playwright() as pw:
         instance = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance

@@ -37,6 +37,12 @@ async def api_key(b: Api, clock: FakeClock) -> dict[str, str]:
     return {"id": key["id"]}
 
 
+@foreign("/api/v1/members/{id}")
+async def member(b: Api, clock: FakeClock) -> dict[str, str]:
+    created = await b.post("/api/v1/members", {"name": "B的成员", "phone": "13500135000"}, expect=201)
+    return {"id": created["id"]}
+
+
 @foreign(
     "/api/v1/templates/{id}",
     "/api/v1/templates/{id}/controls",

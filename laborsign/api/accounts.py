@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from ..core.accounts import ApiKey, Enterprise, Member, User
+from ..core.accounts import ENTERPRISE_EVENT_LABELS, ApiKey, Enterprise, EnterpriseEvent, Member, User
 from ..core.clock import iso
 from ..core.services import accounts as svc
 from ..core.services import limits, progress
@@ -73,6 +74,11 @@ class MemberIn(BaseModel):
     permissions: Any = None
 
 
+class MemberPatchIn(BaseModel):
+    permissions: Any = None
+    role: Any = None
+
+
 class TransferIn(BaseModel):
     member_id: str
 
@@ -109,7 +115,7 @@ def membership_json(member: Member, enterprise: Enterprise) -> dict[str, Any]:
     return {"id": enterprise.id, "name": enterprise.name, "role": member.role, "member_id": member.id}
 
 
-def member_json(member: Member, user: User) -> dict[str, Any]:
+def member_json(member: Member, user: User, last_login_at: datetime | None = None) -> dict[str, Any]:
     return {
         "id": member.id,
         "name": member.name,
@@ -118,6 +124,7 @@ def member_json(member: Member, user: User) -> dict[str, Any]:
         "permissions": member.permissions,
         "status": member.status,
         "created_at": iso(member.created_at),
+        "last_login_at": iso(last_login_at),
     }
 
 
@@ -278,7 +285,9 @@ async def list_members(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)
     items, total = await svc.list_members(request.app[DEPS], actor, page, per_page)
-    return json_response(page_json([member_json(m, u) for m, u in items], total, page, per_page))
+    logins = await svc.member_last_logins(request.app[DEPS], actor, [u.id for _, u in items])
+    rows = [member_json(m, u, logins.get(u.id)) for m, u in items]
+    return json_response(page_json(rows, total, page, per_page))
 
 
 @routes.post("/api/v1/members", "添加成员（仅管理员）", body=MemberIn, status=201, auth="enterprise")
@@ -289,12 +298,61 @@ async def add_member(request: web.Request) -> web.Response:
     return json_response(member_json(member, user), 201)
 
 
+@routes.patch(
+    "/api/v1/members/{id}",
+    "修改成员权限或角色（仅管理员；企业须保留至少一名管理员：409 last_admin）",
+    body=MemberPatchIn,
+    auth="enterprise",
+)
+async def update_member(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    data = await body(request, MemberPatchIn)
+    member, user = await svc.update_member(
+        request.app[DEPS], actor, request.match_info["id"], data.permissions, data.role
+    )
+    return json_response(member_json(member, user))
+
+
+@routes.delete(
+    "/api/v1/members/{id}",
+    "移除成员（其会话与企业微信绑定随即失效；不能移除唯一的管理员：409 last_admin）",
+    status=204,
+    auth="enterprise",
+)
+async def remove_member(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    await svc.remove_member(request.app[DEPS], actor, request.match_info["id"])
+    return web.Response(status=204)
+
+
 @routes.post("/api/v1/enterprise/admin-transfer", "管理员权限转授", body=TransferIn, auth="enterprise")
 async def admin_transfer(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, TransferIn)
     successor = await svc.transfer_admin(request.app[DEPS], actor, data.member_id)
     return json_response({"admin_member_id": successor.id, "name": successor.name})
+
+
+def enterprise_event_json(e: EnterpriseEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "label": ENTERPRISE_EVENT_LABELS.get(e.kind, e.kind),
+        "at": iso(e.at),
+        "actor_name": e.actor_name,
+        "ip": e.ip,
+        "details": e.details,
+    }
+
+
+@routes.get(
+    "/api/v1/enterprise/events", "企业操作审计记录（导出、成员变更；仅管理员）", paged=True, auth="enterprise"
+)
+async def list_enterprise_events(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    page, per_page = paging(request)
+    items, total = await svc.enterprise_events(request.app[DEPS], actor, page, per_page)
+    return json_response(page_json([enterprise_event_json(e) for e in items], total, page, per_page))
 
 
 def api_key_json(key: ApiKey) -> dict[str, Any]:

@@ -14,11 +14,13 @@ from ..core.contracts import (
     CONTRACT_STATUS_LABELS,
     EVENT_LABELS,
     SEAL_TYPE_LABELS,
+    SIGNING_ORDER_LABELS,
     Contract,
     ContractEvent,
     ContractStatus,
     Party,
     SealType,
+    SigningOrder,
     party_status_label,
     verify_chain,
 )
@@ -58,6 +60,7 @@ class ContractIn(BaseModel):
     sign_deadline: Any = None
     confirm_warnings: Any = None  # true: launch although the labor-law checks warn
     term_type: Any = None  # fixed | open_ended | task_based | part_time (else the template's)
+    signing_order: Any = None
 
 
 class ReasonIn(BaseModel):
@@ -105,10 +108,11 @@ def contract_json(
         "sign_deadline": iso(c.sign_deadline),
         "completed_at": iso(c.completed_at),
         "reinitiated_from": c.reinitiated_from,
+        "signing_order": c.signing_order,
+        "signing_order_label": SIGNING_ORDER_LABELS[SigningOrder(c.signing_order)],
     }
     if viewer:
-        mine = next((p for p in parties if p.role == viewer), None)
-        out["awaiting_me"] = c.status == "signing" and mine is not None and mine.status == "pending"
+        out["awaiting_me"] = c.turn_of(viewer, parties)
     if full:
         out["controls"] = [{**ctl, "value": c.values.get(ctl["key"])} for ctl in c.controls]
         out["files"] = c.files
@@ -172,7 +176,10 @@ async def create(request: web.Request) -> web.Response:
     "上传 PDF 直接发起签署",
     status=201,
     auth="enterprise",
-    multipart={"file": "PDF 文件", "meta": "JSON：{name, employee_ids, enterprise_party, placements}"},
+    multipart={
+        "file": "PDF 文件",
+        "meta": "JSON：{name, employee_ids, enterprise_party, placements, signing_order?}",
+    },
 )
 async def create_from_upload(request: web.Request) -> web.Response:
     actor = await require_actor(request)

@@ -12,6 +12,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from .clock import CHINA_TZ
 from .errors import Forbidden, Invalid, RateLimited, WrongState
@@ -89,6 +90,8 @@ class MemberStatus(enum.StrEnum):
     ACTIVE = "active"
     # The previous admin after a transfer: keeps no access to the enterprise (SPEC §2.9).
     REVOKED = "revoked"
+    # Removed by an admin: no access, and no longer listed.
+    REMOVED = "removed"
 
 
 def hash_secret(key: bytes, value: str) -> str:
@@ -272,6 +275,31 @@ class Member:
         self.permissions = []
         self.status = MemberStatus.REVOKED
 
+    def change(self, permissions: list[str], role: str | None, active_admins: int) -> None:
+        """An admin edits this member. The enterprise keeps at least one admin."""
+        if self.status != MemberStatus.ACTIVE:
+            raise WrongState("该成员已失效，不能修改", "member_inactive")
+        new_role = Role(role) if role else Role(self.role)
+        if self.is_admin and new_role != Role.ADMIN and active_admins <= 1:
+            raise WrongState("企业至少需要一名管理员：请先将管理员转授给其他成员", "last_admin")
+        self.role = new_role
+        self.permissions = [p.value for p in Permission] if new_role == Role.ADMIN else permissions
+
+    def remove(self, active_admins: int) -> None:
+        if self.status == MemberStatus.REMOVED:
+            raise WrongState("该成员已被移除", "member_removed")
+        if self.is_admin and active_admins <= 1:
+            raise WrongState("不能移除企业唯一的管理员：请先将管理员转授给其他成员", "last_admin")
+        self.status = MemberStatus.REMOVED
+        self.permissions = []
+
+    def rejoin(self, name: str, permissions: list[str]) -> None:
+        """A removed or revoked member added again starts afresh as a plain member."""
+        if self.status == MemberStatus.ACTIVE:
+            raise WrongState("该手机号已是本企业成员", "member_exists")
+        self.name, self.role, self.permissions = name, Role.MEMBER, permissions
+        self.status = MemberStatus.ACTIVE
+
 
 @dataclass(eq=False)
 class Session:
@@ -301,3 +329,27 @@ class ApiKey:
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
     id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class EnterpriseEvent:
+    """An enterprise-level audit entry (exports, member changes): who did what, when, from where."""
+
+    enterprise_id: str
+    kind: str  # export_employees_xlsx, member_removed, …
+    at: datetime
+    actor_id: str | None
+    actor_name: str
+    ip: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+
+
+ENTERPRISE_EVENT_LABELS = {
+    "member_updated": "修改成员权限",
+    "member_removed": "移除成员",
+    "export_employees_xlsx": "导出花名册（Excel）",
+    "export_contracts_xlsx": "导出合同台账（Excel）",
+    "export_contracts_jsonl": "导出合同信息要素（JSON Lines）",
+    "export_contracts_zip": "批量下载已签合同（ZIP）",
+}

@@ -81,6 +81,33 @@ class SealType(enum.StrEnum):
 SEAL_TYPE_LABELS = {SealType.OFFICIAL: "公章", SealType.CONTRACT: "合同专用章", SealType.HR: "人事专用章"}
 
 
+class SigningOrder(enum.StrEnum):
+    WORKER_FIRST = "worker_first"
+    ENTERPRISE_FIRST = "enterprise_first"
+    PARALLEL = "parallel"  # as before signing orders existed: either party, in any order
+
+
+SIGNING_ORDER_LABELS = {
+    SigningOrder.WORKER_FIRST: "劳动者先签",
+    SigningOrder.ENTERPRISE_FIRST: "企业先签",
+    SigningOrder.PARALLEL: "不限顺序",
+}
+_FIRST = {SigningOrder.WORKER_FIRST: PartyRole.WORKER, SigningOrder.ENTERPRISE_FIRST: PartyRole.ENTERPRISE}
+_ROLE_LABELS = {PartyRole.WORKER: "劳动者", PartyRole.ENTERPRISE: "企业"}
+
+
+def parse_signing_order(raw: object) -> SigningOrder:
+    if raw in (None, ""):
+        return SigningOrder.PARALLEL
+    try:
+        return SigningOrder(str(raw))
+    except ValueError:
+        raise Invalid.field(
+            "signing_order",
+            "签署顺序应为 worker_first（劳动者先签）、enterprise_first（企业先签）或 parallel（不限顺序）",
+        ) from None
+
+
 def validate_contract_name(raw: object) -> str:
     name = str(raw or "").strip()
     if not name:
@@ -132,23 +159,29 @@ class Contract:
     reinitiated_from: str | None = None
     document_sha256: str = ""
     version: int = 0
+    signing_order: str = "parallel"
     # Kept by the transitions below (never by a door) so the lists "awaiting me / others" are
     # an index range, not a search through the parties: True while signing and that party
-    # has still to sign.
+    # has still to sign and it is its turn (signing_order).
     awaiting_worker: bool = False
     awaiting_enterprise: bool = False
     id: str = field(default_factory=new_id)
 
     # -- transitions -------------------------------------------------------------------
 
-    def launch(self, now: datetime) -> None:
+    def launch(self, now: datetime, parties: list[Party] | None = None) -> None:
+        """`parties`: who signs it (default: a worker and the enterprise); a party that is not
+        on the contract is never awaited (a termination certificate has only the enterprise)."""
         if self.status != ContractStatus.DRAFT:
             raise WrongState("只有草稿状态的合同可以发起", "not_draft")
         if self.sign_deadline is not None and self.sign_deadline <= now:
             raise Invalid.field("sign_deadline", "签署截止时间应晚于当前时间")
         self.status = ContractStatus.SIGNING
         self.launched_at = now
-        self.awaiting_worker = self.awaiting_enterprise = True
+        roles = {p.role for p in parties} if parties is not None else {PartyRole.WORKER, PartyRole.ENTERPRISE}
+        first = self.first_signer()
+        self.awaiting_worker = PartyRole.WORKER in roles and first in (None, PartyRole.WORKER)
+        self.awaiting_enterprise = PartyRole.ENTERPRISE in roles and first in (None, PartyRole.ENTERPRISE)
 
     def check_remind(self, now: datetime) -> None:
         """催签: only while signing, ≥ 6 h after launch and ≥ 30 min after the last reminder."""
@@ -200,6 +233,37 @@ class Contract:
             return True
         return False
 
+    def first_signer(self) -> str | None:
+        return _FIRST.get(SigningOrder(self.signing_order))
+
+    def turn_of(self, role: str, parties: list[Party]) -> bool:
+        """Whether the party may sign now: signing, its own part pending, and, under an order,
+        the party that signs first has signed."""
+        mine = next((p for p in parties if p.role == role), None)
+        if self.status != ContractStatus.SIGNING or mine is None or mine.status != PartyStatus.PENDING:
+            return False
+        first = self.first_signer()
+        return (
+            first is None
+            or first == role
+            or all(p.status == PartyStatus.SIGNED for p in parties if p.role == first)
+        )
+
+    def require_turn(self, role: str, parties: list[Party]) -> None:
+        if self.turn_of(role, parties):
+            return
+        first = self.first_signer()
+        mine = next((p for p in parties if p.role == role), None)
+        if (
+            self.status == ContractStatus.SIGNING
+            and mine is not None
+            and mine.status == PartyStatus.PENDING
+            and first
+        ):
+            raise WrongState(
+                f"本合同约定{_ROLE_LABELS[PartyRole(first)]}先签署，请待其签署后再签", "not_your_turn"
+            )
+
     def require_signing(self) -> None:
         if self.status != ContractStatus.SIGNING:
             label = CONTRACT_STATUS_LABELS.get(ContractStatus(self.status), self.status)
@@ -220,6 +284,7 @@ class Contract:
         self.require_signing()
         if party.status != PartyStatus.PENDING:
             raise WrongState("该签署方已签署", "already_signed")
+        self.require_turn(party.role, parties)
         party.status = PartyStatus.SIGNED
         party.signed_at = now
         party.user_id = user_id
@@ -227,10 +292,8 @@ class Contract:
         self.document_blob = new_blob
         self.document_sha256 = new_sha256
         self.version += 1
-        if party.role == PartyRole.WORKER:
-            self.awaiting_worker = False
-        else:
-            self.awaiting_enterprise = False
+        self.awaiting_worker = self.turn_of(PartyRole.WORKER, parties)
+        self.awaiting_enterprise = self.turn_of(PartyRole.ENTERPRISE, parties)
         if all(p.status == PartyStatus.SIGNED for p in parties):
             self.status = ContractStatus.COMPLETED
             self._end(now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
@@ -19,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.accounts import AgreementAcceptance, ApiKey, Enterprise, Member, Session, SmsCode, User
+from ..core.accounts import (
+    AgreementAcceptance,
+    ApiKey,
+    Enterprise,
+    EnterpriseEvent,
+    Member,
+    Session,
+    SmsCode,
+    User,
+)
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 users = Table(
@@ -116,6 +126,20 @@ api_keys = Table(
     Column("last_used_at", UTCDateTime()),
 )
 
+enterprise_events = Table(
+    "enterprise_events",
+    metadata,
+    Column("id", Id(), primary_key=True),
+    Column("enterprise_id", Id(), ForeignKey("enterprises.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor_id", Id()),
+    Column("actor_name", String(50), nullable=False, default=""),
+    Column("ip", String(64), nullable=False, default=""),
+    Column("details", JSON, nullable=False),
+    Index("ix_enterprise_events_enterprise_at", "enterprise_id", "at"),
+)
+
 
 def map_accounts() -> None:
     mapper_registry.map_imperatively(User, users)
@@ -125,6 +149,7 @@ def map_accounts() -> None:
     mapper_registry.map_imperatively(SmsCode, sms_codes)
     mapper_registry.map_imperatively(Session, sessions)
     mapper_registry.map_imperatively(ApiKey, api_keys)
+    mapper_registry.map_imperatively(EnterpriseEvent, enterprise_events)
 
 
 class AccountRepository:
@@ -185,9 +210,58 @@ class AccountRepository:
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
     async def members_of(self, enterprise_id: str, offset: int, limit: int) -> tuple[list[Member], int]:
-        where = members.c.enterprise_id == enterprise_id
+        where = (members.c.enterprise_id == enterprise_id) & (members.c.status != "removed")
         total = (await self.s.execute(select(func.count()).select_from(members).where(where))).scalar_one()
         stmt = select(Member).where(where).order_by(members.c.created_at).offset(offset).limit(limit)
+        return list((await self.s.execute(stmt)).scalars()), int(total)
+
+    async def active_admins(self, enterprise_id: str) -> int:
+        stmt = select(func.count()).where(
+            members.c.enterprise_id == enterprise_id, members.c.role == "admin", members.c.status == "active"
+        )
+        return int((await self.s.execute(stmt)).scalar_one())
+
+    async def lock_members_of(self, enterprise_id: str) -> None:
+        """Serialises admin edits of one enterprise, so two removals cannot leave no admin."""
+        await self.s.execute(
+            update(enterprises).where(enterprises.c.id == enterprise_id).values(name=enterprises.c.name)
+        )
+
+    async def last_logins(self, enterprise_id: str, user_ids: list[str]) -> dict[str, datetime]:
+        """When each person last opened a session acting for the enterprise."""
+        if not user_ids:
+            return {}
+        stmt = (
+            select(sessions.c.user_id, func.max(sessions.c.created_at))
+            .where(sessions.c.enterprise_id == enterprise_id, sessions.c.user_id.in_(user_ids))
+            .group_by(sessions.c.user_id)
+        )
+        return {uid: at for uid, at in (await self.s.execute(stmt)).all()}
+
+    async def leave_enterprise(self, user_id: str, enterprise_id: str) -> int:
+        """Open sessions of the person stop acting for the enterprise; returns how many."""
+        result = await self.s.execute(
+            update(sessions)
+            .where(sessions.c.user_id == user_id, sessions.c.enterprise_id == enterprise_id)
+            .values(enterprise_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def enterprise_events(
+        self, enterprise_id: str, offset: int, limit: int
+    ) -> tuple[list[EnterpriseEvent], int]:
+        where = enterprise_events.c.enterprise_id == enterprise_id
+        total = (
+            await self.s.execute(select(func.count()).select_from(enterprise_events).where(where))
+        ).scalar_one()
+        stmt = (
+            select(EnterpriseEvent)
+            .where(where)
+            .order_by(enterprise_events.c.at.desc(), enterprise_events.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         return list((await self.s.execute(stmt)).scalars()), int(total)
 
     async def users_by_ids(self, ids: list[str]) -> dict[str, User]:

@@ -63,6 +63,7 @@ contracts = Table(
     Column("ended_reason", String(200)),
     Column("reinitiated_from", Id()),
     Column("version", Integer, nullable=False, default=0),
+    Column("signing_order", String(20), nullable=False, default="parallel", server_default="parallel"),
     Column("awaiting_worker", Boolean, nullable=False, default=False, server_default=false()),
     Column("awaiting_enterprise", Boolean, nullable=False, default=False, server_default=false()),
     # Each list view of a tenant is one range of one index, newest first (read backwards).
@@ -192,9 +193,9 @@ VIEWS = ("all", "awaiting_me", "awaiting_others", "completed")
 
 
 def _view_filter(view: str, me: str) -> Any:
-    """`me` is the party role of the viewer: awaiting me = signing and my party pending;
-    awaiting others = signing and mine done (or not mine) but someone else pending. The
-    contract's own flags say so (kept by its transitions)."""
+    """`me` is the party role of the viewer: awaiting me = signing, my party pending and my turn
+    (signing_order); awaiting others = someone else awaited and not me. The contract's own
+    flags say so (kept by its transitions)."""
     mine, other = (
         (contracts.c.awaiting_enterprise, contracts.c.awaiting_worker)
         if me == "enterprise"

@@ -19,6 +19,7 @@ from ..accounts import (
     AgreementAcceptance,
     ApiKey,
     Enterprise,
+    EnterpriseEvent,
     Member,
     MemberStatus,
     OrgType,
@@ -528,20 +529,87 @@ async def add_member(
             user = User(phone=parsed_phone.value, created_at=now, name=parsed_name)
             uow.add(user)
             await uow.flush()
-        existing = await uow.accounts.member(enterprise.id, user.id)
-        if existing is not None:
-            raise WrongState("该手机号已是本企业成员", "member_exists")
-        member = Member(
-            enterprise_id=enterprise.id,
-            user_id=user.id,
-            name=parsed_name,
-            role=Role.MEMBER,
-            permissions=perms,
-            created_at=now,
-        )
-        uow.add(member)
+        member = await uow.accounts.member(enterprise.id, user.id)
+        if member is not None:
+            member.rejoin(parsed_name, perms)
+        else:
+            member = Member(
+                enterprise_id=enterprise.id,
+                user_id=user.id,
+                name=parsed_name,
+                role=Role.MEMBER,
+                permissions=perms,
+                created_at=now,
+            )
+            uow.add(member)
         await uow.commit()
     return member, user
+
+
+async def member_last_logins(deps: Deps, actor: Actor, user_ids: list[str]) -> dict[str, datetime]:
+    enterprise = actor.require()
+    async with deps.uow() as uow:
+        return await uow.accounts.last_logins(enterprise.id, user_ids)
+
+
+async def _member_of(uow: UnitOfWork, enterprise: Enterprise, member_id: str) -> Member:
+    member = await uow.get(Member, str(member_id))
+    if member is None or member.enterprise_id != enterprise.id or member.status == MemberStatus.REMOVED:
+        raise NotFound("成员不存在", "member_not_found")
+    return member
+
+
+async def update_member(
+    deps: Deps, actor: Actor, member_id: str, permissions: object, role: object = None
+) -> tuple[Member, User]:
+    enterprise = actor.require_admin()
+    perms = _parse_permissions(permissions)
+    if role is not None and role not in {r.value for r in Role}:
+        raise Invalid.field("role", "角色应为管理员（admin）或成员（member）")
+    async with deps.uow() as uow:
+        await uow.accounts.lock_members_of(enterprise.id)
+        member = await _member_of(uow, enterprise, member_id)
+        member.change(perms, str(role) if role else None, await uow.accounts.active_admins(enterprise.id))
+        user = await uow.get_or_404(User, member.user_id)
+        record_enterprise_event(
+            deps,
+            uow,
+            actor,
+            "member_updated",
+            member_id=member.id,
+            role=member.role,
+            permissions=member.permissions,
+        )
+        await uow.commit()
+    return member, user
+
+
+async def remove_member(deps: Deps, actor: Actor, member_id: str) -> None:
+    """Removal takes effect at once, on every host: the member row says removed (every request
+    re-reads it), the person's open sessions stop acting for the enterprise, and their WeCom
+    binding ends unless they still serve another enterprise."""
+    enterprise = actor.require_admin()
+    async with deps.uow() as uow:
+        await uow.accounts.lock_members_of(enterprise.id)
+        member = await _member_of(uow, enterprise, member_id)
+        member.remove(await uow.accounts.active_admins(enterprise.id))
+        await end_member_access(uow, member)
+        record_enterprise_event(deps, uow, actor, "member_removed", member_id=member.id, name=member.name)
+        await uow.commit()
+
+
+# WeCom is the HR-only app; a DingTalk identity may also be the person's worker binding, so it
+# stays, and card presses and HR notices re-check the membership instead (bots/hr.py).
+HR_ONLY_CHANNELS = ("wecom",)
+
+
+async def end_member_access(uow: UnitOfWork, member: Member) -> None:
+    """Ends, in the caller's transaction, what let a former member act for the enterprise."""
+    await uow.accounts.leave_enterprise(member.user_id, member.enterprise_id)
+    if await uow.accounts.memberships(member.user_id):
+        return  # still HR elsewhere: the chat binding serves that enterprise too
+    for identity in await uow.chat.identities_of([member.user_id], list(HR_ONLY_CHANNELS)):
+        identity.unbind()
 
 
 async def transfer_admin(deps: Deps, actor: Actor, member_id: str) -> Member:
@@ -556,6 +624,35 @@ async def transfer_admin(deps: Deps, actor: Actor, member_id: str) -> Member:
         current.transfer_admin_to(successor)
         await uow.commit()
     return successor
+
+
+# --- the enterprise audit log ------------------------------------------------------------------
+
+
+def record_enterprise_event(
+    deps: Deps, uow: UnitOfWork, actor: Actor, kind: str, *, ip: str = "", **details: object
+) -> EnterpriseEvent:
+    enterprise = actor.require()
+    if actor.member is not None:
+        who_id, who = actor.member.user_id, actor.member.name
+    elif actor.api_key is not None:
+        who_id, who = actor.api_key.created_by, f"API 密钥 {actor.api_key.name}"
+    else:
+        who_id, who = None, ""
+    event = EnterpriseEvent(
+        enterprise_id=enterprise.id, kind=kind, at=deps.clock.now(), actor_id=who_id, actor_name=who[:50],
+        ip=ip[:64], details=dict(details),
+    )  # fmt: skip
+    uow.add(event)
+    return event
+
+
+async def enterprise_events(
+    deps: Deps, actor: Actor, page: int, per_page: int
+) -> tuple[list[EnterpriseEvent], int]:
+    enterprise = actor.require_admin()
+    async with deps.uow() as uow:
+        return await uow.accounts.enterprise_events(enterprise.id, (page - 1) * per_page, per_page)
 
 
 # --- API keys -----------------------------------------------------------------------------------

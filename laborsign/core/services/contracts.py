@@ -26,10 +26,12 @@ from ..contracts import (
     PartyRole,
     PartyStatus,
     SealType,
+    SigningOrder,
     WorkerCard,
     chain_event,
     display_value,
     parse_control_value,
+    parse_signing_order,
     validate_contract_name,
 )
 from ..errors import DomainError, Invalid, NotFound, WrongState
@@ -226,6 +228,7 @@ async def initiate(
     enterprise_party: object,
     fields: object,
     sign_deadline: object = None,
+    signing_order: object = None,
     ctx: Context,
     confirm_warnings: object = None,
     term_type: object = None,
@@ -233,6 +236,7 @@ async def initiate(
 ) -> LaunchResult:
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
+    order = parse_signing_order(signing_order)
     ids = id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
     workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
     given = fields if isinstance(fields, dict) else {}
@@ -278,7 +282,7 @@ async def initiate(
                 outcomes[employee_id] = await _launch_one(
                     deps, actor, enterprise, cards.get(employee_id), employee_id, contract_name, base, controls,
                     given, party, deadline, [t.id for t in templates], doc_files, result, ctx,
-                    checks[employee_id],
+                    checks[employee_id], order=order,
                 )  # fmt: skip
             except (Invalid, WrongState, NotFound) as exc:
                 outcomes[employee_id] = exc
@@ -354,6 +358,8 @@ async def _launch_one(
     result: LaunchResult,
     ctx: Context,
     check: labor.WorkerCheck,
+    *,
+    order: str = SigningOrder.PARALLEL,
 ) -> tuple[Contract, list[Party]]:
     if card is None:
         raise NotFound("员工不存在", "employee_not_found")
@@ -391,6 +397,7 @@ async def _launch_one(
         worker_name=card.name,
         worker_phone=card.phone,
         sign_deadline=deadline,
+        signing_order=order,
     )
     return await _store_and_launch(deps, actor, contract, ctx, check.term)
 
@@ -418,26 +425,33 @@ async def _store_and_launch(
         await record_event(
             uow, contract, "created", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
         )
-        contract.launch(now)
+        contract.launch(now, parties)
         await record_event(
             uow, contract, "launched", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
             sign_deadline=contract.sign_deadline.isoformat() if contract.sign_deadline else None,
         )  # fmt: skip
         uow.record(ContractLaunched(at=now, sign_deadline=contract.sign_deadline, **contract_facts(contract)))
-        await notify_person(
-            uow,
-            phone=contract.worker_phone,
-            user_id=contract.worker_user_id,
-            kind="contract_to_sign",
-            text=f"【{contract.enterprise_party['name']}】邀请您签署《{contract.name}》，请点击链接查看并签署：",
-            link=f"{deps.public_url}/h5/contracts/{contract.id}",
-            now=now,
-            contract_id=contract.id,
-            enterprise_id=contract.enterprise_id,
-            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
-        )
+        if contract.turn_of(PartyRole.WORKER, parties):
+            await invite_worker_to_sign(deps, uow, contract, now)
         await uow.commit()
     return contract, parties
+
+
+async def invite_worker_to_sign(deps: Deps, uow: UnitOfWork, contract: Contract, now: datetime) -> None:
+    """The worker's invitation, sent when it is their turn: at launch, or once the enterprise
+    has signed a contract it signs first."""
+    await notify_person(
+        uow,
+        phone=contract.worker_phone,
+        user_id=contract.worker_user_id,
+        kind="contract_to_sign",
+        text=f"【{contract.enterprise_party['name']}】邀请您签署《{contract.name}》，请点击链接查看并签署：",
+        link=f"{deps.public_url}/h5/contracts/{contract.id}",
+        now=now,
+        contract_id=contract.id,
+        enterprise_id=contract.enterprise_id,
+        sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
+    )
 
 
 async def initiate_from_upload(
@@ -452,6 +466,7 @@ async def initiate_from_upload(
     workers = id_list(meta.get("employee_ids"), "employee_ids", "请至少选择一名劳动者")
     party = _parse_party(meta.get("enterprise_party"), enterprise, actor)
     deadline = _parse_deadline(meta.get("sign_deadline"), deps.clock.now())
+    order = parse_signing_order(meta.get("signing_order"))
     placements = meta.get("placements")
     if not isinstance(placements, list) or not placements:
         raise Invalid.field("placements", "请为签署双方放置签署位置")
@@ -507,7 +522,7 @@ async def initiate_from_upload(
             original_blob=blob, original_sha256=sha, document_sha256=sha,
             files=[{"index": 0, "name": f"{name}.pdf", "first_page": 1, "pages": len(facts.pages)}],
             controls=controls, values={}, enterprise_party=party, worker_user_id=card.user_id,
-            worker_name=card.name, worker_phone=card.phone, sign_deadline=deadline,
+            worker_name=card.name, worker_phone=card.phone, sign_deadline=deadline, signing_order=order,
         )  # fmt: skip
         result.created.append(await _store_and_launch(deps, actor, contract, ctx))
     return result
@@ -742,6 +757,7 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
         contract.check_remind(now)
         if worker.status != PartyStatus.PENDING:
             raise WrongState("劳动者已签署，无需催签", "worker_already_signed")
+        contract.require_turn(PartyRole.WORKER, parties)  # enterprise first: nothing to urge yet
         contract.remind(now)
         kind, actor_id, actor_name = _enterprise_actor(actor)
         await record_event(
@@ -819,7 +835,7 @@ async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -
         original_blob=old.original_blob, original_sha256=old.original_sha256, document_sha256=old.original_sha256,
         files=old.files, controls=old.controls, values=old.values, enterprise_party=old.enterprise_party,
         template_ids=old.template_ids, worker_user_id=old.worker_user_id, worker_name=old.worker_name,
-        worker_phone=old.worker_phone, reinitiated_from=old.id,
+        worker_phone=old.worker_phone, reinitiated_from=old.id, signing_order=old.signing_order,
         sign_deadline=old.sign_deadline if old.sign_deadline and old.sign_deadline > now else None,
     )  # fmt: skip
     term = await labor.term_of(deps, old)

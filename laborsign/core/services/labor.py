@@ -460,12 +460,13 @@ async def _issue_certificate(
     who, actor_id, actor_name = _enterprise_actor(actor)
     async with deps.uow() as uow:
         uow.add(contract)
-        uow.add(Party(contract_id=contract.id, role=PartyRole.ENTERPRISE, name=enterprise.name))
+        seal_only = Party(contract_id=contract.id, role=PartyRole.ENTERPRISE, name=enterprise.name)
+        uow.add(seal_only)
         await uow.flush()
         await record_event(
             uow, contract, "created", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name
         )
-        contract.launch(now)
+        contract.launch(now, [seal_only])
         await record_event(
             uow, contract, "launched", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name
         )

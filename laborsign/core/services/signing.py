@@ -44,6 +44,7 @@ from .contracts import (
     collect_values,
     enterprise_contract,
     id_list,
+    invite_worker_to_sign,
     load_user,
     record_event,
     slot_name,
@@ -170,6 +171,7 @@ async def start_enterprise_signing(
                 raise WrongState(
                     f"《{contract.name}》（{contract.worker_name}）企业方已签署", "already_signed"
                 )
+            contract.require_turn(PartyRole.ENTERPRISE, parties)
             try:
                 clean[cid] = collect_values(contract.controls, "enterprise", per_contract.get(cid))
             except Invalid as exc:
@@ -212,6 +214,7 @@ async def start_worker_signing(
         mine = next(p for p in parties if p.role == PartyRole.WORKER)
         if mine.status != PartyStatus.PENDING:
             raise WrongState("您已签署该合同", "already_signed")
+        contract.require_turn(PartyRole.WORKER, parties)
         values = collect_values(contract.controls, "worker", fields)
         saved = await uow.contracts.saved_signature(user.id)
     await check_signer_is_employee(deps, contract, user, ctx)
@@ -572,6 +575,8 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
             method=session.intent_method, party=role, signature_field=spec.field_name,
         )  # fmt: skip
         uow.record(PartySigned(at=now, party=role, **contract_facts(stored)))
+        if not completed and role == "enterprise" and stored.first_signer() == PartyRole.ENTERPRISE:
+            await invite_worker_to_sign(deps, uow, stored, now)  # the worker's turn begins now
         if completed:
             uow.record(
                 ContractCompleted(at=now, document_sha256=stored.document_sha256, **contract_facts(stored))

@@ -17,6 +17,14 @@ function refusal(r) {
     "）。请核对花名册信息。</p>";
 }
 
+/* Under a signing order, whose turn it is while the first party has not signed. */
+function waitingFor(contract) {
+  if (contract.status !== "signing" || contract.signing_order === "parallel") return "";
+  const first = contract.signing_order === "worker_first" ? "worker" : "enterprise";
+  const pending = contract.parties.some(function (p) { return p.role === first && p.status === "pending"; });
+  return pending ? '<br><span class="muted">待' + (first === "worker" ? "劳动者" : "企业") + "先签署</span>" : "";
+}
+
 function info(contract) {
   return refusal(contract.signer_refusal) + "<p><b>劳动者：</b>" + escape(contract.worker_name) + "（" + escape(contract.worker_phone_masked) + "）</p>" +
     "<p><b>企业：</b>" + escape(contract.enterprise_party.name) + "<br>经办人 " + escape(contract.enterprise_party.operator_name) + " " + escape(contract.enterprise_party.operator_phone_masked) + "</p>" +
@@ -24,6 +32,7 @@ function info(contract) {
       return "<p>" + (p.role === "worker" ? "乙方" : "甲方") + "：" + escape(p.name) + ' <span class="badge' + (p.status === "signed" ? " ok" : "") + '">' +
         p.status_label + "</span>" + (p.signed_at ? '<br><span class="muted">' + formatTime(p.signed_at) + "</span>" : "") + "</p>";
     }).join("") +
+    '<p><b>签署顺序：</b><span id="signing-order">' + escape(contract.signing_order_label) + "</span>" + waitingFor(contract) + "</p>" +
     "<p><b>发起时间：</b>" + formatTime(contract.launched_at) + (contract.last_reminded_at ? "<br><b>最近催签：</b>" + formatTime(contract.last_reminded_at) : "") +
     (contract.sign_deadline ? "<br><b>签署截止：</b>" + formatTime(contract.sign_deadline) : "") + (contract.ended_reason ? "<br><b>原因：</b>" + escape(contract.ended_reason) : "") + "</p>" +
     '<p class="muted text-12 break-all">原始文件 SHA-256：' + contract.original_sha256 + "<br>当前文件 SHA-256：" + contract.document_sha256 + "</p>";

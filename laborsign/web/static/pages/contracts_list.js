@@ -1,6 +1,7 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { pager } from "../js/pager.js";
+import { exportWith } from "../js/exports.js";
 import { enterpriseSign } from "../js/signing.js";
 import { escape, formatTime, showError, toast } from "../js/ui.js";
 
@@ -20,7 +21,7 @@ function row(c) {
   }).join("<br>");
   return "<tr><td>" + (c.awaiting_me ? '<input type="checkbox" data-pick="' + c.id + '"' + (picked.has(c.id) ? " checked" : "") + ">" : "") +
     "</td><td>" + escape(c.name) + "</td><td>" + escape(c.worker_name) + '<br><span class="muted">' + escape(c.worker_phone_masked) +
-    "</span></td><td>" + parties + '</td><td class="hide-sm">' + formatTime(c.launched_at) + "</td><td>" +
+    "</span></td><td>" + parties + (c.signing_order !== "parallel" ? '<br><span class="muted text-12">' + escape(c.signing_order_label) + "</span>" : "") + '</td><td class="hide-sm">' + formatTime(c.launched_at) + "</td><td>" +
     (c.awaiting_me ? '<span class="badge warn">待我签署</span>' : '<span class="badge">' + c.status_label + "</span>") +
     '</td><td><a href="/dashboard/contracts/' + c.id + '">查看</a></td></tr>';
 }
@@ -29,7 +30,9 @@ async function load() {
   document.querySelectorAll("[data-view]").forEach(function (b) { b.classList.toggle("active", b.dataset.view === view); });
   const q = document.getElementById("q").value.trim();
   const mine = ++asked;
-  const r = await api("GET", "/api/v1/contracts?view=" + view + "&page=" + page + "&per_page=20" + (q ? "&q=" + encodeURIComponent(q) : ""));
+  const query = "view=" + view + (q ? "&q=" + encodeURIComponent(q) : "");
+  exportWith(query);
+  const r = await api("GET", "/api/v1/contracts?" + query + "&page=" + page + "&per_page=20");
   if (mine !== asked) return;  // a newer tab, page or search was asked for meanwhile
   if (!r.ok) { showError(null, r.data); return; }
   items = r.data.items;

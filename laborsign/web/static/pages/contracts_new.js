@@ -34,7 +34,7 @@ function save() {
     step: step, chosen: chosen, picked: Array.from(picked.values()),
     party: { name: party.name.value, operator_name: party.operator_name.value, operator_phone: party.operator_phone.value, seal_type: party.seal_type.value },
     fields: filledValues(document.getElementById("fields-form")), deadline: document.getElementById("deadline").value,
-    term_type: document.getElementById("term-type").value,
+    term_type: document.getElementById("term-type").value, signing_order: document.getElementById("signing-order").value,
   }));
 }
 
@@ -180,6 +180,7 @@ function body() {
     fields: filledValues(document.getElementById("fields-form")), sign_deadline: deadline ? deadline + ":00+08:00" : null,
     term_type: document.getElementById("term-type").value || null,
     confirm_warnings: document.getElementById("confirm-warnings").checked,
+    signing_order: document.getElementById("signing-order").value,
   };
 }
 
@@ -261,7 +262,7 @@ async function launch(ids) {
     showError(document.getElementById("fields-form"), r.data);
     if (r.data && r.data.fields) {
       const keys = Object.keys(r.data.fields);
-      go(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline"; }) ? 3 : 2);
+      go(keys.some(function (k) { return k.indexOf("fields.") === 0 || k === "sign_deadline" || k === "signing_order"; }) ? 3 : 2);
     }
     return;
   }
@@ -281,6 +282,7 @@ async function restore(state) {
   if (reached === 2 && state.step >= 3 && picked.size) {
     document.getElementById("deadline").value = state.deadline || "";
     document.getElementById("term-type").value = state.term_type || "";
+    document.getElementById("signing-order").value = state.signing_order || "parallel";
     enter3(state.fields); reached = 3;
   }
   if (reached === 3 && state.step >= 4) { enter4(); reached = 4; }

@@ -1,5 +1,6 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
+import { exportWith } from "../js/exports.js";
 import { RESIGN_REASON_TYPES } from "../js/labels.js";
 import { pager } from "../js/pager.js";
 import { departmentOptions, drawTree, subtree } from "../js/tree.js";
@@ -49,7 +50,9 @@ let loading = 0;
 async function load() {
   const status = document.getElementById("status").value, q = document.getElementById("q").value.trim();
   const mine = ++loading;
-  const r = await api("GET", "/api/v1/employees?page=" + page + "&per_page=20" + (status ? "&status=" + status : "") + (dept ? "&department_id=" + dept : "") + (q ? "&q=" + encodeURIComponent(q) : ""));
+  const query = (status ? "status=" + status : "") + (dept ? "&department_id=" + dept : "") + (q ? "&q=" + encodeURIComponent(q) : "");
+  exportWith(query);
+  const r = await api("GET", "/api/v1/employees?page=" + page + "&per_page=20&" + query);
   if (mine !== loading) return;  // a newer filter was chosen while this answer was on its way
   if (!r.ok) { showError(null, r.data); return; }
   document.getElementById("rows").innerHTML = r.data.items.map(function (e) {

@@ -14,6 +14,11 @@ const ackKey = "ls_ack_signing";
 
 function pageOffsetTop(n) { return document.querySelector('.doc-page[data-page="' + n + '"]'); }
 
+function enterpriseFirst(contract) {
+  return contract.status === "signing" && contract.signing_order === "enterprise_first" &&
+    contract.parties.some(function (p) { return p.role === "enterprise" && p.status === "pending"; });
+}
+
 async function load() {
   const r = await api("GET", "/api/v1/me/contracts/" + ID);
   if (!r.ok) { document.getElementById("summary").innerHTML = escape((r.data && r.data.message) || "合同不存在"); return; }
@@ -24,7 +29,8 @@ async function load() {
   document.getElementById("summary").innerHTML = "<b>" + escape(contract.name) + "</b><br>" +
     '<span class="muted">状态：' + contract.status_label + "</span><br>" + parties +
     '<br><a href="/api/v1/contracts/' + ID + '/document.pdf?download=1" id="download">下载全文（PDF）</a>' +
-    (contract.ended_reason ? '<br><span class="muted">原因：' + escape(contract.ended_reason) + "</span>" : "");
+    (contract.ended_reason ? '<br><span class="muted">原因：' + escape(contract.ended_reason) + "</span>" : "") +
+    (enterpriseFirst(contract) ? '<br><span class="muted" id="wait-enterprise">本合同由企业先签署，企业签署后将通知您签署。</span>' : "");
   const mine = contract.awaiting_me;
   document.getElementById("actions").hidden = !mine;
   document.getElementById("notice").hidden = !mine;

@@ -4,19 +4,62 @@ import { ENTERPRISE_STATUS, ORG_TYPES, PERMISSIONS, ROLE } from "../js/labels.js
 import { pager } from "../js/pager.js";
 import { clearErrors, escape, formatTime, modal, showError, toast } from "../js/ui.js";
 
-let page = 1, members = [];
+let page = 1, members = [], admin = false, myId = null;
+
+function actions(m) {
+  if (!admin || m.status !== "active") return "";
+  return '<button type="button" class="link" data-edit="' + m.id + '">修改权限</button> ' +
+    '<button type="button" class="link" data-remove="' + m.id + '">移除</button>';
+}
 
 async function load() {
   const r = await api("GET", "/api/v1/members?page=" + page + "&per_page=20");
   if (!r.ok) { showError(null, r.data); return; }
   members = r.data.items;
   document.getElementById("members").innerHTML = members.map(function (m) {
-    return "<tr><td>" + escape(m.name) + "</td><td>" + escape(m.phone_masked) + "</td><td>" +
+    return '<tr data-member="' + m.id + '"><td>' + escape(m.name) + "</td><td>" + escape(m.phone_masked) + "</td><td>" +
       (m.status === "active" ? (ROLE[m.role] || m.role) : '<span class="badge">已失效</span>') +
       '</td><td class="hide-sm">' + (m.role === "admin" ? "全部" : m.permissions.map(function (p) { return PERMISSIONS[p] || p; }).join("、") || "—") +
-      '</td><td class="hide-sm">' + formatTime(m.created_at) + "</td></tr>";
+      '</td><td class="hide-sm">' + formatTime(m.created_at) + '</td><td class="hide-sm">' + (m.last_login_at ? formatTime(m.last_login_at) : "从未登录") +
+      '</td><td class="admin-only"' + (admin ? "" : " hidden") + ">" + actions(m) + "</td></tr>";
   }).join("");
+  document.querySelectorAll("[data-edit]").forEach(function (b) {
+    b.addEventListener("click", function () { editMember(members.find(function (m) { return m.id === b.dataset.edit; })); });
+  });
+  document.querySelectorAll("[data-remove]").forEach(function (b) {
+    b.addEventListener("click", function () { removeMember(members.find(function (m) { return m.id === b.dataset.remove; })); });
+  });
   pager(document.getElementById("pager"), r.data, page, "人", function (p) { page = p; load(); });
+}
+
+function editMember(m) {
+  const back = modal("<h3>修改权限：" + escape(m.name) + '</h3><form id="edit-form" novalidate>' +
+    '<label class="inline"><input type="checkbox" name="admin"' + (m.role === "admin" ? " checked" : "") + "> 设为管理员（拥有全部权限）</label>" +
+    "<label>权限</label>" + Object.keys(PERMISSIONS).map(function (p) {
+      return '<label class="inline"><input type="checkbox" data-perm="' + p + '"' + (m.permissions.indexOf(p) >= 0 ? " checked" : "") + "> " + PERMISSIONS[p] + "</label> ";
+    }).join("") +
+    '<div class="row mt-16"><span class="spacer"></span><button type="button" data-close>取消</button><button class="primary">保存</button></div></form>');
+  const form = back.querySelector("form");
+  form.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    const perms = Array.from(form.querySelectorAll("[data-perm]:checked")).map(function (c) { return c.dataset.perm; });
+    const r = await api("PATCH", "/api/v1/members/" + m.id, { permissions: perms, role: form.admin.checked ? "admin" : "member" });
+    if (!r.ok) { showError(form, r.data); return; }
+    back.remove(); toast("已保存"); load();
+  });
+}
+
+function removeMember(m) {
+  const back = modal("<h3>移除成员</h3><p>移除后，" + escape(m.name) + "（" + escape(m.phone_masked) +
+    '）将立即无法办理本企业业务，其登录会话与企业微信绑定随即失效。</p><div class="row mt-16"><span class="spacer"></span>' +
+    '<button type="button" data-close>取消</button><button type="button" class="primary" id="confirm-remove">确定移除</button></div>');
+  back.querySelector("#confirm-remove").addEventListener("click", async function () {
+    const r = await api("DELETE", "/api/v1/members/" + m.id);
+    back.remove();
+    if (!r.ok) { showError(null, r.data); return; }
+    if (m.id === myId) { location.href = "/choose"; return; }
+    toast("已移除成员"); load();
+  });
 }
 
 async function loadKeys() {
@@ -41,7 +84,9 @@ onMe(function (me) {
   const e = me.enterprise;
   document.getElementById("enterprise-info").innerHTML = "企业名称：" + escape(e.name) + "<br>统一社会信用代码：" +
     escape(e.credit_code) + "<br>组织类型：" + (ORG_TYPES[e.org_type] || e.org_type) + "<br>实名认证：" + (ENTERPRISE_STATUS[e.verification_status] || e.verification_status);
-  const admin = me.member && me.member.role === "admin";
+  admin = !!(me.member && me.member.role === "admin");
+  myId = me.member ? me.member.id : null;
+  document.querySelectorAll("th.admin-only").forEach(function (th) { th.hidden = !admin; });
   document.getElementById("add-member").hidden = !admin;
   document.getElementById("transfer").hidden = !admin;
   load();

@@ -1,0 +1,268 @@
+"""Exports (issue 14): the roster and the contract ledger as xlsx, the MOHRSS electronic labor
+contract information elements as JSON Lines, signed PDFs as a zip.
+
+Row shapes and streaming writers only; the service layer gathers the records page by page, so
+memory stays flat however many rows there are."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from .clock import china_time
+from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus, Party, PartyRole, WorkerCard
+from .identity_rules import ID_TYPE_LABELS
+from .labor_law import END_KEYS, PROBATION_END_KEYS, PROBATION_MONTHS_KEYS, START_KEYS, WAGE_KEYS
+from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus
+
+Columns = list[tuple[str, str]]  # (key, Chinese header)
+
+EMPLOYEE_COLUMNS: Columns = [
+    ("name", "姓名"),
+    ("phone", "手机号"),
+    ("gender", "性别"),
+    ("id_type", "证件类型"),
+    ("id_number_masked", "证件号码"),
+    ("birth_date", "出生日期"),
+    ("department", "部门"),
+    ("position", "岗位"),
+    ("hire_date", "入职日期"),
+    ("status", "状态"),
+    ("resigned_at", "离职时间"),
+]
+
+# The information elements of an electronic labor contract as MOHRSS lists them for filing
+# (人社部《电子劳动合同信息要素》): one dictionary per contract, the same keys in every export.
+CONTRACT_COLUMNS: Columns = [
+    ("contract_no", "合同编号"),
+    ("contract_name", "合同名称"),
+    ("employer_name", "用人单位名称"),
+    ("employer_credit_code", "统一社会信用代码"),
+    ("worker_name", "劳动者姓名"),
+    ("worker_id_type", "证件类型"),
+    ("worker_id_number", "证件号码"),
+    ("term_type", "合同期限类型"),
+    ("start_date", "合同起始日期"),
+    ("end_date", "合同终止日期"),
+    ("probation_months", "试用期（月）"),
+    ("probation_end_date", "试用期截止日期"),
+    ("position", "工作岗位"),
+    ("work_place", "工作地点"),
+    ("monthly_wage", "劳动报酬（元/月）"),
+    ("worker_signed_at", "劳动者签署时间"),
+    ("employer_signed_at", "用人单位签署时间"),
+    ("status", "合同状态"),
+    ("sha256", "合同文件SHA-256"),
+]
+
+TERM_TYPE_LABELS = {
+    "fixed_term": "固定期限",
+    "open_ended": "无固定期限",
+    "task_based": "以完成一定工作任务为期限",
+}
+TERM_TYPE_KEYS = ("term_type", "contract_term_type")
+POSITION_KEYS = ("position", "job_title", "post", "worker_position")
+WORK_PLACE_KEYS = ("work_place", "work_location", "workplace")
+GENDER_LABELS = {"male": "男", "female": "女"}
+_ID_LABELS: dict[str, str] = {str(k): v for k, v in ID_TYPE_LABELS.items()}
+
+
+def _first(values: dict[str, Any], keys: Iterable[str]) -> Any:
+    for key in keys:
+        if values.get(key) not in (None, ""):
+            return values[key]
+    return None
+
+
+def _day(raw: object) -> date | None:
+    try:
+        return date.fromisoformat(str(raw)) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _money(raw: object) -> Decimal | None:
+    try:
+        return Decimal(str(raw).replace(",", "")) if raw not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _int(raw: object) -> int | None:
+    try:
+        return int(str(raw)) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def employee_row(e: Employee, departments: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "phone": e.phone,
+        "gender": GENDER_LABELS.get(e.gender or "", e.gender),
+        "id_type": _ID_LABELS.get(e.id_type, e.id_type) if e.id_type else None,
+        "id_number_masked": e.id_number_masked,
+        "birth_date": e.birth_date,
+        "department": departments.get(e.department_id or ""),
+        "position": e.position,
+        "hire_date": e.hire_date,
+        "status": EMPLOYEE_STATUS_LABELS[EmployeeStatus(e.status)],
+        "resigned_at": e.resigned_at,
+    }
+
+
+def term_type(contract: Contract, template_types: dict[str, str]) -> str | None:
+    """From a field the initiator filled, else the template's type, else a fixed term when the
+    contract names an end date; unknown stays None."""
+    given = _first(contract.values, TERM_TYPE_KEYS)
+    if given in TERM_TYPE_LABELS:
+        return str(given)
+    for tid in contract.template_ids:
+        if template_types.get(tid) in TERM_TYPE_LABELS:
+            return template_types[tid]
+    return "fixed_term" if _first(contract.values, END_KEYS) else None
+
+
+def contract_elements(
+    contract: Contract,
+    parties: list[Party],
+    card: WorkerCard | None,
+    *,
+    employer_credit_code: str,
+    template_types: dict[str, str],
+) -> dict[str, Any]:
+    """The information elements of one contract, typed (dates, Decimal, datetimes)."""
+    values = contract.values
+    signed = {p.role: p.signed_at for p in parties}
+    return {
+        "contract_no": contract.id,
+        "contract_name": contract.name,
+        "employer_name": contract.enterprise_party.get("name"),
+        "employer_credit_code": contract.enterprise_party.get("credit_code") or employer_credit_code,
+        "worker_name": contract.worker_name,
+        "worker_id_type": card.id_type if card else None,
+        "worker_id_number": card.id_number if card else None,
+        "term_type": term_type(contract, template_types),
+        "start_date": _day(_first(values, START_KEYS)),
+        "end_date": _day(_first(values, END_KEYS)),
+        "probation_months": _int(_first(values, PROBATION_MONTHS_KEYS)),
+        "probation_end_date": _day(_first(values, PROBATION_END_KEYS)),
+        "position": _first(values, POSITION_KEYS),
+        "work_place": _first(values, WORK_PLACE_KEYS),
+        "monthly_wage": _money(_first(values, WAGE_KEYS)),
+        "worker_signed_at": signed.get(PartyRole.WORKER),
+        "employer_signed_at": signed.get(PartyRole.ENTERPRISE),
+        "status": contract.status,
+        "sha256": contract.document_sha256,
+    }
+
+
+def as_json(elements: dict[str, Any]) -> dict[str, Any]:
+    """One JSON Lines object: dates ISO 8601, times with the China offset, money as a string."""
+    out: dict[str, Any] = {}
+    for key, value in elements.items():
+        if isinstance(value, datetime):
+            out[key] = china_time(value).isoformat()
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[key] = format(value, "f")
+        else:
+            out[key] = value
+    return out
+
+
+def ledger_labels(elements: dict[str, Any]) -> dict[str, Any]:
+    """The same elements for a person reading the sheet: Chinese labels for codes."""
+    out = dict(elements)
+    if out.get("worker_id_type"):
+        out["worker_id_type"] = _ID_LABELS.get(out["worker_id_type"], out["worker_id_type"])
+    if out.get("term_type"):
+        out["term_type"] = TERM_TYPE_LABELS.get(out["term_type"], out["term_type"])
+    out["status"] = CONTRACT_STATUS_LABELS.get(ContractStatus(out["status"]), out["status"])
+    return out
+
+
+class XlsxFile:
+    """A write-only workbook (rows go to disk as they come): first sheet, a header row, then one
+    row per record; dates as Excel dates, times in China time (Excel has no offsets)."""
+
+    DATE = "yyyy-mm-dd"
+    TIME = "yyyy-mm-dd hh:mm:ss"
+
+    def __init__(self, path: Path, title: str, columns: Columns) -> None:
+        self.path = path
+        self.columns = columns
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(title)
+        self.sheet.append([header for _, header in columns])
+        self.rows = 0
+
+    def _cell(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            cell = WriteOnlyCell(self.sheet, china_time(value).replace(tzinfo=None))
+            cell.number_format = self.TIME
+            return cell
+        if isinstance(value, date):
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.number_format = self.DATE
+            return cell
+        return value
+
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.sheet.append([self._cell(row.get(key)) for key, _ in self.columns])
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        self.book.save(str(self.path))
+
+
+class ZipChunks(io.RawIOBase):
+    """The file a streamed zip is written into: it keeps only what was written since the last
+    `take()`, so each PDF leaves memory once it is sent. Not seekable, so zipfile writes data
+    descriptors after each entry, which every unzip tool reads."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._written += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._written
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+def open_zip(sink: ZipChunks) -> zipfile.ZipFile:
+    # PDFs are compressed already: storing them keeps the export fast.
+    return zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED)
+
+
+def pdf_name(contract: Contract, used: set[str]) -> str:
+    """A readable, unique file name inside the zip."""
+    safe = "".join(ch for ch in f"{contract.worker_name}-{contract.name}" if ch not in '\\/:*?"<>|\r\n')
+    name = f"{safe}-{contract.id[:8]}.pdf"
+    while name in used:
+        name = f"{safe}-{contract.id}.pdf"
+    used.add(name)
+    return name
