@@ -440,12 +440,21 @@ async def _store_and_launch(
 async def invite_worker_to_sign(deps: Deps, uow: UnitOfWork, contract: Contract, now: datetime) -> None:
     """The worker's invitation, sent when it is their turn: at launch, or once the enterprise
     has signed a contract it signs first."""
+    enterprise = contract.enterprise_party["name"]
+    text = f"【{enterprise}】邀请您签署《{contract.name}》，请点击链接查看并签署："
+    await _tell_worker(deps, uow, contract, now, "contract_to_sign", text)
+
+
+async def _tell_worker(
+    deps: Deps, uow: UnitOfWork, contract: Contract, now: datetime, kind: str, text: str
+) -> None:
+    """A message to the contract's worker with the link to sign it (SMS and chat)."""
     await notify_person(
         uow,
         phone=contract.worker_phone,
         user_id=contract.worker_user_id,
-        kind="contract_to_sign",
-        text=f"【{contract.enterprise_party['name']}】邀请您签署《{contract.name}》，请点击链接查看并签署：",
+        kind=kind,
+        text=text,
         link=f"{deps.public_url}/h5/contracts/{contract.id}",
         now=now,
         contract_id=contract.id,
@@ -763,18 +772,9 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
         await record_event(
             uow, contract, "reminded", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
         )
-        await notify_person(
-            uow,
-            phone=contract.worker_phone,
-            user_id=contract.worker_user_id,
-            kind="contract_reminder",
-            text=f"【{contract.enterprise_party['name']}】提醒您尽快签署《{contract.name}》，点击链接直接签署：",
-            link=f"{deps.public_url}/h5/contracts/{contract.id}",
-            now=now,
-            contract_id=contract.id,
-            enterprise_id=contract.enterprise_id,
-            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
-        )
+        enterprise = contract.enterprise_party["name"]
+        text = f"【{enterprise}】提醒您尽快签署《{contract.name}》，点击链接直接签署："
+        await _tell_worker(deps, uow, contract, now, "contract_reminder", text)
         await spend(uow.budgets, deps.limits.reminders_per_enterprise, contract.enterprise_id, now)
         await uow.commit()
     return contract
