@@ -11,6 +11,7 @@ import zipfile
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from laborsign.api.http import DEPS
@@ -219,3 +220,18 @@ async def test_exports_need_the_permission_and_good_filters(
     assert len(empty) == 1 and empty[0][0] == "合同编号", "a header row even when nothing matches"
     stranger = await make_api()
     await stranger.get("/api/v1/contracts/export.xlsx", expect=401)
+
+
+async def test_exports_walk_every_page_once(
+    api: Api, make_api: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports read keyset pages: with pages of one row, every contract is still there once."""
+    from laborsign.core.services import exports
+
+    world = await contract_world(api, make_api, clock)
+    ids = {await launch(api, world, name=f"合同{i}") for i in range(3)}
+    monkeypatch.setattr(exports, "PAGE", 1)
+    lines = (await api.get("/api/v1/contracts/export.jsonl")).decode().splitlines()
+    assert sorted(json.loads(line)["contract_no"] for line in lines) == sorted(ids)
+    ledger = as_dicts(sheet_rows(await api.get("/api/v1/contracts/export.xlsx")))
+    assert len(ledger) == 3
