@@ -179,6 +179,8 @@ async def test_hr_and_worker_go_from_registration_to_a_verified_contract(
     await join.locator('select[name="contact_relation"]').select_option(CONTACT["relation"])
     await join.locator('input[name="contact_phone"]').fill(CONTACT["phone"])
     await join.get_by_role("button", name="提交").click()
+    # The answer has come once the panel shows (its text is in the page from the start).
+    await expect(worker.locator("#done")).to_be_visible()
     await expect(worker.locator("#done")).to_contain_text("资料审核中")
 
     await hr.goto("/dashboard")
