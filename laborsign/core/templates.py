@@ -112,9 +112,9 @@ def validate_controls(raw: object, files: list[dict[str, Any]]) -> list[dict[str
             continue
         key = str(item.get("key") or "")
         if not _KEY.match(key):
-            errors[f"{where}.key"] = "控件标识须以字母开头，只含字母、数字和下划线（最多40位）"
+            errors[f"{where}.key"] = "字段代码须以英文字母开头，只含字母、数字和下划线（最多40位）"
         elif key in seen:
-            errors[f"{where}.key"] = f"控件标识“{key}”重复"
+            errors[f"{where}.key"] = f"字段代码“{key}”重复"
         seen.add(key)
         label = str(item.get("label") or "").strip()
         if not label or len(label) > 50:

@@ -126,7 +126,7 @@ function select(i) {
   const dis = editable ? "" : " disabled";
   box.innerHTML = "<h3>" + escape(KINDS[c.kind]) + "</h3>" +
     '<label>名称</label><input data-prop="label" type="text" maxlength="50" value="' + escape(c.label) + '"' + dis + ">" +
-    '<label>标识（英文字母开头）</label><input data-prop="key" type="text" maxlength="40" value="' + escape(c.key) + '"' + dis + ">" +
+    '<label>字段代码（已自动生成，一般无需修改；接口与导出中使用）</label><input data-prop="key" type="text" maxlength="40" value="' + escape(c.key) + '"' + dis + ">" +
     '<label>类型</label><select data-prop="kind"' + dis + ">" + Object.keys(KINDS).map(function (k) {
       return '<option value="' + k + '"' + (k === c.kind ? " selected" : "") + ">" + KINDS[k] + "</option>"; }).join("") + "</select>" +
     '<label>填写方</label><select data-prop="filled_by"' + dis + ">" + Object.keys(WHO).map(function (k) {
