@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -28,21 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiohttp.test_utils import TestServer
-from onboarding_bulk import PG_ADMIN, _pg, register
-from onboarding_bulk import Session as BulkSession
+from onboarding_bulk import Session, bench_stack, register
 from openpyxl import Workbook
 from sqlalchemy import insert, text
 
 from laborsign.api.http import DEPS
-from laborsign.bootstrap import create_app
-from laborsign.config import load_config
-from laborsign.core.clock import FakeClock
 from laborsign.core.exports import CONTRACT_COLUMNS, ledger_labels
 from laborsign.core.ids import new_id
 from laborsign.core.services import exports as export_svc
 from laborsign.core.services.accounts import resolve_session
 from laborsign.storage.contracts import contracts, parties
-from laborsign.storage.db import Database
 from laborsign.storage.roster import employees
 
 
@@ -75,17 +69,6 @@ class PeakRss:
     @property
     def growth_mib(self) -> float:
         return (self.peak - self.start) / 1024
-
-
-class Session(BulkSession):
-    async def download(self, path: str) -> int:
-        """Reads the answer in chunks, as a browser saving a file does; returns its size."""
-        size = 0
-        async with self.http.get(self.base + path) as resp:
-            assert resp.status == 200, (resp.status, await resp.text())
-            async for chunk in resp.content.iter_chunked(256 * 1024):
-                size += len(chunk)
-        return size
 
 
 async def fill(server: TestServer, rows: int) -> None:
@@ -177,29 +160,8 @@ def _naive(value: Any) -> Any:
 
 
 async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, list[tuple[float, float, int]]]:
-    tmp = tempfile.mkdtemp(prefix="bench-export-")
-    pg_name = f"laborsign_bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-    else:
-        await _pg(f'CREATE DATABASE "{pg_name}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
-    db = Database(url)
-    await db.migrate()
-    await db.dispose()
-    config = load_config(
-        environ={
-            "LABORSIGN_DATABASE__URL": url,
-            "LABORSIGN_STORAGE__DATA_DIR": f"{tmp}/data",
-            "LABORSIGN_SECURITY__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-            "LABORSIGN_JOBS__BACKGROUND": "false",
-        }
-    )
-    server = TestServer(create_app(config, clock=FakeClock(), migrate=False))
-    await server.start_server()
-    s = Session(str(server.make_url("")).rstrip("/"))
     out: dict[str, list[tuple[float, float, int]]] = {}
-    try:
+    async with bench_stack(backend, "bench-export-") as (server, s, tmp):
         await register(s)
         started = time.perf_counter()
         await fill(server, rows)
@@ -220,11 +182,6 @@ async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, list[tu
         for _ in range(repeat):  # last: it grows the heap, and Python keeps what it grew
             took, growth = await baseline_in_memory(server, token, Path(tmp) / "in-memory.xlsx")
             out.setdefault("baseline: in-memory xlsx", []).append((took, growth, 0))
-    finally:
-        await s.http.close()
-        await server.close()
-        if backend == "postgresql":
-            await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     return out
 
 

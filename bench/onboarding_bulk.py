@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,15 @@ class Session:
                 self.csrf = data["csrf"]
             return resp.status, data
 
+    async def download(self, path: str) -> int:
+        """Reads the answer in chunks, as a browser saving a file does; returns its size."""
+        size = 0
+        async with self.http.get(self.base + path) as resp:
+            assert resp.status == 200, (resp.status, await resp.text())
+            async for chunk in resp.content.iter_chunked(256 * 1024):
+                size += len(chunk)
+        return size
+
 
 async def register(s: Session) -> None:
     phone = "13800138000"
@@ -96,8 +107,11 @@ async def register(s: Session) -> None:
         assert status == 201
 
 
-async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, Any]:
-    tmp = tempfile.mkdtemp(prefix="bench-bulk-")
+@asynccontextmanager
+async def bench_stack(backend: str, prefix: str) -> AsyncIterator[tuple[TestServer, Session, str]]:
+    """A migrated database of its own (a temporary SQLite file or a new PostgreSQL database),
+    the app on a local server without background jobs, and a client session: all removed after."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
     pg_name = f"laborsign_bench_{uuid.uuid4().hex[:8]}"
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
@@ -112,15 +126,25 @@ async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, Any]:
             "LABORSIGN_DATABASE__URL": url,
             "LABORSIGN_STORAGE__DATA_DIR": f"{tmp}/data",
             "LABORSIGN_SECURITY__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-            # Queueing is measured; delivering the queued SMS is the deliverer's later work.
+            # What is measured is the request; the outbox's later deliveries are not.
             "LABORSIGN_JOBS__BACKGROUND": "false",
         }
     )
     server = TestServer(create_app(config, clock=FakeClock(), migrate=False))
     await server.start_server()
     s = Session(str(server.make_url("")).rstrip("/"))
-    uploads, checks = [], []
     try:
+        yield server, s, tmp
+    finally:
+        await s.http.close()
+        await server.close()
+        if backend == "postgresql":
+            await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, Any]:
+    uploads, checks = [], []
+    async with bench_stack(backend, "bench-bulk-") as (server, s, _):
         await register(s)
         for n in range(repeat):
             data = make_xlsx(rows, offset=n * rows)
@@ -135,11 +159,6 @@ async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, Any]:
             print(f"  {backend} upload {n + 1}: {uploads[-1]:.2f} s", file=sys.stderr)
             assert status == 201 and answer == {"sent": rows}, (status, str(answer)[:300])
         queued = await _count(server, rows * repeat)
-    finally:
-        await s.http.close()
-        await server.close()
-        if backend == "postgresql":
-            await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     return {"upload": uploads, "check": checks, "queued": queued, "bytes": len(data)}
 
 
