@@ -133,6 +133,29 @@ async def test_each_illegal_term_is_refused_before_anything_is_sent(
     assert (await codes_of(api, body(world, probation_end_date="", probation_wage="")))[1] == []
 
 
+async def test_reinitiating_checks_the_law_again(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    """重新发起 through the API: the same contract is not sent again until HR confirms what the
+    law says of it, as with a launch."""
+    world = await term_world(api, make_api, client, clock)
+    low = body(world, monthly_wage="2300", probation_wage="", probation_end_date="", salary="2300")
+    first = await api.post("/api/v1/contracts", {**low, "confirm_warnings": True}, expect=201)
+    cid = first["contracts"][0]["id"]
+    await api.post(f"/api/v1/contracts/{cid}/withdraw", {"reason": "工资填写有误"}, expect=200)
+    told = len(await sms_to_worker(api))
+
+    refused = await api.post(f"/api/v1/contracts/{cid}/reinitiate", expect=409)
+    assert refused["error"] == "labor_law_warnings"
+    assert [w["code"] for w in refused["workers"][0]["warnings"]] == ["wage_below_minimum"]
+    assert (await api.get("/api/v1/contracts"))["total"] == 1 and len(await sms_to_worker(api)) == told
+
+    again = await api.post(f"/api/v1/contracts/{cid}/reinitiate", {"confirm_warnings": True}, expect=201)
+    fresh = await api.get(f"/api/v1/contracts/{again['id']}")
+    assert fresh["status"] == "signing" and fresh["reinitiated_from"] == cid
+    assert fresh["term"]["monthly_wage"] == "2300.00"
+
+
 def _id_number(birth: str, seq: int) -> str:
     first17 = f"440101{birth.replace('-', '')}{seq * 2 + 1:03d}"  # odd: male, as FORM
     return first17 + resident_id_check_char(first17)

@@ -338,10 +338,23 @@ async def withdraw(request: web.Request) -> web.Response:
     return json_response({"id": contract.id, "status": contract.status})
 
 
-@routes.post("/api/v1/contracts/{id}/reinitiate", "重新发起已撤回的合同", status=201, auth="enterprise")
+class ReinitiateIn(BaseModel):
+    confirm_warnings: Any = None  # true: send it again although the labor-law checks warn
+
+
+@routes.post(
+    "/api/v1/contracts/{id}/reinitiate",
+    "重新发起已撤回的合同",
+    body=ReinitiateIn,
+    status=201,
+    auth="enterprise",
+)
 async def reinitiate(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract = await svc.reinitiate(request.app[DEPS], actor, request.match_info["id"], ctx(request))
+    data = await body(request, ReinitiateIn)
+    contract = await svc.reinitiate(
+        request.app[DEPS], actor, request.match_info["id"], ctx(request), data.confirm_warnings
+    )
     return json_response({"id": contract.id, "status": contract.status}, 201)
 
 

@@ -712,7 +712,9 @@ async def evidence_report(deps: Deps, actor: Actor, contract_id: str) -> tuple[C
                 return p.name, ident, "未签署" if p.status != "signed" else "实名认证"
             method = PERSON_METHOD_LABELS.get(PersonMethod(person.method), person.method)
             return person.name, person.id_number_masked, method
-        operator = f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
+        operator = (
+            f"；经办人：{person.name}（已实名 {person.id_number_masked}）" if person is not None else ""
+        )
         return p.name, contract.enterprise_party["credit_code"], "企业实名认证" + operator
 
     methods: dict[str, str] = {str(k): v for k, v in INTENT_METHOD_LABELS.items()}
@@ -820,8 +822,11 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
     return contract
 
 
-async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Contract:
-    """重新发起: a new contract with the same content and parties as a withdrawn one."""
+async def reinitiate(
+    deps: Deps, actor: Actor, contract_id: str, ctx: Context, confirm_warnings: object = None
+) -> Contract:
+    """重新发起: a new contract with the same content and parties as a withdrawn one — after
+    the labor-law checks of a launch (409 labor_law_warnings unless HR confirms them)."""
     enterprise = actor.require(Permission.CONTRACTS)
     async with deps.uow() as uow:
         old = await enterprise_contract(uow, actor, contract_id)
@@ -838,8 +843,14 @@ async def reinitiate(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -
         worker_phone=old.worker_phone, reinitiated_from=old.id, signing_order=old.signing_order,
         sign_deadline=old.sign_deadline if old.sign_deadline and old.sign_deadline > now else None,
     )  # fmt: skip
-    term = await labor.term_of(deps, old)
-    contract, _ = await _store_and_launch(deps, actor, fresh, ctx, labor.copy_term(term))
+    term = labor.copy_term(await labor.term_of(deps, old))
+    check = await labor.recheck(deps, enterprise, old, term)
+    if check.errors:
+        raise WrongState(
+            f"不能重新发起：{check.errors[0].message}", check.errors[0].code, workers=[check.as_dict()]
+        )
+    labor.require_confirmed({old.employee_id: check}, confirm_warnings)
+    contract, _ = await _store_and_launch(deps, actor, fresh, ctx, term)
     async with deps.uow() as uow:
         previous = await uow.get_or_404(Contract, old.id)
         kind, actor_id, actor_name = _enterprise_actor(actor)

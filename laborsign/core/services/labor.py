@@ -87,6 +87,30 @@ async def precheck(
     return out
 
 
+async def recheck(
+    deps: Deps, enterprise: Enterprise, contract: Contract, term: ContractTerm | None
+) -> WorkerCheck:
+    """The checks of a contract sent again as it was (重新发起): the rules of a launch, applied
+    to the term it carried."""
+    check = WorkerCheck(contract.employee_id, contract.worker_name, term=term)
+    if term is None:
+        return check
+    today = china_time(deps.clock.now()).date()
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, enterprise.id, [contract.employee_id])
+        earlier = await uow.labor.had_probation(enterprise.id, [contract.worker_phone])
+    card = cards.get(contract.employee_id)
+    check.errors = term_errors(term, card.birth_date if card else None, today)
+    if not check.errors:
+        table = minimum_table(deps.labor_law)
+        region = table.region_for(term.work_place)
+        minimum = table.lookup(region, term.start_date or today)
+        check.warnings = term_warnings(
+            term, minimum, region, earlier_probation=term.has_probation and contract.worker_phone in earlier
+        )
+    return check
+
+
 def require_confirmed(checks: dict[str, WorkerCheck], confirmed: object) -> None:
     """Nothing is launched while the law says otherwise and HR has not said it knows."""
     if confirmed is True or not any(c.warnings for c in checks.values()):
