@@ -13,6 +13,7 @@ from ..core.clock import iso
 from ..core.contracts import (
     CONTRACT_STATUS_LABELS,
     EVENT_LABELS,
+    FILTER_LABELS,
     SEAL_TYPE_LABELS,
     SIGNING_ORDER_LABELS,
     Contract,
@@ -227,6 +228,13 @@ async def inspect_upload(request: web.Request) -> web.Response:
         "q": "劳动者姓名、合同名称或手机号开头、手机尾号（4位），或完整证件号码",
         "status": "状态",
         "cursor": CURSOR_DOC,
+        "department_id": "劳动者所在部门（含下级部门）",
+        "template_id": "所用模板",
+        **{
+            f"{name}_{end}": f"{label}{'起' if end == 'from' else '止'}（YYYY-MM-DD，北京时间，含当日）"
+            for name, label in FILTER_LABELS.items()
+            for end in ("from", "to")
+        },
     },
 )
 async def list_contracts(request: web.Request) -> web.Response:
@@ -234,7 +242,7 @@ async def list_contracts(request: web.Request) -> web.Response:
     page, per_page = paging(request)
     items, total, after = await svc.list_for_enterprise(
         request.app[DEPS], actor, request.query.get("view"), request.query.get("q"), request.query.get("status"),
-        page, per_page, request.query.get("cursor"),
+        page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
     out = page_json([contract_json(c, p, viewer="enterprise") for c, p in items], total, page, per_page)
     return json_response({**out, "next_cursor": after})

@@ -117,6 +117,40 @@ def validate_contract_name(raw: object) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class ContractFilters:
+    """What the contract list may be narrowed to besides its view, status and search: the
+    worker's department (with its sub-departments, as employee ids' departments), a template,
+    and day ranges (Beijing days, both ends included) of launch, completion and term end."""
+
+    department_ids: tuple[str, ...] | None = None
+    template_id: str | None = None
+    launched: tuple[date | None, date | None] = (None, None)
+    completed: tuple[date | None, date | None] = (None, None)
+    term_end: tuple[date | None, date | None] = (None, None)
+
+
+FILTER_LABELS = {
+    "launched": "发起日期", "completed": "完成日期", "term_end": "合同到期日",
+}  # fmt: skip
+
+
+def parse_day_range(query: Mapping[str, str], name: str) -> tuple[date | None, date | None]:
+    """`<name>_from` and `<name>_to` as YYYY-MM-DD; 422 naming the field when unreadable."""
+    days: list[date | None] = []
+    for end in ("from", "to"):
+        key = f"{name}_{end}"
+        raw = (query.get(key) or "").strip()
+        try:
+            days.append(date.fromisoformat(raw) if raw else None)
+        except ValueError:
+            raise Invalid.field(key, f"{FILTER_LABELS[name]}应为 YYYY-MM-DD 格式的日期") from None
+    first, last = days
+    if first and last and first > last:
+        raise Invalid.field(f"{name}_to", f"{FILTER_LABELS[name]}的结束日期不能早于开始日期")
+    return first, last
+
+
 @dataclass(eq=False)
 class Party:
     contract_id: str

@@ -15,7 +15,7 @@ from .accounts import ApiKey, Enterprise, EnterpriseEvent, Member, Session, SmsC
 from .budgets import BudgetRepo, Limits
 from .chat import ChatIdentity, Conversation, DeadLetter, InboundMessage, ReviewCard
 from .clock import Clock
-from .contracts import Contract, ContractEvent, Party, WorkerCard
+from .contracts import Contract, ContractEvent, ContractFilters, Party, WorkerCard
 from .crypto import FieldCipher
 from .epoch_cache import EpochCache
 from .events import DomainEvent
@@ -133,6 +133,7 @@ class ContractRepo(Protocol):
         limit: int,
         cursor: Cursor | None = None,
         employee_ids: list[str] | None = None,
+        filters: ContractFilters | None = None,
     ) -> tuple[list[Contract], int, bool]: ...
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
@@ -400,6 +401,7 @@ class Deps(Protocol):
     def target_policy(self) -> TargetPolicy:
         """Where integrator webhooks may point (integrations.allow_private_targets, production)."""
         ...
+
     @property
     def auth_epoch(self) -> AuthEpoch: ...
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    cast,
     false,
     func,
     or_,
@@ -26,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.contracts import Contract, ContractEvent, Party
+from ..core.clock import CHINA_TZ
+from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
@@ -210,6 +212,39 @@ def _view_filter(view: str, me: str) -> Any:
     return None
 
 
+def beijing_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
+
+
+def _narrowed(f: ContractFilters) -> list[Any]:
+    """ContractFilters as conditions on contracts (days are Beijing days, both ends included)."""
+    from .labor import contract_terms
+    from .roster import employees
+
+    out: list[Any] = []
+    if f.department_ids is not None:
+        staff = select(employees.c.id).where(employees.c.department_id.in_(f.department_ids))
+        out.append(contracts.c.employee_id.in_(staff))
+    if f.template_id:
+        out.append(cast(contracts.c.template_ids, String).contains(f'"{f.template_id}"'))
+    for column, (first, last) in (
+        (contracts.c.launched_at, f.launched),
+        (contracts.c.completed_at, f.completed),
+    ):
+        if first:
+            out.append(column >= beijing_midnight(first))
+        if last:
+            out.append(column < beijing_midnight(last + timedelta(days=1)))
+    first, last = f.term_end
+    if first or last:
+        ends = select(contract_terms.c.contract_id).where(
+            contract_terms.c.end_date >= first if first else true(),
+            contract_terms.c.end_date <= last if last else true(),
+        )
+        out.append(contracts.c.id.in_(ends))
+    return out
+
+
 # Counting a tenant's view reads a one-column index of just that view: PostgreSQL stores its
 # equal entries deduplicated, so a count of 100,000 reads a few pages instead of 100,000 keys.
 Index("ix_contracts_enterprise", contracts.c.enterprise_id)
@@ -253,6 +288,7 @@ class ContractRepository:
         limit: int,
         cursor: Cursor | None = None,
         employee_ids: list[str] | None = None,
+        filters: ContractFilters | None = None,
     ) -> tuple[list[Contract], int, bool]:
         """The page, the total of the view (and search), and whether rows follow the page."""
         me = "enterprise" if enterprise_id else "worker"
@@ -264,6 +300,8 @@ class ContractRepository:
             where = and_(where, contracts.c.status == status)
         if q:
             where = and_(where, self._search(q, employee_ids or []))
+        if filters is not None:
+            where = and_(where, *_narrowed(filters))
         total = (await self.s.execute(select(func.count()).select_from(contracts).where(where))).scalar_one()
         rows, more = await keyset_page(self.s, Contract, contracts, where, cursor, offset, limit)
         return rows, int(total), more

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from ..contracts import (
     CONTRACT_STATUS_LABELS,
     Contract,
     ContractEvent,
+    ContractFilters,
     ContractStatus,
     Party,
     PartyRole,
@@ -31,6 +33,7 @@ from ..contracts import (
     chain_event,
     display_value,
     parse_control_value,
+    parse_day_range,
     parse_signing_order,
     validate_contract_name,
 )
@@ -551,14 +554,16 @@ def _view(raw: str | None) -> str:
 
 async def list_for_enterprise(
     deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None, page: int, per_page: int,
-    cursor: str | None = None,
+    cursor: str | None = None, narrow: Mapping[str, str] | None = None,
 ) -> tuple[list[tuple[Contract, list[Party]]], int, str | None]:  # fmt: skip
     """A page of the tenant's contracts, their total and the cursor of the next page. `q` is
-    the start of the worker's name, the contract's name or the phone, or a whole ID number."""
+    the start of the worker's name, the contract's name or the phone, or a whole ID number;
+    `narrow` the list's other filters as the query gives them (see contract_filters)."""
     enterprise = actor.require(Permission.CONTRACTS)
     after = Cursor.decode(cursor)
     text = search_text(q)
     async with deps.uow() as uow:
+        filters = await contract_filters(uow, enterprise.id, narrow or {})
         employee_ids = (
             await uow.roster.employee_ids_by_id_number(
                 enterprise.id, deps.cipher.blind_index(text.upper(), "id_number")
@@ -569,10 +574,34 @@ async def list_for_enterprise(
         items, total, more = await uow.contracts.page(
             enterprise_id=enterprise.id, view=_view(view), q=text, status=status or None,
             offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
-            employee_ids=employee_ids,
+            employee_ids=employee_ids, filters=filters,
         )  # fmt: skip
         parties = await uow.contracts.parties_of([c.id for c in items])
     return [(c, parties[c.id]) for c in items], total, next_cursor(items, more)
+
+
+async def contract_filters(uow: UnitOfWork, enterprise_id: str, query: Mapping[str, str]) -> ContractFilters:
+    """department_id (with its sub-departments), template_id, launched_/completed_/term_end_
+    from and to (YYYY-MM-DD): unknown departments and templates are a 422."""
+    from .roster import _subtree
+
+    department_ids: tuple[str, ...] | None = None
+    department_id = (query.get("department_id") or "").strip()
+    if department_id:
+        departments = await uow.roster.departments_of(enterprise_id)
+        if department_id not in {d.id for d in departments}:
+            raise Invalid.field("department_id", "部门不存在")
+        department_ids = tuple(_subtree(departments, department_id))
+    template_id = (query.get("template_id") or "").strip() or None
+    if template_id is not None and not (
+        len(template_id) <= 64 and template_id.isascii() and template_id.isalnum()
+    ):
+        raise Invalid.field("template_id", "模板不存在")
+    return ContractFilters(
+        department_ids=department_ids, template_id=template_id,
+        launched=parse_day_range(query, "launched"), completed=parse_day_range(query, "completed"),
+        term_end=parse_day_range(query, "term_end"),
+    )  # fmt: skip
 
 
 async def counts_for_enterprise(deps: Deps, actor: Actor) -> dict[str, int]:

@@ -3,9 +3,24 @@ import { onMe } from "../js/chrome.js";
 import { pager } from "../js/pager.js";
 import { exportWith } from "../js/exports.js";
 import { enterpriseSign } from "../js/signing.js";
+import { departmentOptions } from "../js/tree.js";
 import { escape, formatTime, showError, toast } from "../js/ui.js";
 
-let view = new URLSearchParams(location.search).get("view") || "all", page = 1, items = [], asked = 0;
+const start = new URLSearchParams(location.search);
+let view = start.get("view") || "all", page = 1, items = [], asked = 0;
+/* The list's filters live in the URL: a reload, a shared link or Back finds the same list. */
+const filters = document.getElementById("filters");
+const NARROW = ["department_id", "launched_from", "launched_to", "term_end_from", "term_end_to"];
+document.getElementById("q").value = start.get("q") || "";
+NARROW.forEach(function (k) { filters.elements[k].value = start.get(k) || ""; });
+
+function listQuery() {
+  const query = new URLSearchParams({ view: view });
+  const q = document.getElementById("q").value.trim();
+  if (q) query.set("q", q);
+  NARROW.forEach(function (k) { const v = filters.elements[k].value; if (v) query.set(k, v); });
+  return query.toString();
+}
 const picked = new Set();
 
 async function counts() {
@@ -28,9 +43,9 @@ function row(c) {
 
 async function load() {
   document.querySelectorAll("[data-view]").forEach(function (b) { b.classList.toggle("active", b.dataset.view === view); });
-  const q = document.getElementById("q").value.trim();
   const mine = ++asked;
-  const query = "view=" + view + (q ? "&q=" + encodeURIComponent(q) : "");
+  const query = listQuery();
+  history.replaceState(null, "", "?" + query);
   exportWith(query);
   const r = await api("GET", "/api/v1/contracts?" + query + "&page=" + page + "&per_page=20");
   if (mine !== asked) return;  // a newer tab, page or search was asked for meanwhile
@@ -53,7 +68,7 @@ document.getElementById("all-box").addEventListener("change", function (e) {
   load(); sync();
 });
 document.querySelectorAll("[data-view]").forEach(function (b) {
-  b.addEventListener("click", function () { view = b.dataset.view; page = 1; history.replaceState(null, "", "?view=" + view); load(); });
+  b.addEventListener("click", function () { view = b.dataset.view; page = 1; load(); });
 });
 let timer = null;
 document.getElementById("q").addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { page = 1; load(); }, 300); });
@@ -63,4 +78,17 @@ document.getElementById("batch-sign").addEventListener("click", function () {
     toast("已签署 " + result.signed.length + " 份" + (result.failed.length ? "，失败 " + result.failed.length + " 份" : ""), result.failed.length > 0);
   });
 });
-onMe(function () { counts(); load(); });
+filters.addEventListener("change", function () { page = 1; load(); });
+filters.addEventListener("reset", function (e) {
+  e.preventDefault();  // a reset would bring back the choice the page opened with
+  NARROW.forEach(function (k) { filters.elements[k].value = ""; });
+  page = 1; load();
+});
+async function loadDepartments() {
+  const r = await api("GET", "/api/v1/departments");
+  if (!r.ok) return;
+  const select = filters.elements.department_id;
+  const chosen = select.value || start.get("department_id") || "";
+  select.innerHTML = departmentOptions(r.data.items, chosen, "全部部门");
+}
+onMe(async function () { await loadDepartments(); counts(); load(); });
