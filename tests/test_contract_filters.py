@@ -58,6 +58,11 @@ async def test_hr_narrows_the_contract_list(api: Api, make_api: Any, client: Any
     assert await ids(api, f"completed_to={today + timedelta(days=2)}") == {early}
     assert await ids(api, "term_end_from=2029-01-01&term_end_to=2029-12-31") == {late}
     assert await ids(api, "term_end_to=2028-06-30") == {early}
+    # The exports take the same filters as the list they are started from.
+    exported = (await api.get(f"/api/v1/contracts/export.jsonl?department_id={parent['id']}")).decode()
+    assert len(exported.splitlines()) == 2
+    assert (await api.get(f"/api/v1/contracts/export.jsonl?department_id={other['id']}")) == b""
+    assert (await api.get("/api/v1/contracts/export.jsonl?term_end_to=2028-06-30")).decode().count("\n") == 1
     # Filters add up, with the view and search.
     assert await ids(api, f"view=completed&department_id={parent['id']}&term_end_to=2028-12-31") == {early}
 

@@ -218,24 +218,27 @@ async def inspect_upload(request: web.Request) -> web.Response:
     return json_response({"pages": [{"width": p.width, "height": p.height} for p in info.pages]})
 
 
+LIST_QUERY = {
+    "view": "all | awaiting_me | awaiting_others | completed",
+    "q": "劳动者姓名、合同名称或手机号开头、手机尾号（4位），或完整证件号码",
+    "status": "状态",
+    "cursor": CURSOR_DOC,
+    "department_id": "劳动者所在部门（含下级部门）",
+    "template_id": "所用模板",
+    **{
+        f"{name}_{end}": f"{label}{'起' if end == 'from' else '止'}（YYYY-MM-DD，北京时间，含当日）"
+        for name, label in FILTER_LABELS.items()
+        for end in ("from", "to")
+    },
+}
+
+
 @routes.get(
     "/api/v1/contracts",
     "合同列表（全部、待我操作、待他人操作、已完成）",
     paged=True,
     auth="enterprise",
-    query={
-        "view": "all | awaiting_me | awaiting_others | completed",
-        "q": "劳动者姓名、合同名称或手机号开头、手机尾号（4位），或完整证件号码",
-        "status": "状态",
-        "cursor": CURSOR_DOC,
-        "department_id": "劳动者所在部门（含下级部门）",
-        "template_id": "所用模板",
-        **{
-            f"{name}_{end}": f"{label}{'起' if end == 'from' else '止'}（YYYY-MM-DD，北京时间，含当日）"
-            for name, label in FILTER_LABELS.items()
-            for end in ("from", "to")
-        },
-    },
+    query=LIST_QUERY,
 )
 async def list_contracts(request: web.Request) -> web.Response:
     actor = await require_actor(request)

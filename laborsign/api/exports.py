@@ -21,6 +21,7 @@ from ..core.services import contracts as contract_svc
 from ..core.services import exports as svc
 from ..core.services import roster as roster_svc
 from ..core.services.accounts import Actor
+from . import contracts as contracts_api
 from .http import DEPS, ApiRoutes, client_ip, require_actor
 
 routes = ApiRoutes("导出")
@@ -31,6 +32,7 @@ CONTRACT_QUERY = {
     "view": "all | awaiting_me | awaiting_others | completed",
     "q": "合同名称或劳动者姓名",
     "status": "状态",
+    **{k: v for k, v in contracts_api.LIST_QUERY.items() if k not in ("view", "q", "status", "cursor")},
 }
 EMPLOYEE_QUERY = {
     "status": "active | resigning | resigned",
@@ -52,7 +54,7 @@ def _filters(request: web.Request, keys: dict[str, str]) -> dict[str, str]:
     return {k: v for k in keys if (v := request.query.get(k))}
 
 
-Filters = tuple[str | None, str | None, str | None]
+Filters = tuple[str | None, str | None, str | None, dict[str, str]]
 
 
 async def _contract_export(request: web.Request, kind: str) -> tuple[Actor, Filters]:
@@ -60,8 +62,9 @@ async def _contract_export(request: web.Request, kind: str) -> tuple[Actor, Filt
     and the export is audited."""
     actor = await require_actor(request)
     deps = request.app[DEPS]
-    args: Filters = (_q(request, "view"), _q(request, "q"), _q(request, "status"))
-    await contract_svc.list_for_enterprise(deps, actor, *args, 1, 1)
+    narrow = _filters(request, CONTRACT_QUERY)  # the list's other filters, as its page gives them
+    args: Filters = (_q(request, "view"), _q(request, "q"), _q(request, "status"), narrow)
+    await contract_svc.list_for_enterprise(deps, actor, *args[:3], 1, 1, None, narrow)
     await svc.audit_export(deps, actor, kind, client_ip(request), _filters(request, CONTRACT_QUERY))
     return actor, args
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,15 @@ Contracts = list[tuple[Contract, list[Party], WorkerCard | None]]
 
 
 async def contract_pages(
-    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None
-) -> AsyncIterator[Contracts]:
+    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None,
+    narrow: Mapping[str, str] | None = None,
+) -> AsyncIterator[Contracts]:  # fmt: skip
     enterprise = actor.require(Permission.CONTRACTS)
     cursor: str | None = None
     while True:  # keyset pages, as above
-        items, _, cursor = await contract_svc.list_for_enterprise(deps, actor, view, q, status, 1, PAGE, cursor)
+        items, _, cursor = await contract_svc.list_for_enterprise(
+            deps, actor, view, q, status, 1, PAGE, cursor, narrow
+        )
         async with deps.uow() as uow:
             cards = await uow.workers.cards(deps, enterprise.id, sorted({c.employee_id for c, _ in items}))
         if items:
@@ -76,11 +79,12 @@ async def contract_pages(
 
 
 async def element_pages(
-    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None
-) -> AsyncIterator[list[dict[str, Any]]]:
+    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None,
+    narrow: Mapping[str, str] | None = None,
+) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
     enterprise = actor.require(Permission.CONTRACTS)
     types: dict[str, str] = {}
-    async for batch in contract_pages(deps, actor, view, q, status):
+    async for batch in contract_pages(deps, actor, view, q, status, narrow):
         unknown = sorted({t for c, _, _ in batch for t in c.template_ids} - set(types))
         if unknown:
             async with deps.uow() as uow:
@@ -123,19 +127,21 @@ async def employees_xlsx(
 
 
 async def contracts_xlsx(
-    deps: Deps, actor: Actor, path: Path, view: str | None, q: str | None, status: str | None
-) -> int:
+    deps: Deps, actor: Actor, path: Path, view: str | None, q: str | None, status: str | None,
+    narrow: Mapping[str, str] | None = None,
+) -> int:  # fmt: skip
     async def labelled() -> AsyncIterator[list[dict[str, Any]]]:
-        async for rows in element_pages(deps, actor, view, q, status):
+        async for rows in element_pages(deps, actor, view, q, status, narrow):
             yield [ledger_labels(r) for r in rows]
 
     return await write_xlsx(path, "合同台账", CONTRACT_COLUMNS, labelled())
 
 
 async def contracts_jsonl(
-    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None
-) -> AsyncIterator[bytes]:
-    async for rows in element_pages(deps, actor, view, q, status):
+    deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None,
+    narrow: Mapping[str, str] | None = None,
+) -> AsyncIterator[bytes]:  # fmt: skip
+    async for rows in element_pages(deps, actor, view, q, status, narrow):
         yield "".join(json.dumps(as_json(r), ensure_ascii=False) + "\n" for r in rows).encode()
 
 
@@ -145,6 +151,7 @@ async def signed_pdfs_zip(
     view: str | None,
     q: str | None,
     status: str | None,
+    narrow: Mapping[str, str] | None,
     send: Callable[[bytes], Awaitable[None]],
 ) -> int:
     """Streams a zip of the completed contracts among the filtered set to `send`, one PDF in
@@ -153,7 +160,7 @@ async def signed_pdfs_zip(
     archive = open_zip(sink)
     used: set[str] = set()
     count = 0
-    async for batch in contract_pages(deps, actor, view, q, status):
+    async for batch in contract_pages(deps, actor, view, q, status, narrow):
         for contract, _, _ in batch:
             if contract.status != ContractStatus.COMPLETED:
                 continue
