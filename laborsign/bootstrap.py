@@ -218,11 +218,9 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     if dev["payments"]:
         tables.append(verification_api.dev_routes)
     from .api import chat as chat_api
-    from .webhooks import dingtalk as dingtalk_hooks
-    from .webhooks import wechat as wechat_hooks
-    from .webhooks import wecom as wecom_hooks
+    from .bots.channels.registry import ADAPTERS
 
-    tables += [chat_api.routes, wechat_hooks.routes, wecom_hooks.routes, dingtalk_hooks.routes]
+    tables += [chat_api.routes, *(adapter.routes() for adapter in ADAPTERS)]
     return tables
 
 

@@ -10,11 +10,19 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from .bots import wechat_template
+from .bots.channels.registry import ADAPTERS
 
 ENV_PREFIX = "LABORSIGN_"
 
@@ -182,44 +190,6 @@ class PkiConfig(_Section):
     workers: int = Field(0, ge=0, le=64)  # PDF process pool size; 0 = CPU count
 
 
-class WechatConfig(_Section):
-    enabled: bool = False
-    app_id: str = ""
-    app_secret: str = ""
-    token: str = ""
-    encoding_aes_key: str = ""
-    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
-    notice_template_id: str = ""  # template message for notices; empty = customer-service text
-    # Template key → notice value (bots/wechat_template.py); the default suits old templates.
-    notice_template_fields: dict[str, str] = dict(wechat_template.DEFAULT_FIELDS)
-
-    @field_validator("notice_template_fields")
-    @classmethod
-    def _fields_fit(cls, v: dict[str, str]) -> dict[str, str]:
-        wechat_template.check_fields(v)
-        return v
-
-
-class WecomConfig(_Section):
-    enabled: bool = False
-    corp_id: str = ""
-    agent_id: str = ""
-    secret: str = ""
-    token: str = ""
-    encoding_aes_key: str = ""
-    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
-
-
-class DingtalkConfig(_Section):
-    enabled: bool = False
-    client_id: str = ""
-    client_secret: str = ""
-    robot_code: str = ""
-    mode: Literal["stream", "http"] = "stream"
-    api_base_url: str = "https://api.dingtalk.com"
-    card_template_id: str = ""  # interactive card template for the HR review card
-
-
 class JobsConfig(_Section):
     # Run the background work (outbox deliverer, chat housekeeping) in this process. Safe with
     # several processes; tests switch it off and drive one pass at a time.
@@ -232,6 +202,8 @@ class IntegrationsConfig(_Section):
     # at every delivery. True lets them reach this machine or the internal network (tests, or
     # an OA system on the intranet).
     allow_private_targets: bool = False
+
+
 class MinimumWageConfig(_Section):
     region: str = Field(min_length=2, max_length=50)  # a city (广州市) or district (深圳市南山区)
     effective: date  # in force from this day until the region's next entry
@@ -257,7 +229,7 @@ class LaborLawConfig(_Section):
     minimum_wages: list[MinimumWageConfig] = Field(default_factory=_default_minimum_wages)
 
 
-class Config(BaseModel):
+class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     server: ServerConfig = ServerConfig()
@@ -267,15 +239,12 @@ class Config(BaseModel):
     sms: SmsConfig = SmsConfig()
     identity: IdentityConfig = IdentityConfig()
     pki: PkiConfig = PkiConfig()
-    wechat: WechatConfig = WechatConfig()
-    wecom: WecomConfig = WecomConfig()
-    dingtalk: DingtalkConfig = DingtalkConfig()
     labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
     integrations: IntegrationsConfig = IntegrationsConfig()
 
     @model_validator(mode="after")
-    def _shared_secret(self) -> Config:
+    def _shared_secret(self) -> _Config:
         # Hosts sharing a bucket share one database too, and everything in it is encrypted
         # under this key: a key generated on one host's disk would differ on the next.
         if self.storage.backend == "s3" and not self.security.secret_key:
@@ -296,6 +265,22 @@ class Config(BaseModel):
     def public_url(self) -> str:
         base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
         return base.rstrip("/")
+
+    if TYPE_CHECKING:
+        # The channels' sections (`config.wechat`, …) are fields added from the registry below.
+        def __getattr__(self, name: str) -> Any: ...
+
+
+# Every chat channel brings its own section, `[name]`, from its module (bots/channels/).
+if TYPE_CHECKING:
+    Config = _Config
+else:
+    Config = create_model(
+        "Config",
+        __base__=_Config,
+        __module__=__name__,
+        **{a.name: (a.section, a.section()) for a in ADAPTERS},
+    )
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -23,9 +23,9 @@ from urllib.parse import quote_plus
 
 import aiohttp
 
-from ..config import DingtalkConfig
 from ..core.ports import Deps
 from . import hr
+from .channels.dingtalk import DingtalkConfig
 from .engine import Engine, Incoming
 from .tokens import PROCESS_ID
 

@@ -27,12 +27,12 @@ from ..core.services import labor
 from ..core.services import roster as roster_service
 from ..core.services.limits import Asker
 from ..core.values import Phone
+from .channels import registry
 from .engine import Ctx, Engine, Finish, Flow, Goto, State, Transition, masked, question
 
 ID_CONTEXT = "chat_conversations.data"
 SENSITIVE = {"id_number"}
 CONFIRM = set("1 确认 是 是的 提交 确定 好 好的 对 对的 没问题 可以 嗯 ok okay yes y".split())
-CHANNEL_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "wechat": "微信"}
 
 
 def confirms(text: str) -> bool:
@@ -90,7 +90,8 @@ async def _bind_code(ctx: Ctx, text: str) -> Transition:
         )
     user = await _user_for(ctx, phone)
     ctx.identity.bind(user.id, phone, ctx.now)
-    where = CHANNEL_NAMES.get(ctx.identity.channel, "微信")
+    adapter = registry.adapter(ctx.identity.channel)
+    where = adapter.label if adapter is not None else "微信"
     enterprises = await _hr_enterprises(ctx)
     role = f"（{'、'.join(enterprises)} 管理人员）" if enterprises else ""
     return Finish(f"绑定成功！当前{where}已绑定手机号 {masked(phone)}{role}。")
@@ -98,8 +99,8 @@ async def _bind_code(ctx: Ctx, text: str) -> Transition:
 
 async def _hr_enterprises(ctx: Ctx) -> list[str]:
     """The enterprises the bound person works for as HR, when they write from an employer's
-    app (WeCom, DingTalk): they are answered with HR's commands, not the worker's."""
-    if ctx.identity.channel not in ("wecom", "dingtalk") or not ctx.identity.user_id:
+    app (WeCom, DingTalk, …): they are answered with HR's commands, not the worker's."""
+    if ctx.identity.channel not in registry.hr_facing() or not ctx.identity.user_id:
         return []
     async with ctx.deps.uow() as uow:
         return [e.name for _m, e in await uow.accounts.memberships(ctx.identity.user_id)]
@@ -224,9 +225,8 @@ async def _summary_answer(ctx: Ctx, text: str) -> Transition:
         user = await uow.get(User, ctx.identity.user_id or "")
     if user is None:
         raise WrongState("请先回复“绑定”绑定手机号", "not_bound")
-    channel = "dingtalk" if ctx.identity.channel == "dingtalk" else "wechat"
     await roster_service.submit_onboarding(
-        ctx.deps, user, str(ctx.conv.data["enterprise_id"]), data, channel=channel
+        ctx.deps, user, str(ctx.conv.data["enterprise_id"]), data, channel=ctx.identity.channel
     )
     # The answers are in the record now; the conversation keeps no personal data.
     ctx.conv.data = {"enterprise_id": ctx.conv.data["enterprise_id"], "token": ctx.conv.data.get("token")}

@@ -1,6 +1,7 @@
 """HR review cards: an onboarding submission becomes a card with 通过 / 拒绝 for every HR
-member bound on WeCom or DingTalk; pressing a button acts on the record through the same
-review service as the dashboard, once, and the card then shows who decided. HR notices
+member bound on an HR-facing chat app (WeCom, DingTalk, …); pressing a button acts on the
+record through the same review service as the dashboard, once, and the card then shows who
+decided. HR notices
 (core/notices.py) reach the members with the contracts permission the same way, as a message."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..core.ports import Deps, UnitOfWork
 from ..core.services import roster as roster_service
 from ..core.services.accounts import Actor
 from ..core.values import mask_phone
+from .channels import registry
 from .outbox import Expander
 
 log = logging.getLogger("laborsign.bots.hr")
@@ -47,7 +49,7 @@ async def _reachable(uow: UnitOfWork, apps: dict[str, str], members: list[Member
 
 
 def hr_expander(apps: dict[str, str]) -> Expander:
-    """`apps`: channel → app id of the HR-facing chat apps that are enabled (wecom, dingtalk)."""
+    """`apps`: channel → app id of the HR-facing chat apps that are enabled."""
 
     async def expand(deps: Deps, uow: UnitOfWork, message: OutboxMessage) -> None:
         if message.kind == "hr_notice":
@@ -207,15 +209,16 @@ def _decided_text(decision: str | None, by: str | None) -> str:
 
 async def _close_cards(deps: Deps, pressed: ReviewCard, decision: str, by: str, response_code: str) -> None:
     """Records the outcome on every copy of the card and queues the visible updates: the
-    pressed card, and DingTalk copies (a WeCom update needs the response code of a press, so
-    other WeCom copies show the outcome when pressed)."""
+    pressed card, and the other copies on channels that can update any card (a WeCom update
+    needs the response code of a press, so other WeCom copies show the outcome when pressed)."""
     now = deps.clock.now()
     text = _decided_text(decision, by)
     async with deps.uow() as uow:
         for card in await uow.chat.cards_of(pressed.record_id):
             if card.decision is None:
                 card.decide(decision, by, now)
-            if card.id == pressed.id or card.channel == "dingtalk":
+            adapter = registry.adapter(card.channel)
+            if card.id == pressed.id or (adapter is not None and adapter.update_every_copy):
                 _queue_update(uow, card, text, response_code if card.id == pressed.id else "", now)
         await uow.commit()
 
@@ -227,15 +230,7 @@ async def _update_pressed(deps: Deps, card: ReviewCard, text: str, response_code
 
 
 def _queue_update(uow: UnitOfWork, card: ReviewCard, text: str, response_code: str, now: datetime) -> None:
-    if card.channel == "wecom":
-        if not response_code:
-            return
-        uow.outbox.add(
-            ob.chat("wecom", card.recipient, "card_update", text, now, response_code=response_code,
-                    card_key=card.card_key, enterprise_id=card.enterprise_id)
-        )  # fmt: skip
-    elif card.channel == "dingtalk":
-        uow.outbox.add(
-            ob.chat("dingtalk", card.recipient, "card_update", text, now, card_key=card.card_key, decided=True,
-                    status_text=text, enterprise_id=card.enterprise_id, record_id=card.record_id)
-        )  # fmt: skip
+    adapter = registry.adapter(card.channel)
+    update = adapter.card_update(card, text, response_code, now) if adapter is not None else None
+    if update is not None:
+        uow.outbox.add(update)

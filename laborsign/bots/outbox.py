@@ -22,7 +22,7 @@ from ..core.chat import DeadLetter
 from ..core.outbox import OutboxMessage
 from ..core.ports import Deps, UnitOfWork
 from ..core.values import mask_phone
-from .channels import Sender, SendError
+from .channels import Sender, SendError, registry
 
 log = logging.getLogger("laborsign.bots.outbox")
 
@@ -34,7 +34,7 @@ class RateLimit:
     per_minute: int
 
 
-DEFAULT_LIMITS = {"wecom": RateLimit(30), "wechat": RateLimit(20), "dingtalk": RateLimit(20)}
+DEFAULT_LIMITS = {a.name: RateLimit(a.per_minute) for a in registry.ADAPTERS}
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Everything the chat channels need at run time, built once from the configuration: the
-conversation engine with its flows, the senders, the outbox deliverer, the DingTalk stream."""
+conversation engine with its flows, the senders of the enabled channels (found through the
+registry), the outbox deliverer, the channels' background connections (the DingTalk stream)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from ..core import notify
 from ..core import outbox as ob
 from ..core.ports import Deps, UnitOfWork
 from ..tasks import stop_tasks
-from .channels import SDK_TIMEOUT, DingtalkSender, Sender, WechatSender, WecomSender
-from .dingtalk import StreamRunner
+from .channels import SDK_TIMEOUT, Sender, registry
+from .channels.base import Background
+from .channels.wechat import WechatSender
 from .engine import Engine
 from .flows import install
 from .hr import hr_expander
@@ -29,7 +31,6 @@ from .sms_vendors import AliyunSmsSender, TencentSmsSender
 
 log = logging.getLogger("laborsign.bots")
 
-WORKER_CHANNELS = ("wechat", "dingtalk")
 # Long enough for a send under way to finish or time out (SDK and HTTP calls give up within
 # SDK_TIMEOUT) and be recorded, so that it is neither lost nor sent again after its lease.
 STOP_GRACE = SDK_TIMEOUT + 5
@@ -42,18 +43,14 @@ class ChatRuntime:
         self._http: aiohttp.ClientSession | None = None
         self.apps: dict[str, str] = {}  # channel → app id
         self.senders: dict[str, Sender] = {}
-        if config.wechat.enabled:
-            self.apps["wechat"] = config.wechat.app_id
-            self.wechat: WechatSender | None = WechatSender(deps, config.wechat, self.http)
-            self.senders["wechat"] = self.wechat
-        else:
-            self.wechat = None
-        if config.wecom.enabled:
-            self.apps["wecom"] = config.wecom.corp_id
-            self.senders["wecom"] = WecomSender(deps, config.wecom, self.http)
-        if config.dingtalk.enabled:
-            self.apps["dingtalk"] = config.dingtalk.client_id
-            self.senders["dingtalk"] = DingtalkSender(deps, config.dingtalk, self.http)
+        enabled = [(a, a.settings(config)) for a in registry.ADAPTERS]
+        enabled = [(a, settings) for a, settings in enabled if settings.enabled]
+        for adapter, settings in enabled:
+            self.apps[adapter.name] = adapter.app_id(settings)
+            self.senders[adapter.name] = adapter.sender(deps, settings, self.http)
+        # The Official Account's parametric QR codes (api/chat.py) are WeChat's alone.
+        wechat = self.senders.get("wechat")
+        self.wechat = wechat if isinstance(wechat, WechatSender) else None
         if config.sms.provider == "http":
             self.senders["sms"] = HttpSmsSender(config.sms, deps.clock, self.http)
         elif config.sms.provider == "aliyun":
@@ -63,12 +60,14 @@ class ChatRuntime:
         self.webhooks = WebhookSender(deps, deps.target_policy)
         self.senders[ob.Channel.WEBHOOK] = self.webhooks
         self.engine = install(Engine(deps))
-        hr_apps = {k: v for k, v in self.apps.items() if k in ("wecom", "dingtalk")}
+        hr_apps = {k: v for k, v in self.apps.items() if k in registry.hr_facing()}
         self.deliverer = Deliverer(deps, self.senders, {ob.Channel.HR: hr_expander(hr_apps)})
         self.deliverer.housekeeping.append(self._housekeeping)
-        self.stream: StreamRunner | None = None
-        if config.dingtalk.enabled and config.dingtalk.mode == "stream":
-            self.stream = StreamRunner(deps, self.engine, config.dingtalk, self.http)
+        self.background: dict[str, Background] = {}
+        for adapter, settings in enabled:
+            runner = adapter.background(deps, self.engine, settings, self.http)
+            if runner is not None:
+                self.background[adapter.name] = runner
         self._last_sweep: datetime | None = None
 
     def http(self) -> aiohttp.ClientSession:
@@ -96,7 +95,8 @@ class ChatRuntime:
     ) -> bool:
         """Notices to a person also go to every chat they bound (the SMS is written by the
         caller as the channel that reaches everyone)."""
-        identities = await uow.chat.identities_of([user_id], [c for c in WORKER_CHANNELS if c in self.apps])
+        channels = [c for c in registry.worker_facing() if c in self.apps]
+        identities = await uow.chat.identities_of([user_id], channels)
         reached = False
         for identity in identities:
             if self.apps.get(identity.channel) != identity.app_id or not identity.following:
@@ -116,17 +116,18 @@ class ChatRuntime:
         tasks: list[asyncio.Task[None]] = []
         if background:
             tasks.append(asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer"))
-        stream: asyncio.Task[None] | None = None
-        if self.stream is not None:
-            stream = asyncio.create_task(self.stream.run(), name="dingtalk-stream")
-            tasks.append(stream)
+        connections = [
+            asyncio.create_task(runner.run(), name=f"{name}-connection")
+            for name, runner in self.background.items()
+        ]
+        tasks += connections
         try:
             yield
         finally:
             try:
                 self.deliverer.stop()
-                if stream is not None:
-                    stream.cancel()  # nothing to finish: a frame not yet acknowledged comes again
+                for connection in connections:
+                    connection.cancel()  # nothing to finish: a frame not yet acknowledged comes again
                 await stop_tasks(tasks, grace)
             finally:
                 if notify._chat_fanout == self.fanout:

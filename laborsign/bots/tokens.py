@@ -1,8 +1,9 @@
 """Platform access tokens shared by every process.
 
-WeChat, WeCom and DingTalk each hand out one access token per app, and fetching a new one
-invalidates the previous one. So the token lives in the database; a process that finds it
-missing or stale takes the refresh lease, fetches, stores, and the others wait and read it."""
+Chat platforms (WeChat, WeCom, DingTalk, …) each hand out one access token per app, and
+fetching a new one invalidates the previous one. So the token lives in the database; a process
+that finds it missing or stale takes the refresh lease, fetches, stores, and the others wait
+and read it. Each channel's module (bots/channels/) says how its token is fetched."""
 
 from __future__ import annotations
 
@@ -78,40 +79,3 @@ class SharedToken:
 
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-def wechat_fetch(base_url: str, app_id: str, secret: str) -> Fetch:
-    async def fetch(http: aiohttp.ClientSession) -> tuple[str, int]:
-        params = {"grant_type": "client_credential", "appid": app_id, "secret": secret}
-        async with http.get(f"{base_url}token", params=params, timeout=TIMEOUT) as resp:
-            data = await resp.json(content_type=None)
-        if "access_token" not in data:
-            raise TokenError(f"wechat token refused: {data.get('errcode')} {data.get('errmsg')}")
-        return str(data["access_token"]), int(data.get("expires_in", 7200))
-
-    return fetch
-
-
-def wecom_fetch(base_url: str, corp_id: str, secret: str) -> Fetch:
-    async def fetch(http: aiohttp.ClientSession) -> tuple[str, int]:
-        params = {"corpid": corp_id, "corpsecret": secret}
-        async with http.get(f"{base_url}gettoken", params=params, timeout=TIMEOUT) as resp:
-            data = await resp.json(content_type=None)
-        if not data.get("access_token"):
-            raise TokenError(f"wecom token refused: {data.get('errcode')} {data.get('errmsg')}")
-        return str(data["access_token"]), int(data.get("expires_in", 7200))
-
-    return fetch
-
-
-def dingtalk_fetch(base_url: str, client_id: str, secret: str) -> Fetch:
-    async def fetch(http: aiohttp.ClientSession) -> tuple[str, int]:
-        body = {"appKey": client_id, "appSecret": secret}
-        url = f"{base_url.rstrip('/')}/v1.0/oauth2/accessToken"
-        async with http.post(url, json=body, timeout=TIMEOUT) as resp:
-            data = await resp.json(content_type=None)
-        if not data.get("accessToken"):
-            raise TokenError(f"dingtalk token refused: {data.get('code')} {data.get('message')}")
-        return str(data["accessToken"]), int(data.get("expireIn", 7200))
-
-    return fetch

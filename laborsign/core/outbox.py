@@ -12,19 +12,16 @@ from .ids import new_id
 
 
 class Channel(enum.StrEnum):
+    """The channels the engine itself knows. A chat channel's code is its adapter's name
+    (bots/channels/registry.py); its label comes from there too."""
+
     SMS = "sms"
-    WECHAT = "wechat"
-    WECOM = "wecom"
-    DINGTALK = "dingtalk"
     HR = "hr"  # an enterprise's HR reviewers: expanded into cards by the deliverer
     WEBHOOK = "webhook"  # an integrator's endpoint (the recipient is the endpoint's id)
 
 
 CHANNEL_LABELS = {
     Channel.SMS: "短信",
-    Channel.WECHAT: "微信公众号",
-    Channel.WECOM: "企业微信",
-    Channel.DINGTALK: "钉钉",
     Channel.HR: "HR 通知",
     Channel.WEBHOOK: "系统集成 Webhook",
 }

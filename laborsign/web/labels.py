@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TypeVar
 
+from ..bots.channels import registry
 from ..core.accounts import (
     ORG_TYPE_LABELS,
     PERMISSION_LABELS,
@@ -61,7 +62,7 @@ def label_tables() -> dict[str, dict[str, str] | list[str]]:
         "INTENT_METHODS": _codes(INTENT_METHOD_LABELS),
         "EMPLOYEE_STATUS": _codes(EMPLOYEE_STATUS_LABELS),
         "ONBOARDING_STATUS": _codes(ONBOARDING_STATUS_LABELS),
-        "CHANNELS": _codes(CHANNEL_LABELS),
+        "CHANNELS": {**_codes(CHANNEL_LABELS), **registry.labels()},
         "OUTBOX_STATUS": _codes(OUTBOX_STATUS_LABELS),
         "WEBHOOK_EVENTS": _codes(EVENT_TYPE_LABELS),
         "TERM_TYPES": _codes(TERM_TYPE_LABELS),
