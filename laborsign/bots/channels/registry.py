@@ -13,6 +13,7 @@ CHANNELS = (
     "wechat",
     "wecom",
     "dingtalk",
+    "feishu",
 )
 
 ADAPTERS: tuple[ChannelAdapter[Any], ...] = tuple(

@@ -1,0 +1,48 @@
+"""Feishu (飞书): used by workers and HR alike, through the official `lark-oapi` SDK.
+
+Inbound (webhook.py): one event-subscription URL, `POST /webhooks/feishu`, takes the URL
+verification, encrypted events (`im.message.receive_v1`) and card actions
+(`card.action.trigger`); the SDK's dispatcher decrypts them and checks `X-Lark-Signature`.
+Outbound (sender.py): texts and the HR review card through `/open-apis/im/v1/messages`, with a
+tenant_access_token shared by every process (bots/tokens.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....core.ports import Deps
+from ..base import ChannelAdapter, ChannelSection, HttpFactory, Sender
+
+
+class FeishuConfig(ChannelSection):
+    app_id: str = ""  # cli_…
+    app_secret: str = ""
+    verification_token: str = ""  # 事件订阅 → Verification Token
+    encrypt_key: str = ""  # 事件订阅 → Encrypt Key; callbacks are refused without it
+    api_base_url: str = "https://open.feishu.cn"
+
+
+class FeishuAdapter(ChannelAdapter[FeishuConfig]):
+    name = "feishu"
+    label = "飞书"
+    section = FeishuConfig
+    worker_facing = True
+    hr_facing = True
+    # Feishu allows 5 messages a second to one user; a minute's worth well inside it.
+    per_minute = 60
+
+    def app_id(self, settings: FeishuConfig) -> str:
+        return settings.app_id
+
+    def sender(self, deps: Deps, settings: FeishuConfig, http: HttpFactory) -> Sender:
+        from .sender import FeishuSender
+
+        return FeishuSender(deps, settings, http)
+
+    def routes(self) -> Any:
+        from .webhook import routes
+
+        return routes
+
+
+ADAPTER = FeishuAdapter()
