@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from laborsign.core.clock import FakeClock
+from laborsign.web.labels import label_tables
 from tests.chat_helpers import deliver
 from tests.conftest import Api
 from tests.fakes.feishu import FakeFeishu
@@ -160,3 +161,5 @@ async def test_onboarding_by_chat_and_hr_card_approval(
     await deliver(client)
     assert any("审核通过" in text for text in feishu.texts_to(worker.open_id))
     assert feishu.token_fetches == 1, "one tenant_access_token serves every send"
+    # The dashboard names the channel (its outbox and dead-letter pages read this table).
+    assert label_tables()["CHANNELS"]["feishu"] == "飞书"
