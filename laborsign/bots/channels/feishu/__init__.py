@@ -35,6 +35,11 @@ class FeishuAdapter(ChannelAdapter[FeishuConfig]):
         return settings.app_id
 
     def sender(self, deps: Deps, settings: FeishuConfig, http: HttpFactory) -> Sender:
+        # Built once at start-up when the channel is enabled: the SDK takes seconds to import
+        # (every API's models), which must not fall on the first callback, inside Feishu's
+        # 3-second deadline and on the event loop.
+        import lark_oapi  # noqa: F401
+
         from .sender import FeishuSender
 
         return FeishuSender(deps, settings, http)
