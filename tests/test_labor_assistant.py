@@ -268,7 +268,13 @@ async def test_deadline_alerts_and_hr_told_once(
                    contract_end_date=(today - timedelta(days=400)).isoformat(), probation_end_date="", probation_wage="")  # fmt: skip
     later = body(world, employee_ids=[forty], contract_start_date=(today - timedelta(days=399)).isoformat(),
                  contract_end_date=(today + timedelta(days=60)).isoformat(), probation_end_date="", probation_wage="")  # fmt: skip
-    for launch in (earlier, later):
+    # Two fixed terms a year apart are not concluded one after the other: no count.
+    apart = [
+        body(world, employee_ids=[three], contract_start_date=(today - timedelta(days=start)).isoformat(),
+             contract_end_date=(today - timedelta(days=end)).isoformat(), probation_end_date="", probation_wage="")
+        for start, end in ((1500, 1100), (700, -100))
+    ]  # fmt: skip
+    for launch in (earlier, later, *apart):
         made = await api.post("/api/v1/contracts", {**launch, "confirm_warnings": True}, expect=201)
         await complete(client, made["contracts"][0]["id"])
     open_ended = (await api.get("/api/v1/alerts?kind=open_ended_due"))["items"]

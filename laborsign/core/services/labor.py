@@ -206,6 +206,10 @@ class Alert:
         }  # fmt: skip
 
 
+# A new fixed-term contract this soon after the last one ended continues the count of Art. 14.
+CONSECUTIVE_GAP_DAYS = 31
+
+
 def _fmt(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -258,11 +262,11 @@ def _employee_alerts(
                 alert("renewal_due", t.end_date, f"{e.name}的《{c.name}》将于{_fmt(t.end_date)}到期，请及时办理续签或终止", ART_44_46, c)  # fmt: skip
         if t.probation_end_date and 0 <= (t.probation_end_date - today).days <= PROBATION_WITHIN_DAYS:
             alert("probation_ending", t.probation_end_date, f"{e.name}的试用期将于{_fmt(t.probation_end_date)}结束", ART_19_21, c)  # fmt: skip
-    fixed = [(c, t) for c, t in done if t.type == TermType.FIXED]
     if any(t.type == TermType.OPEN_ENDED for _, t in done):
         return out
-    if len(fixed) >= 2:
-        last_c, last_t = max(fixed, key=lambda ct: ct[1].end_date or date.min)
+    last = _two_consecutive_fixed_terms(done)
+    if last is not None:
+        last_c, last_t = last
         alert("open_ended_due", last_t.end_date or today,
               f"{e.name}已连续订立二次固定期限劳动合同，续订时劳动者提出或者同意续订的，应当订立无固定期限劳动合同",
               ART_14, last_c)  # fmt: skip
@@ -272,6 +276,26 @@ def _employee_alerts(
         alert("open_ended_due", add_months(e.hire_date, 120),
               f"{e.name}在本单位连续工作满十年，续订时劳动者提出或者同意续订的，应当订立无固定期限劳动合同", ART_14)  # fmt: skip
     return out
+
+
+def _two_consecutive_fixed_terms(
+    done: list[tuple[Contract, ContractTerm]],
+) -> tuple[Contract, ContractTerm] | None:
+    """The later of the worker's two latest fixed-term contracts when they were concluded one
+    after the other (Art. 14 ¶2 (3)): the later renews the earlier, or starts within
+    CONSECUTIVE_GAP_DAYS of its end. Years between them make a new count."""
+    fixed = sorted(
+        ((c, t) for c, t in done if t.type == TermType.FIXED and t.start_date is not None),
+        key=lambda ct: ct[1].start_date or date.min,
+    )
+    if len(fixed) < 2:
+        return None
+    (earlier_c, earlier_t), (later_c, later_t) = fixed[-2], fixed[-1]
+    assert later_t.start_date is not None
+    follows = later_t.renewal_of == earlier_c.id or (
+        earlier_t.end_date is not None and (later_t.start_date - earlier_t.end_date).days <= CONSECUTIVE_GAP_DAYS
+    )
+    return (later_c, later_t) if follows else None
 
 
 async def list_alerts(deps: Deps, actor: Actor, kind: str | None) -> list[Alert]:
