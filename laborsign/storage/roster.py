@@ -3,6 +3,7 @@ onboarding records; and the worker directory contracts read from."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -145,6 +146,25 @@ def map_roster() -> None:
     mapper_registry.map_imperatively(OnboardingRecord, onboarding_records)
 
 
+DayRange = tuple[date | None, date | None]
+
+
+def _days(hired: DayRange, left: DayRange) -> list[Any]:
+    from .contracts import beijing_midnight
+
+    out: list[Any] = []
+    if hired[0]:
+        out.append(employees.c.hire_date >= hired[0])
+    if hired[1]:
+        out.append(employees.c.hire_date <= hired[1])
+    # Leaving is an instant (the confirmation); its day is the Beijing day it fell on.
+    if left[0]:
+        out.append(employees.c.resigned_at >= beijing_midnight(left[0]))
+    if left[1]:
+        out.append(employees.c.resigned_at < beijing_midnight(left[1] + timedelta(days=1)))
+    return out
+
+
 class RosterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -186,9 +206,11 @@ class RosterRepository:
     async def employees_page(
         self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
         offset: int, limit: int, cursor: Cursor | None = None, id_number_hash: str | None = None,
+        hired: DayRange = (None, None), left: DayRange = (None, None),
     ) -> tuple[list[Employee], int, bool]:  # fmt: skip
-        """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number."""
-        where = employees.c.enterprise_id == enterprise_id
+        """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number;
+        `hired` and `left` are ranges of Beijing days, both ends included."""
+        where = and_(employees.c.enterprise_id == enterprise_id, *_days(hired, left))
         if status:
             where = and_(where, employees.c.status == status)
         if department_ids is not None:

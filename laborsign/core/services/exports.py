@@ -44,12 +44,13 @@ async def audit_export(deps: Deps, actor: Actor, kind: str, ip: str, filters: di
 
 
 async def employee_pages(
-    deps: Deps, actor: Actor, status: str | None, department_id: str | None, q: str | None
-) -> AsyncIterator[list[dict[str, Any]]]:
+    deps: Deps, actor: Actor, status: str | None, department_id: str | None, q: str | None,
+    days: Mapping[str, str] | None = None,
+) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
     cursor: str | None = None
     while True:  # keyset pages: each one reads only its own rows, however deep
         items, _, names, cursor = await roster_svc.list_employees(
-            deps, actor, status, department_id, q, 1, PAGE, cursor
+            deps, actor, status, department_id, q, 1, PAGE, cursor, days
         )
         if items:
             yield [employee_row(e, names) for e in items]
@@ -119,10 +120,11 @@ async def write_xlsx(
 
 
 async def employees_xlsx(
-    deps: Deps, actor: Actor, path: Path, status: str | None, department_id: str | None, q: str | None
-) -> int:
+    deps: Deps, actor: Actor, path: Path, status: str | None, department_id: str | None, q: str | None,
+    days: Mapping[str, str] | None = None,
+) -> int:  # fmt: skip
     return await write_xlsx(
-        path, "花名册", EMPLOYEE_COLUMNS, employee_pages(deps, actor, status, department_id, q)
+        path, "花名册", EMPLOYEE_COLUMNS, employee_pages(deps, actor, status, department_id, q, days)
     )
 
 
