@@ -19,6 +19,7 @@ from .contracts import Contract, ContractEvent, ContractFilters, Party, WorkerCa
 from .crypto import FieldCipher
 from .epoch_cache import EpochCache
 from .events import DomainEvent
+from .exports import LedgerRecord
 from .integrations import DeliveryAttempt, TargetPolicy, WebhookEndpoint
 from .labor_law import ContractTerm
 from .notices import Notice, NoticePrefs
@@ -137,6 +138,11 @@ class ContractRepo(Protocol):
         employee_ids: list[str] | None = None,
         filters: ContractFilters | None = None,
     ) -> tuple[list[Contract], int, bool]: ...
+    async def ledger(
+        self, *, enterprise_id: str, view: str, q: str | None, status: str | None,
+        employee_ids: list[str] | None, filters: ContractFilters | None,
+        after: tuple[datetime, str] | None, limit: int,
+    ) -> list[LedgerRecord]: ...  # fmt: skip
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
     ) -> dict[str, int]: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ..exports import (
     open_zip,
     pdf_name,
 )
+from ..paging import looks_like_id_number, search_text
 from ..ports import Deps
 from . import contracts as contract_svc
 from . import roster as roster_svc
@@ -83,19 +85,48 @@ async def element_pages(
     deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None,
     narrow: Mapping[str, str] | None = None,
 ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
+    """The information elements of the list's contracts, newest first, a keyset page at a
+    time: one statement per page (no count, no ORM objects), each ID number decrypted once."""
     enterprise = actor.require(Permission.CONTRACTS)
+    chosen, text = contract_svc._view(view), search_text(q)
+    async with deps.uow() as uow:
+        filters = await contract_svc.contract_filters(uow, enterprise.id, narrow or {})
+        employee_ids = (
+            await uow.roster.employee_ids_by_id_number(
+                enterprise.id, deps.cipher.blind_index(text.upper(), "id_number")
+            )
+            if text and looks_like_id_number(text)
+            else []
+        )
     types: dict[str, str] = {}
-    async for batch in contract_pages(deps, actor, view, q, status, narrow):
-        unknown = sorted({t for c, _, _ in batch for t in c.template_ids} - set(types))
-        if unknown:
-            async with deps.uow() as uow:
+    after: tuple[datetime, str] | None = None
+    while True:
+        async with deps.uow() as uow:
+            records = await uow.contracts.ledger(
+                enterprise_id=enterprise.id, view=chosen, q=text, status=status or None,
+                employee_ids=employee_ids, filters=filters, after=after, limit=PAGE,
+            )  # fmt: skip
+            unknown = sorted({t for r in records for t in r.template_ids} - set(types))
+            if unknown:
                 types.update({t.id: t.type for t in await uow.templates.by_ids(unknown)})
+        if not records:
+            return
         yield [
             contract_elements(
-                c, parties, card, employer_credit_code=enterprise.credit_code, template_types=types
+                r,
+                _id_number(deps, r.id_number_enc),
+                employer_credit_code=enterprise.credit_code,
+                template_types=types,
             )
-            for c, parties, card in batch
+            for r in records
         ]
+        if len(records) < PAGE:
+            return
+        after = (records[-1].created_at, records[-1].id)
+
+
+def _id_number(deps: Deps, encrypted: str | None) -> str | None:
+    return deps.cipher.decrypt(encrypted, "employees.id_number") if encrypted else None
 
 
 async def write_xlsx(
