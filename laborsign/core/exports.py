@@ -15,13 +15,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from .clock import china_time
 from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus
 from .identity_rules import ID_TYPE_LABELS
 from .labor_law import END_KEYS, PROBATION_END_KEYS, PROBATION_MONTHS_KEYS, START_KEYS, WAGE_KEYS
 from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus
+from .xlsx import XlsxStream
 
 Columns = list[tuple[str, str]]  # (key, Chinese header)
 
@@ -210,53 +209,26 @@ def ledger_labels(elements: dict[str, Any]) -> dict[str, Any]:
 
 
 class XlsxFile:
-    """A workbook streamed to disk (XlsxWriter's constant-memory mode: each row leaves memory
-    once the next begins, strings inline rather than in a shared table that grows with every
-    distinct value): first sheet, a header row, then one row per record; dates as Excel dates,
-    times in China time (Excel has no offsets). Text is always text, never a formula or link."""
-
-    DATE = "yyyy-mm-dd"
-    TIME = "yyyy-mm-dd hh:mm:ss"
+    """The export's workbook streamed to disk (see xlsx.XlsxStream): first sheet, a header row,
+    then one row per record; dates as Excel dates, times in China time (Excel has no offsets)."""
 
     def __init__(self, path: Path, title: str, columns: Columns) -> None:
-        self.path = path
         self.keys = [key for key, _ in columns]
-        self.book = xlsxwriter.Workbook(
-            str(path),
-            {"constant_memory": True, "tmpdir": str(path.parent), "strings_to_formulas": False,
-             "strings_to_urls": False, "strings_to_numbers": False},
-        )  # fmt: skip
-        self.sheet = self.book.add_worksheet(title)
-        self.date_format = self.book.add_format({"num_format": self.DATE})
-        self.time_format = self.book.add_format({"num_format": self.TIME})
-        for col, (_, header) in enumerate(columns):
-            self.sheet.write_string(0, col, header)
+        self.stream = XlsxStream(path, title, len(columns))
+        self.stream.append([header for _, header in columns])
         self.rows = 0
-
-    def _write(self, row: int, col: int, value: Any) -> None:
-        if value is None or value == "":
-            return
-        if isinstance(value, str):
-            self.sheet.write_string(row, col, value)
-        elif isinstance(value, datetime):
-            self.sheet.write_datetime(row, col, china_time(value).replace(tzinfo=None), self.time_format)
-        elif isinstance(value, date):
-            self.sheet.write_datetime(row, col, value, self.date_format)
-        elif isinstance(value, bool):
-            self.sheet.write_boolean(row, col, value)
-        elif isinstance(value, int | float | Decimal):
-            self.sheet.write_number(row, col, value)
-        else:
-            self.sheet.write_string(row, col, str(value))
 
     def append(self, rows: list[dict[str, Any]]) -> None:
         for record in rows:
-            self.rows += 1
-            for col, key in enumerate(self.keys):
-                self._write(self.rows, col, record.get(key))
+            self.stream.append([_local(record.get(key)) for key in self.keys])
+        self.rows += len(rows)
 
     def close(self) -> None:
-        self.book.close()
+        self.stream.close()
+
+
+def _local(value: Any) -> Any:
+    return china_time(value).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 class ZipChunks(io.RawIOBase):
