@@ -37,8 +37,15 @@ async def roster(api: Api, make_api: Any, clock: FakeClock) -> date:
     return china_time(clock.now()).date()
 
 
-async def test_hr_narrows_the_roster_by_days(api: Api, make_api: Any, clock: FakeClock) -> None:
+async def test_hr_narrows_the_roster_by_days(
+    api: Api, make_api: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from laborsign.core.services import exports
+
     today = await roster(api, make_api, clock)
+    monkeypatch.setattr(exports, "PAGE", 1)  # the export walks keyset pages: each person once
+    everyone = as_dicts(sheet_rows(await api.get("/api/v1/employees/export.xlsx?status=")))
+    assert [r["姓名"] for r in everyone] == ["李二", "张一"], "newest first, as the list"
     assert await names(api, "") == {"张一", "李二"}
     assert await names(api, "hired_from=2026-03-01&hired_to=2026-03-01") == {"张一"}
     assert await names(api, "hired_from=2026-03-02") == {"李二"}

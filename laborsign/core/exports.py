@@ -19,7 +19,7 @@ from .clock import china_time
 from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus
 from .identity_rules import ID_TYPE_LABELS
 from .labor_law import END_KEYS, PROBATION_END_KEYS, PROBATION_MONTHS_KEYS, START_KEYS, WAGE_KEYS
-from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus
+from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus, RosterRow
 from .xlsx import XlsxStream
 
 Columns = list[tuple[str, str]]  # (key, Chinese header)
@@ -102,7 +102,7 @@ def _int(raw: object) -> int | None:
         return None
 
 
-def employee_row(e: Employee, departments: dict[str, str]) -> dict[str, Any]:
+def employee_row(e: Employee | RosterRow, departments: dict[str, str]) -> dict[str, Any]:
     return {
         "name": e.name,
         "phone": e.phone,

@@ -31,7 +31,7 @@ from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
 from .pdf.tools import VerifyReport
 from .replay import SeenRepo
-from .roster import Department, Employee, Invitation, JoinLink
+from .roster import Department, Employee, Invitation, JoinLink, RosterRow
 from .signing import Seal, SigningSession
 from .templates import Template
 from .verification import EnterpriseVerification, PersonIdentity, PersonVerification
@@ -104,6 +104,11 @@ class RosterRepo(Protocol):
         hired: tuple[date | None, date | None] = (None, None),
         left: tuple[date | None, date | None] = (None, None),
     ) -> tuple[list[Employee], int, bool]: ...
+    async def roster_rows(
+        self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
+        id_number_hash: str | None, hired: tuple[date | None, date | None],
+        left: tuple[date | None, date | None], after: tuple[datetime, str] | None, limit: int,
+    ) -> list[RosterRow]: ...  # fmt: skip
     async def employee_ids_by_id_number(self, enterprise_id: str, id_number_hash: str) -> list[str]: ...
     async def current_employee_by_phone(self, enterprise_id: str, phone: str) -> Employee | None: ...
     async def current_phones(self, enterprise_id: str) -> set[str]: ...

@@ -49,15 +49,23 @@ async def employee_pages(
     deps: Deps, actor: Actor, status: str | None, department_id: str | None, q: str | None,
     days: Mapping[str, str] | None = None,
 ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
-    cursor: str | None = None
-    while True:  # keyset pages: each one reads only its own rows, however deep
-        items, _, names, cursor = await roster_svc.list_employees(
-            deps, actor, status, department_id, q, 1, PAGE, cursor, days
-        )
-        if items:
-            yield [employee_row(e, names) for e in items]
-        if cursor is None or not items:
+    """The roster list's people, newest first, a keyset page at a time: one statement per
+    page of just the export's columns (no count, no Employee objects)."""
+    enterprise = actor.require(Permission.ONBOARDING)
+    async with deps.uow() as uow:
+        departments = await uow.roster.departments_of(enterprise.id)
+    query = roster_svc.roster_query(deps, departments, status, department_id, q, days)
+    names = {d.id: d.name for d in departments}
+    after: tuple[datetime, str] | None = None
+    while True:
+        async with deps.uow() as uow:
+            rows = await uow.roster.roster_rows(enterprise.id, **query, after=after, limit=PAGE)
+        if not rows:
             return
+        yield [employee_row(e, names) for e in rows]
+        if len(rows) < PAGE:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
 
 
 Contracts = list[tuple[Contract, list[Party], WorkerCard | None]]
