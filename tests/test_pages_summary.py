@@ -3,6 +3,7 @@ their filtered lists, the two SVG charts drawn, and a member seeing only their n
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -40,6 +41,19 @@ async def test_numbers_link_to_their_lists(
     weeks = await page.locator("#chart-expiries [data-week] title").all_text_contents()
     assert [w.split("：")[1] for w in weeks].count("1 份") == 2
 
+    # Each bar opens its list: a status bar the contracts of that status, a week bar the
+    # completed contracts whose term ends in that week.
+    await page.locator('#chart-status [data-bar="completed"] rect').click()
+    await expect(page).to_have_url("/dashboard/contracts?view=all&status=completed")
+    await expect(page.locator('#filters select[name="status"]')).to_have_value("completed")
+    await expect(page.locator("#rows tr")).to_have_count(3)
+    await page.go_back()
+    week = page.locator("#chart-expiries [data-week]").filter(has_text="：1 份")
+    first = await week.first.get_attribute("data-week")
+    await week.first.locator("rect").click()
+    await expect(page).to_have_url(re.compile(rf"view=completed&term_end_from={first}&term_end_to="))
+    await expect(page.locator("#rows tr")).to_have_count(1)
+    await page.goto("/dashboard")
     await stat(page, "awaiting_worker").click()
     await expect(page).to_have_url("/dashboard/contracts?view=awaiting_others")
     await expect(page.locator("#rows tr, tbody tr").filter(has_text="王五")).to_have_count(1)

@@ -23,6 +23,7 @@ from ..core.services import roster as roster_svc
 from ..core.services.accounts import Actor
 from . import contracts as contracts_api
 from .http import DEPS, ApiRoutes, client_ip, require_actor
+from .roster import EMPLOYEE_DAYS
 
 routes = ApiRoutes("导出")
 
@@ -38,6 +39,7 @@ EMPLOYEE_QUERY = {
     "status": "active | resigning | resigned",
     "department_id": "部门（含下级）",
     "q": "姓名或手机号",
+    **EMPLOYEE_DAYS,
 }
 
 
@@ -115,11 +117,12 @@ async def employees_xlsx(request: web.Request) -> web.StreamResponse:
     actor = await require_actor(request)
     deps = request.app[DEPS]
     args = (_q(request, "status"), _q(request, "department_id"), _q(request, "q"))
-    await roster_svc.list_employees(deps, actor, *args, 1, 1)  # bad filters: 422 before the audit
+    days = _filters(request, EMPLOYEE_DAYS)
+    await roster_svc.list_employees(deps, actor, *args, 1, 1, None, days)  # bad filters: 422 first
     await svc.audit_export(
         deps, actor, "export_employees_xlsx", client_ip(request), _filters(request, EMPLOYEE_QUERY)
     )
-    return await _xlsx(request, "花名册", lambda path: svc.employees_xlsx(deps, actor, path, *args))
+    return await _xlsx(request, "花名册", lambda path: svc.employees_xlsx(deps, actor, path, *args, days))
 
 
 @routes.get(

@@ -200,6 +200,13 @@ async def delete_department(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+EMPLOYEE_DAYS = {
+    "hired_from": "入职日期起（YYYY-MM-DD，含当日）",
+    "hired_to": "入职日期止（含当日）",
+    "left_from": "离职日期起（北京时间，含当日）",
+    "left_to": "离职日期止（含当日）",
+}
+
 # -- employees --------------------------------------------------------------------------------------------
 
 
@@ -212,6 +219,7 @@ async def delete_department(request: web.Request) -> web.Response:
         "status": "active | resigning | resigned",
         "department_id": "部门（含下级）",
         "q": "姓名或手机号开头、手机尾号（4位），或完整证件号码",
+        **EMPLOYEE_DAYS,
         "cursor": CURSOR_DOC,
     },
 )
@@ -220,7 +228,7 @@ async def list_employees(request: web.Request) -> web.Response:
     page, per_page = paging(request)
     items, total, names, after = await svc.list_employees(
         request.app[DEPS], actor, request.query.get("status"), request.query.get("department_id"),
-        request.query.get("q"), page, per_page, request.query.get("cursor"),
+        request.query.get("q"), page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
     out = page_json([employee_json(e, names) for e in items], total, page, per_page)
     return json_response({**out, "next_cursor": after})

@@ -135,8 +135,12 @@ FILTER_LABELS = {
 }  # fmt: skip
 
 
-def parse_day_range(query: Mapping[str, str], name: str) -> tuple[date | None, date | None]:
-    """`<name>_from` and `<name>_to` as YYYY-MM-DD; 422 naming the field when unreadable."""
+def parse_day_range(
+    query: Mapping[str, str], name: str, label: str | None = None
+) -> tuple[date | None, date | None]:
+    """`<name>_from` and `<name>_to` as YYYY-MM-DD; 422 naming the field when unreadable.
+    `label` names the range in the message (the contract list's ranges know their own)."""
+    label = label or FILTER_LABELS[name]
     days: list[date | None] = []
     for end in ("from", "to"):
         key = f"{name}_{end}"
@@ -144,10 +148,10 @@ def parse_day_range(query: Mapping[str, str], name: str) -> tuple[date | None, d
         try:
             days.append(date.fromisoformat(raw) if raw else None)
         except ValueError:
-            raise Invalid.field(key, f"{FILTER_LABELS[name]}应为 YYYY-MM-DD 格式的日期") from None
+            raise Invalid.field(key, f"{label}应为 YYYY-MM-DD 格式的日期") from None
     first, last = days
     if first and last and first > last:
-        raise Invalid.field(f"{name}_to", f"{FILTER_LABELS[name]}的结束日期不能早于开始日期")
+        raise Invalid.field(f"{name}_to", f"{label}的结束日期不能早于开始日期")
     return first, last
 
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from .clock import china_time
-from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus, Party, PartyRole, WorkerCard
+from .contracts import CONTRACT_STATUS_LABELS, Contract, ContractStatus
 from .identity_rules import ID_TYPE_LABELS
 from .labor_law import END_KEYS, PROBATION_END_KEYS, PROBATION_MONTHS_KEYS, START_KEYS, WAGE_KEYS
-from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus
+from .roster import EMPLOYEE_STATUS_LABELS, Employee, EmployeeStatus, RosterRow
+from .xlsx import XlsxStream
 
 Columns = list[tuple[str, str]]  # (key, Chinese header)
 
@@ -103,7 +102,7 @@ def _int(raw: object) -> int | None:
         return None
 
 
-def employee_row(e: Employee, departments: dict[str, str]) -> dict[str, Any]:
+def employee_row(e: Employee | RosterRow, departments: dict[str, str]) -> dict[str, Any]:
     return {
         "name": e.name,
         "phone": e.phone,
@@ -119,38 +118,56 @@ def employee_row(e: Employee, departments: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def term_type(contract: Contract, template_types: dict[str, str]) -> str | None:
+@dataclass(frozen=True)
+class LedgerRecord:
+    """What one ledger row needs of a contract, its two signatures and its worker, read in one
+    statement (the worker's ID number still encrypted: only the exports that show it decrypt)."""
+
+    id: str
+    created_at: datetime
+    name: str
+    worker_name: str
+    values: dict[str, Any]
+    enterprise_party: dict[str, Any]
+    template_ids: list[str]
+    status: str
+    document_sha256: str
+    worker_signed_at: datetime | None
+    employer_signed_at: datetime | None
+    id_type: str | None
+    id_number_enc: str | None
+
+
+def term_type(values: dict[str, Any], template_ids: list[str], template_types: dict[str, str]) -> str | None:
     """From a field the initiator filled, else the template's type, else a fixed term when the
     contract names an end date; unknown stays None."""
-    given = _first(contract.values, TERM_TYPE_KEYS)
+    given = _first(values, TERM_TYPE_KEYS)
     if given in TERM_TYPE_LABELS:
         return str(given)
-    for tid in contract.template_ids:
+    for tid in template_ids:
         if template_types.get(tid) in TERM_TYPE_LABELS:
             return template_types[tid]
-    return "fixed_term" if _first(contract.values, END_KEYS) else None
+    return "fixed_term" if _first(values, END_KEYS) else None
 
 
 def contract_elements(
-    contract: Contract,
-    parties: list[Party],
-    card: WorkerCard | None,
+    record: LedgerRecord,
+    id_number: str | None,
     *,
     employer_credit_code: str,
     template_types: dict[str, str],
 ) -> dict[str, Any]:
     """The information elements of one contract, typed (dates, Decimal, datetimes)."""
-    values = contract.values
-    signed = {p.role: p.signed_at for p in parties}
+    values = record.values
     return {
-        "contract_no": contract.id,
-        "contract_name": contract.name,
-        "employer_name": contract.enterprise_party.get("name"),
-        "employer_credit_code": contract.enterprise_party.get("credit_code") or employer_credit_code,
-        "worker_name": contract.worker_name,
-        "worker_id_type": card.id_type if card else None,
-        "worker_id_number": card.id_number if card else None,
-        "term_type": term_type(contract, template_types),
+        "contract_no": record.id,
+        "contract_name": record.name,
+        "employer_name": record.enterprise_party.get("name"),
+        "employer_credit_code": record.enterprise_party.get("credit_code") or employer_credit_code,
+        "worker_name": record.worker_name,
+        "worker_id_type": record.id_type,
+        "worker_id_number": id_number,
+        "term_type": term_type(values, record.template_ids, template_types),
         "start_date": _day(_first(values, START_KEYS)),
         "end_date": _day(_first(values, END_KEYS)),
         "probation_months": _int(_first(values, PROBATION_MONTHS_KEYS)),
@@ -158,10 +175,10 @@ def contract_elements(
         "position": _first(values, POSITION_KEYS),
         "work_place": _first(values, WORK_PLACE_KEYS),
         "monthly_wage": _money(_first(values, WAGE_KEYS)),
-        "worker_signed_at": signed.get(PartyRole.WORKER),
-        "employer_signed_at": signed.get(PartyRole.ENTERPRISE),
-        "status": contract.status,
-        "sha256": contract.document_sha256,
+        "worker_signed_at": record.worker_signed_at,
+        "employer_signed_at": record.employer_signed_at,
+        "status": record.status,
+        "sha256": record.document_sha256,
     }
 
 
@@ -192,38 +209,26 @@ def ledger_labels(elements: dict[str, Any]) -> dict[str, Any]:
 
 
 class XlsxFile:
-    """A write-only workbook (rows go to disk as they come): first sheet, a header row, then one
-    row per record; dates as Excel dates, times in China time (Excel has no offsets)."""
-
-    DATE = "yyyy-mm-dd"
-    TIME = "yyyy-mm-dd hh:mm:ss"
+    """The export's workbook streamed to disk (see xlsx.XlsxStream): first sheet, a header row,
+    then one row per record; dates as Excel dates, times in China time (Excel has no offsets)."""
 
     def __init__(self, path: Path, title: str, columns: Columns) -> None:
-        self.path = path
-        self.columns = columns
-        self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet(title)
-        self.sheet.append([header for _, header in columns])
+        self.keys = [key for key, _ in columns]
+        self.stream = XlsxStream(path, title, len(columns))
+        self.stream.append([header for _, header in columns])
         self.rows = 0
 
-    def _cell(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            cell = WriteOnlyCell(self.sheet, china_time(value).replace(tzinfo=None))
-            cell.number_format = self.TIME
-            return cell
-        if isinstance(value, date):
-            cell = WriteOnlyCell(self.sheet, value)
-            cell.number_format = self.DATE
-            return cell
-        return value
-
     def append(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.sheet.append([self._cell(row.get(key)) for key, _ in self.columns])
+        for record in rows:
+            self.stream.append([_local(record.get(key)) for key in self.keys])
         self.rows += len(rows)
 
     def close(self) -> None:
-        self.book.save(str(self.path))
+        self.stream.close()
+
+
+def _local(value: Any) -> Any:
+    return china_time(value).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 class ZipChunks(io.RawIOBase):

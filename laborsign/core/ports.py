@@ -19,6 +19,7 @@ from .contracts import Contract, ContractEvent, ContractFilters, Party, WorkerCa
 from .crypto import FieldCipher
 from .epoch_cache import EpochCache
 from .events import DomainEvent
+from .exports import LedgerRecord
 from .integrations import DeliveryAttempt, TargetPolicy, WebhookEndpoint
 from .labor_law import ContractTerm
 from .notices import Notice, NoticePrefs
@@ -30,7 +31,7 @@ from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
 from .pdf.tools import VerifyReport
 from .replay import SeenRepo
-from .roster import Department, Employee, Invitation, JoinLink
+from .roster import Department, Employee, Invitation, JoinLink, RosterRow
 from .signing import Seal, SigningSession
 from .templates import Template
 from .verification import EnterpriseVerification, PersonIdentity, PersonVerification
@@ -100,7 +101,14 @@ class RosterRepo(Protocol):
         limit: int,
         cursor: Cursor | None = None,
         id_number_hash: str | None = None,
+        hired: tuple[date | None, date | None] = (None, None),
+        left: tuple[date | None, date | None] = (None, None),
     ) -> tuple[list[Employee], int, bool]: ...
+    async def roster_rows(
+        self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
+        id_number_hash: str | None, hired: tuple[date | None, date | None],
+        left: tuple[date | None, date | None], after: tuple[datetime, str] | None, limit: int,
+    ) -> list[RosterRow]: ...  # fmt: skip
     async def employee_ids_by_id_number(self, enterprise_id: str, id_number_hash: str) -> list[str]: ...
     async def current_employee_by_phone(self, enterprise_id: str, phone: str) -> Employee | None: ...
     async def current_phones(self, enterprise_id: str) -> set[str]: ...
@@ -135,6 +143,11 @@ class ContractRepo(Protocol):
         employee_ids: list[str] | None = None,
         filters: ContractFilters | None = None,
     ) -> tuple[list[Contract], int, bool]: ...
+    async def ledger(
+        self, *, enterprise_id: str, view: str, q: str | None, status: str | None,
+        employee_ids: list[str] | None, filters: ContractFilters | None,
+        after: tuple[datetime, str] | None, limit: int,
+    ) -> list[LedgerRecord]: ...  # fmt: skip
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
     ) -> dict[str, int]: ...

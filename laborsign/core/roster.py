@@ -8,7 +8,7 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Invalid, WrongState
 from .ids import new_id
@@ -54,6 +54,24 @@ def _text(raw: object, field_name: str, label: str, required: bool, limit: int =
     if len(text) > limit:
         raise Invalid.field(field_name, f"{label}不能超过{limit}个字符")
     return text
+
+
+class RosterRow(NamedTuple):
+    """What one roster export row needs of an employee, read without building an Employee."""
+
+    id: str
+    created_at: datetime
+    name: str
+    phone: str
+    gender: str | None
+    id_type: str | None
+    id_number_masked: str | None
+    birth_date: date | None
+    department_id: str | None
+    position: str | None
+    hire_date: date | None
+    status: str
+    resigned_at: datetime | None
 
 
 @dataclass(eq=False)

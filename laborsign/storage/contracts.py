@@ -20,15 +20,18 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
+from ..core.exports import LedgerRecord
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
@@ -276,6 +279,64 @@ class ContractRepository:
             terms.append(contracts.c.employee_id.in_(employee_ids))
         return or_(*terms)
 
+    def _listed(
+        self, enterprise_id: str | None, worker_phone: str | None, view: str, q: str | None,
+        status: str | None, employee_ids: list[str] | None, filters: ContractFilters | None,
+    ) -> Any:  # fmt: skip
+        me = "enterprise" if enterprise_id else "worker"
+        where = self._owner(enterprise_id, worker_phone)
+        view_filter = _view_filter(view, me)
+        if view_filter is not None:
+            where = and_(where, view_filter)
+        if status:
+            where = and_(where, contracts.c.status == status)
+        if q:
+            where = and_(where, self._search(q, employee_ids or []))
+        if filters is not None:
+            where = and_(where, *_narrowed(filters))
+        return where
+
+    async def ledger(
+        self, *, enterprise_id: str, view: str, q: str | None, status: str | None,
+        employee_ids: list[str] | None, filters: ContractFilters | None,
+        after: tuple[datetime, str] | None, limit: int,
+    ) -> list[LedgerRecord]:  # fmt: skip
+        """A keyset page (newest first, after `after`) of the list's contracts as the exports
+        need them: only the ledger's columns, both signing times and the worker's ID in the same
+        statement, no ORM objects built."""
+        from .roster import employees
+
+        where = self._listed(enterprise_id, None, view, q, status, employee_ids, filters)
+        if after is not None:
+            key = tuple_(
+                literal(after[0], contracts.c.created_at.type), literal(after[1], contracts.c.id.type)
+            )
+            where = and_(where, tuple_(contracts.c.created_at, contracts.c.id) < key)
+
+        def signed(role: str) -> Any:
+            return (
+                select(parties.c.signed_at)
+                .where(parties.c.contract_id == contracts.c.id, parties.c.role == role)
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        columns = [
+            contracts.c.id, contracts.c.created_at, contracts.c.name, contracts.c.worker_name,
+            contracts.c["values"], contracts.c.enterprise_party, contracts.c.template_ids,
+            contracts.c.status, contracts.c.document_sha256, signed("worker"), signed("enterprise"),
+            employees.c.id_type, employees.c.id_number_enc,
+        ]  # fmt: skip
+        stmt = (
+            select(*columns)
+            .select_from(contracts)
+            .outerjoin(employees, employees.c.id == contracts.c.employee_id)
+            .where(where)
+            .order_by(contracts.c.created_at.desc(), contracts.c.id.desc())
+            .limit(limit)
+        )
+        return [LedgerRecord(*row) for row in (await self.s.execute(stmt)).all()]
+
     async def page(
         self,
         *,
@@ -291,17 +352,7 @@ class ContractRepository:
         filters: ContractFilters | None = None,
     ) -> tuple[list[Contract], int, bool]:
         """The page, the total of the view (and search), and whether rows follow the page."""
-        me = "enterprise" if enterprise_id else "worker"
-        where = self._owner(enterprise_id, worker_phone)
-        view_filter = _view_filter(view, me)
-        if view_filter is not None:
-            where = and_(where, view_filter)
-        if status:
-            where = and_(where, contracts.c.status == status)
-        if q:
-            where = and_(where, self._search(q, employee_ids or []))
-        if filters is not None:
-            where = and_(where, *_narrowed(filters))
+        where = self._listed(enterprise_id, worker_phone, view, q, status, employee_ids, filters)
         total = (await self.s.execute(select(func.count()).select_from(contracts).where(where))).scalar_one()
         rows, more = await keyset_page(self.s, Contract, contracts, where, cursor, offset, limit)
         return rows, int(total), more

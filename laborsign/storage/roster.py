@@ -3,6 +3,7 @@ onboarding records; and the worker directory contracts read from."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -17,8 +18,10 @@ from sqlalchemy import (
     Text,
     and_,
     func,
+    literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..core.contracts import WorkerCard
 from ..core.onboarding import OnboardingRecord
 from ..core.paging import Cursor
-from ..core.roster import Department, Employee, Invitation, JoinLink
+from ..core.roster import Department, Employee, Invitation, JoinLink, RosterRow
 from .accounts import users
 from .paging import keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
@@ -145,6 +148,25 @@ def map_roster() -> None:
     mapper_registry.map_imperatively(OnboardingRecord, onboarding_records)
 
 
+DayRange = tuple[date | None, date | None]
+
+
+def _days(hired: DayRange, left: DayRange) -> list[Any]:
+    from .contracts import beijing_midnight
+
+    out: list[Any] = []
+    if hired[0]:
+        out.append(employees.c.hire_date >= hired[0])
+    if hired[1]:
+        out.append(employees.c.hire_date <= hired[1])
+    # Leaving is an instant (the confirmation); its day is the Beijing day it fell on.
+    if left[0]:
+        out.append(employees.c.resigned_at >= beijing_midnight(left[0]))
+    if left[1]:
+        out.append(employees.c.resigned_at < beijing_midnight(left[1] + timedelta(days=1)))
+    return out
+
+
 class RosterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -183,12 +205,11 @@ class RosterRepository:
             await self.s.execute(staff)
         ).first() is not None
 
-    async def employees_page(
-        self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
-        offset: int, limit: int, cursor: Cursor | None = None, id_number_hash: str | None = None,
-    ) -> tuple[list[Employee], int, bool]:  # fmt: skip
-        """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number."""
-        where = employees.c.enterprise_id == enterprise_id
+    def _listed(
+        self, enterprise_id: str, status: str | None, department_ids: list[str] | None, q: str | None,
+        id_number_hash: str | None, hired: DayRange, left: DayRange,
+    ) -> Any:  # fmt: skip
+        where = and_(employees.c.enterprise_id == enterprise_id, *_days(hired, left))
         if status:
             where = and_(where, employees.c.status == status)
         if department_ids is not None:
@@ -198,6 +219,38 @@ class RosterRepository:
             if id_number_hash:
                 terms.append(employees.c.id_number_hash == id_number_hash)
             where = and_(where, or_(*terms))
+        return where
+
+    async def roster_rows(
+        self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
+        id_number_hash: str | None, hired: DayRange, left: DayRange,
+        after: tuple[datetime, str] | None, limit: int,
+    ) -> list[RosterRow]:  # fmt: skip
+        """A keyset page (newest first, after `after`) of the roster list's people as its export
+        needs them: only the export's columns, no count, no ORM objects."""
+        where = self._listed(enterprise_id, status, department_ids, q, id_number_hash, hired, left)
+        if after is not None:
+            key = tuple_(
+                literal(after[0], employees.c.created_at.type), literal(after[1], employees.c.id.type)
+            )
+            where = and_(where, tuple_(employees.c.created_at, employees.c.id) < key)
+        columns = [employees.c[name] for name in RosterRow._fields]
+        stmt = (
+            select(*columns)
+            .where(where)
+            .order_by(employees.c.created_at.desc(), employees.c.id.desc())
+            .limit(limit)
+        )
+        return [RosterRow(*row) for row in (await self.s.execute(stmt)).all()]
+
+    async def employees_page(
+        self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
+        offset: int, limit: int, cursor: Cursor | None = None, id_number_hash: str | None = None,
+        hired: DayRange = (None, None), left: DayRange = (None, None),
+    ) -> tuple[list[Employee], int, bool]:  # fmt: skip
+        """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number;
+        `hired` and `left` are ranges of Beijing days, both ends included."""
+        where = self._listed(enterprise_id, status, department_ids, q, id_number_hash, hired, left)
         total = (await self.s.execute(select(func.count()).select_from(employees).where(where))).scalar_one()
         rows, more = await keyset_page(self.s, Employee, employees, where, cursor, offset, limit)
         return rows, int(total), more

@@ -4,12 +4,14 @@ QR, SMS, bulk spreadsheet), the worker's onboarding submission and HR review."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from ..accounts import Enterprise, Permission, User
 from ..budgets import spend
 from ..clock import china_time
+from ..contracts import parse_day_range
 from ..errors import Invalid, NotFound, WrongState
 from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, OnboardingSubmitted
 from ..identity_rules import mask_id_number
@@ -118,6 +120,30 @@ def _subtree(departments: list[Department], root_id: str) -> list[str]:
 # -- employees -----------------------------------------------------------------------------------
 
 
+def roster_query(
+    deps: Deps, departments: list[Department], status: str | None, department_id: str | None,
+    q: str | None, days: Mapping[str, str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The roster list's filters checked (a bad one is a 422), as the repository takes them."""
+    text = search_text(q)
+    if status not in (None, "", "active", "resigning", "resigned"):
+        raise Invalid.field("status", "状态应为 active、resigning 或 resigned")
+    hired = parse_day_range(days or {}, "hired", "入职日期")
+    left = parse_day_range(days or {}, "left", "离职日期")
+    ids = None
+    if department_id:
+        if department_id not in {d.id for d in departments}:
+            raise Invalid.field("department_id", "部门不存在")
+        ids = _subtree(departments, department_id)
+    id_hash = (
+        deps.cipher.blind_index(text.upper(), "id_number") if text and looks_like_id_number(text) else None
+    )
+    return {
+        "status": status or None, "department_ids": ids, "q": text, "id_number_hash": id_hash,
+        "hired": hired, "left": left,
+    }  # fmt: skip
+
+
 async def list_employees(
     deps: Deps,
     actor: Actor,
@@ -127,29 +153,19 @@ async def list_employees(
     page: int,
     per_page: int,
     cursor: str | None = None,
+    days: Mapping[str, str] | None = None,
 ) -> tuple[list[Employee], int, dict[str, str], str | None]:
     """A page of the roster, its total, department names and the next page's cursor. `q` is
-    the start of a name or phone, or a whole ID number."""
+    the start of a name or phone, or a whole ID number; `days` may hold hired_/left_ from and
+    to (YYYY-MM-DD, Beijing days, both ends included), as the contract list's day ranges."""
     enterprise = actor.require(Permission.ONBOARDING)
     after = Cursor.decode(cursor)
-    text = search_text(q)
-    if status not in (None, "", "active", "resigning", "resigned"):
-        raise Invalid.field("status", "状态应为 active、resigning 或 resigned")
     async with deps.uow() as uow:
         departments = await uow.roster.departments_of(enterprise.id)
-        ids = None
-        if department_id:
-            if department_id not in {d.id for d in departments}:
-                raise Invalid.field("department_id", "部门不存在")
-            ids = _subtree(departments, department_id)
-        id_hash = (
-            deps.cipher.blind_index(text.upper(), "id_number")
-            if text and looks_like_id_number(text)
-            else None
-        )
+        query = roster_query(deps, departments, status, department_id, q, days)
         items, total, more = await uow.roster.employees_page(
-            enterprise.id, status=status or None, department_ids=ids, q=text,
-            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after, id_number_hash=id_hash,
+            enterprise.id, **query,
+            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
         )  # fmt: skip
     return items, total, {d.id: d.name for d in departments}, next_cursor(items, more)
 

@@ -3,6 +3,7 @@ import { onMe } from "../js/chrome.js";
 import { pager } from "../js/pager.js";
 import { exportWith } from "../js/exports.js";
 import { enterpriseSign } from "../js/signing.js";
+import { CONTRACT_STATUS } from "../js/labels.js";
 import { departmentOptions } from "../js/tree.js";
 import { escape, formatTime, showError, toast } from "../js/ui.js";
 
@@ -10,7 +11,10 @@ const start = new URLSearchParams(location.search);
 let view = start.get("view") || "all", page = 1, items = [], asked = 0;
 /* The list's filters live in the URL: a reload, a shared link or Back finds the same list. */
 const filters = document.getElementById("filters");
-const NARROW = ["department_id", "launched_from", "launched_to", "term_end_from", "term_end_to"];
+const NARROW = ["status", "department_id", "launched_from", "launched_to", "term_end_from", "term_end_to"];
+filters.elements.status.insertAdjacentHTML("beforeend", Object.keys(CONTRACT_STATUS).map(function (k) {
+  return '<option value="' + k + '">' + escape(CONTRACT_STATUS[k]) + "</option>";
+}).join(""));
 document.getElementById("q").value = start.get("q") || "";
 NARROW.forEach(function (k) { filters.elements[k].value = start.get(k) || ""; });
 

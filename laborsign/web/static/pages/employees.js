@@ -6,7 +6,24 @@ import { pager } from "../js/pager.js";
 import { departmentOptions, drawTree, subtree } from "../js/tree.js";
 import { clearErrors, escape, formData, modal, showError, toast } from "../js/ui.js";
 
-let departments = [], dept = null, page = 1;
+/* The roster's filters live in the URL, as the contract list's: a reload or a shared link
+ * finds the same people. An absent status is the page's default (在职); "status=" is 全部状态. */
+const start = new URLSearchParams(location.search);
+const filters = document.getElementById("filters");
+const DAYS = ["hired_from", "hired_to", "left_from", "left_to"];
+let departments = [], dept = start.get("department_id"), page = 1;
+if (start.has("status")) document.getElementById("status").value = start.get("status");
+document.getElementById("q").value = start.get("q") || "";
+DAYS.forEach(function (k) { filters.elements[k].value = start.get(k) || ""; });
+
+function listQuery() {
+  const query = new URLSearchParams({ status: document.getElementById("status").value });
+  const q = document.getElementById("q").value.trim();
+  if (dept) query.set("department_id", dept);
+  if (q) query.set("q", q);
+  DAYS.forEach(function (k) { const v = filters.elements[k].value; if (v) query.set(k, v); });
+  return query.toString();
+}
 async function loadTree() {
   const r = await api("GET", "/api/v1/departments");
   departments = r.ok ? r.data.items : [];
@@ -48,9 +65,9 @@ async function addDept(parent) {
 document.getElementById("add-dept").addEventListener("click", function () { addDept(null); });
 let loading = 0;
 async function load() {
-  const status = document.getElementById("status").value, q = document.getElementById("q").value.trim();
   const mine = ++loading;
-  const query = (status ? "status=" + status : "") + (dept ? "&department_id=" + dept : "") + (q ? "&q=" + encodeURIComponent(q) : "");
+  const query = listQuery();
+  history.replaceState(null, "", "?" + query);
   exportWith(query);
   const r = await api("GET", "/api/v1/employees?page=" + page + "&per_page=20&" + query);
   if (mine !== loading) return;  // a newer filter was chosen while this answer was on its way
@@ -115,6 +132,12 @@ function step(id, path, title, fields, after) {
   });
 }
 document.getElementById("status").addEventListener("change", function () { page = 1; load(); });
+filters.addEventListener("change", function () { page = 1; load(); });
+filters.addEventListener("reset", function (e) {
+  e.preventDefault();
+  DAYS.forEach(function (k) { filters.elements[k].value = ""; });
+  page = 1; load();
+});
 let timer = null;
 document.getElementById("q").addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { page = 1; load(); }, 300); });
 onMe(function () { loadTree(); load(); });

@@ -19,7 +19,7 @@ function barsAcross(svg, rows) {
   svg.setAttribute("viewBox", "0 0 " + (labelW + barW + 40) + " " + rows.length * rowH);
   rows.forEach(function (r, i) {
     const y = i * rowH, w = Math.round((r[1] / max) * barW);
-    const g = el("g", { "data-bar": r[2] || r[0] });
+    const g = el("a", { "data-bar": r[2] || r[0], href: "/dashboard/contracts?view=all&status=" + encodeURIComponent(r[2] || r[0]) });
     g.appendChild(el("title", {}, r[0] + "：" + r[1]));
     g.appendChild(el("text", { x: 0, y: y + 16, class: "label" }, r[0]));
     g.appendChild(el("rect", { x: labelW, y: y + 4, width: Math.max(w, r[1] ? 2 : 0), height: rowH - 8, rx: 3 }));
@@ -28,13 +28,19 @@ function barsAcross(svg, rows) {
   });
 }
 
-/* Vertical bars, one column per week. */
+/* A week's bar opens the completed contracts whose term ends in that week (its 7 days). */
+function weekList(start) {
+  const end = new Date(Date.parse(start + "T00:00:00Z") + 6 * 86400000).toISOString().slice(0, 10);
+  return "/dashboard/contracts?view=completed&term_end_from=" + start + "&term_end_to=" + end;
+}
+
+/* Vertical bars, one column per week; each bar links to its list, as each status bar does. */
 function barsUp(svg, weeks) {
   const colW = 22, h = 100, base = h + 4, max = Math.max(1, ...weeks.map(function (w) { return w.count; }));
   svg.setAttribute("viewBox", "0 0 " + weeks.length * colW + " " + (base + 20));
   weeks.forEach(function (w, i) {
     const bh = Math.round((w.count / max) * h), x = i * colW;
-    const g = el("g", { "data-week": w.week_start });
+    const g = el("a", { "data-week": w.week_start, href: weekList(w.week_start) });
     g.appendChild(el("title", {}, w.week_start + " 起一周：" + w.count + " 份"));
     g.appendChild(el("rect", { x: x + 3, y: base - bh, width: colW - 6, height: bh, rx: 2 }));
     if (w.count) g.appendChild(el("text", { x: x + colW / 2, y: base - bh - 3, class: "value mid" }, String(w.count)));
