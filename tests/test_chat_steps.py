@@ -46,6 +46,10 @@ async def test_two_processes_step_one_person(database_url: str) -> None:
             1,
         )
 
+        # A step that changed nothing writes its message alone (no version moved).
+        assert await two.chat_steps.save(ChatStep(inbound("msg:1b", ""), read, [mine], [])) is None
+        assert mine.version == 1
+
         # Both processes step the person from the same state: the first write wins, the
         # second is a conflict and leaves nothing (not even its message's key).
         _, _, [theirs] = await one.chat_steps.person("wechat", "wxapp", "openid-1", "msg:3")

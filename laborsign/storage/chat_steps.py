@@ -24,13 +24,14 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.orm.attributes import manager_of_class
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -107,9 +108,11 @@ class _Statements:
                         for t in (chat_identities, chat_conversations, outbox)}  # fmt: skip
         self._updates: dict[tuple[str, tuple[str, ...]], _Sql] = {}
         self.results = {
-            t.name: [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in t.c]
+            t.name: [_result_processor(c, dialect) for c in t.c]
             for t in (chat_identities, chat_conversations, chat_inbound)
         }
+        for t in (chat_identities, chat_conversations):  # a read row compares with a bound one
+            assert self.inserts[t.name].names == [c.name for c in t.c]
 
     def update(self, table: Table, columns: tuple[str, ...]) -> _Sql:
         """UPDATE of the columns a step changed (a conversation's also checks its version)."""
@@ -149,26 +152,29 @@ class _Store:
         sql = self.sql.inserts[table.name]
         return sql.args({n: getattr(obj, n) for n in sql.names})
 
-    def _tracked(self, table: Table, obj: Any) -> Any:
-        self._read[obj] = self._encoded(table, obj)
+    def _loaded(self, cls: type[Any], table: str, names: list[str], row: Sequence[Any]) -> Any:
+        """An object from its row, as the ORM loads one (values straight into its dict, no
+        attribute events), remembered with the row as read: the driver returns what was
+        bound (datetime text on SQLite, JSON text on both), so the row is the snapshot."""
+        obj = manager_of_class(cls).new_instance()
+        obj.__dict__.update(zip(names, self.sql.decode(table, row), strict=True))
+        self._read[obj] = list(row)
         return obj
 
     def _inbound(self, row: Sequence[Any]) -> InboundMessage:
-        values = dict(zip(_INBOUND, self.sql.decode("chat_inbound", row), strict=True))
-        return InboundMessage(**values)
+        message: InboundMessage = self._loaded(InboundMessage, "chat_inbound", _INBOUND, row)
+        return message
 
     def _person(self, rows: list[Sequence[Any]]) -> tuple[ChatIdentity | None, list[Conversation]]:
         if not rows:
             return None, []
         width = len(_IDENTITY)
-        first = dict(zip(_IDENTITY, self.sql.decode("chat_identities", rows[0][:width]), strict=True))
-        identity = self._tracked(chat_identities, ChatIdentity(**first))
-        conversations = []
-        for row in rows:
-            if row[width] is None:
-                continue
-            values = dict(zip(_CONVERSATION, self.sql.decode("chat_conversations", row[width:]), strict=True))
-            conversations.append(self._tracked(chat_conversations, Conversation(**values)))
+        identity = self._loaded(ChatIdentity, "chat_identities", _IDENTITY, rows[0][:width])
+        conversations = [
+            self._loaded(Conversation, "chat_conversations", _CONVERSATION, row[width:])
+            for row in rows
+            if row[width] is not None
+        ]
         return identity, conversations
 
     def _ops(self, step: ChatStep) -> tuple[Op | None, list[Op], Callable[[], None]]:
@@ -439,7 +445,7 @@ class PostgresChatSteps(_Store):
                     async with self._opening:
                         if self._pool is None:
                             self._pool = await asyncpg.create_pool(
-                                self._dsn, min_size=1, max_size=self._size, init=_json_codec,
+                                self._dsn, min_size=1, max_size=self._size, reset=_reset,
                                 server_settings={"jit": "off"},
                             )  # fmt: skip
                 async with self._pool.acquire() as conn:
@@ -515,10 +521,25 @@ class PostgresChatSteps(_Store):
             await pool.close()
 
 
-async def _json_codec(conn: Any) -> None:
-    """JSON columns as the SQLAlchemy dialect has them: bound already serialized (by the
-    column type's processor), read back as Python values."""
-    await conn.set_type_codec("json", encoder=str, decoder=json.loads, schema="pg_catalog")
+async def _reset(conn: Any) -> None:
+    """What the pool runs when a connection comes back: by default a round trip (unlock
+    advisory locks, close cursors, UNLISTEN, RESET ALL) for state these statements never
+    make. Only a transaction left open (a cancelled step) is ended."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+def _result_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's own; JSON on asyncpg has none (SQLAlchemy decodes it in a codec it sets
+    on its connections; these keep asyncpg's default: JSON as text)."""
+    proc = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if proc is None and isinstance(column.type, JSON) and dialect.name == "postgresql":
+        return _json_text
+    return cast(Callable[[Any], Any] | None, proc)
+
+
+def _json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 class _PostgresSeen:
