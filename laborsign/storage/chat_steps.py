@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect, make_url
@@ -96,8 +96,16 @@ class _Statements:
         self.person = _Sql(
             select(*chat_identities.c, *chat_conversations.c)
             .select_from(
+                # On the conversations' unique key (channel, app, user, flow): an index
+                # range, where identity_id alone has no index and was a scan of them all.
                 chat_identities.outerjoin(
-                    chat_conversations, chat_conversations.c.identity_id == chat_identities.c.id
+                    chat_conversations,
+                    and_(
+                        chat_conversations.c.channel == chat_identities.c.channel,
+                        chat_conversations.c.app_id == chat_identities.c.app_id,
+                        chat_conversations.c.external_id == chat_identities.c.external_id,
+                        chat_conversations.c.identity_id == chat_identities.c.id,
+                    ),
                 )
             )
             .where(*where_eq(chat_identities, "channel", "app_id", "external_id"))
