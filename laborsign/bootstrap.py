@@ -36,7 +36,7 @@ from .core.integrations import TargetPolicy
 from .core.pdf.ca import bundle_from_directory, create_bundle
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
-from .core.ports import AuthEpoch
+from .core.ports import AuthEpoch, ChatSteps
 from .identity import IdentityProviders, build_identity
 from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlobStore
 from .storage.db import Database, UnitOfWork
@@ -145,6 +145,10 @@ class AppDeps:
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
+
+    @property
+    def chat_steps(self) -> ChatSteps:
+        return self.db.chat_steps
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         self.tasks.spawn(work, name)

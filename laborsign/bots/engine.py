@@ -19,11 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import outbox as ob
-from ..core.chat import ChatIdentity, Conversation, ConversationStatus, InboundMessage
+from ..core.chat import (
+    ChatIdentity,
+    ChatStep,
+    Conversation,
+    ConversationStatus,
+    InboundMessage,
+    StepConflict,
+)
 from ..core.clock import china_time
 from ..core.errors import DomainError, Invalid
 from ..core.ports import Deps
@@ -228,11 +234,10 @@ class Engine:
         either stepped and stored with its answer, or not at all."""
         now = self.deps.clock.now()
         dedupe = msg.dedupe_key[:200] if msg.dedupe_key else None
-        async with self.deps.uow() as uow:
-            seen = await uow.chat.inbound(msg.channel, msg.app_id, dedupe) if dedupe else None
-            if seen is not None:
-                return _again(seen)
-            identity, conversations = await uow.chat.person(msg.channel, msg.app_id, msg.external_id)
+        store = self.deps.chat_steps
+        seen, identity, conversations = await store.person(msg.channel, msg.app_id, msg.external_id, dedupe)
+        if seen is not None:
+            return _again(seen)
         if identity is None:
             identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
         ctx = Ctx(self, self.deps, msg, identity, conversations, now)
@@ -240,23 +245,17 @@ class Engine:
         text = "\n\n".join(ctx.replies)
         if msg.reply_by_outbox and text:
             ctx.outbox.append(ob.chat(msg.channel, msg.external_id, "reply", text, ctx.now))
+        inbound = (
+            InboundMessage(msg.channel, msg.app_id, dedupe, now, reply=text, done_at=ctx.now)
+            if dedupe is not None
+            else None
+        )
         try:
-            async with self.deps.uow() as uow:
-                if dedupe is not None:
-                    inbound = InboundMessage(
-                        msg.channel, msg.app_id, dedupe, now, reply=text, done_at=ctx.now
-                    )
-                    if not await uow.chat.record_inbound(inbound):
-                        seen = await uow.chat.inbound(msg.channel, msg.app_id, dedupe)
-                        return _again(seen)  # leaving without commit: the step is undone
-                uow.add(ctx.identity)
-                for conv in ctx.touched:
-                    uow.add(conv)
-                for message in ctx.outbox:
-                    uow.outbox.add(message)
-                await uow.commit()
-        except (StaleDataError, IntegrityError) as exc:
+            earlier = await store.save(ChatStep(inbound, ctx.identity, ctx.touched, ctx.outbox))
+        except StepConflict as exc:
             raise Busy() from exc
+        if earlier is not None:
+            return _again(earlier)  # a concurrent delivery of it was stored first: this step is undone
         return Outcome(ctx.replies)
 
     async def claim_once(self, channel: str, app_id: str, key: str) -> bool:

@@ -238,3 +238,19 @@ def error_summary(raw: str) -> str:
         if re.search(pattern, raw or "", re.IGNORECASE):
             return summary
     return "消息平台返回错误，发送失败" if raw else "发送失败"
+
+
+class StepConflict(Exception):
+    """Another process changed this person's state between the step's read and its write."""
+
+
+@dataclass
+class ChatStep:
+    """What one conversation step stores, in one transaction: the message once (its dedupe
+    key; None for callbacks without one), the identity, the conversations it touched and the
+    outbox rows it queued."""
+
+    inbound: InboundMessage | None
+    identity: ChatIdentity
+    conversations: list[Conversation]
+    outbox: list[Any]  # OutboxMessage

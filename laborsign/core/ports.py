@@ -13,7 +13,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from .accounts import ApiKey, Enterprise, EnterpriseEvent, Member, Session, SmsCode, User
 from .budgets import BudgetRepo, Limits
-from .chat import ChatIdentity, Conversation, DeadLetter, InboundMessage, ReviewCard
+from .chat import ChatIdentity, ChatStep, Conversation, DeadLetter, InboundMessage, ReviewCard
 from .clock import Clock
 from .contracts import Contract, ContractEvent, ContractFilters, Party, WorkerCard
 from .crypto import FieldCipher
@@ -208,6 +208,28 @@ class ChatRepo(Protocol):
         self, enterprise_id: str | None, offset: int, limit: int
     ) -> tuple[list[DeadLetter], int]: ...
     async def dead_letter_of(self, message_id: str) -> DeadLetter | None: ...
+
+
+class ChatSteps(Protocol):
+    """The storage of the chat hot path (every webhook message): the replay guard, the read
+    of a person before a step and the step's write. Apart from the unit of work because it
+    runs for every message a platform sends; outside it nothing changes meaning."""
+
+    @property
+    def seen(self) -> SeenRepo: ...
+
+    async def person(
+        self, channel: str, app_id: str, external_id: str, dedupe_key: str | None
+    ) -> tuple[InboundMessage | None, ChatIdentity | None, list[Conversation]]:
+        """The message if its key was stored already, else the identity and its conversations
+        (newest first)."""
+        ...
+
+    async def save(self, step: ChatStep) -> InboundMessage | None:
+        """Stores the step in one transaction, durably before it returns; the earlier message
+        (nothing stored) when its key is there already. Raises `StepConflict` when another
+        process changed the same conversation or created the same identity meanwhile."""
+        ...
 
 
 class IntegrationRepo(Protocol):
@@ -421,6 +443,9 @@ class Deps(Protocol):
     def callers(self) -> EpochCache: ...
 
     def uow(self) -> UnitOfWork: ...
+
+    @property
+    def chat_steps(self) -> ChatSteps: ...
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Work that goes on after the answer was sent; kept, logged, awaited on shutdown."""

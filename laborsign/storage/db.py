@@ -21,6 +21,7 @@ from ..core.handlers import dispatch
 from . import epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
+from .chat_steps import chat_steps_for
 from .contracts import ContractRepository
 from .epoch import epoch_reader, watch
 from .guards import BudgetStore, SeenStore
@@ -170,6 +171,7 @@ class Database:
             self.engine, expire_on_commit=False, sync_session_class=_Session
         )
         self.auth_epoch = epoch_reader(self.engine)
+        self.chat_steps = chat_steps_for(self.engine.url, pool_size)
 
     @property
     def dialect(self) -> str:
@@ -192,6 +194,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.auth_epoch.close()
+        await self.chat_steps.close()
         await self.engine.dispose()
 
 

@@ -98,9 +98,7 @@ async def solve_captcha(deps: Deps, challenge_id: object, answer: object) -> Non
 async def admit_signed_callback(deps: Deps, scope: str, key: str, body: bytes) -> None:
     """A callback whose signature checked out, once: a platform's retry (same signature and
     body) passes, the same signature over another body is 403 — in every process."""
-    async with deps.uow() as uow:
-        await admit_callback(uow.seen, scope, key, body, deps.clock.now())
-        await uow.commit()
+    await admit_callback(deps.chat_steps.seen, scope, key, body, deps.clock.now())
 
 
 async def forget_spent(deps: Deps) -> int:

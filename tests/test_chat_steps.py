@@ -1,0 +1,84 @@
+"""The chat hot path's storage (storage/chat_steps.py), as two processes share it: a step is
+stored whole or not at all, a message once, a conversation changed meanwhile is a conflict
+(the engine then steps again on fresh state), and what the ORM reads is what was written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from laborsign.core import outbox as ob
+from laborsign.core.chat import ChatIdentity, ChatStep, Conversation, InboundMessage, StepConflict
+from laborsign.storage.db import Database
+
+NOW = datetime(2026, 12, 2, 8, 30, 15, 250000, tzinfo=UTC)
+
+
+def inbound(key: str, reply: str) -> InboundMessage:
+    return InboundMessage("wechat", "wxapp", key, NOW, reply=reply, done_at=NOW)
+
+
+async def test_two_processes_step_one_person(database_url: str) -> None:
+    one, two = Database(database_url), Database(database_url)
+    try:
+        identity = ChatIdentity("wechat", "wxapp", "openid-1", NOW)
+        conv = Conversation(
+            identity_id=identity.id, channel="wechat", app_id="wxapp", external_id="openid-1",
+            flow="bind", state="phone", started_at=NOW, updated_at=NOW, expires_at=NOW, data={},
+        )  # fmt: skip
+        conv.restart("phone", {"来源": "扫码"}, NOW)
+        reply = ob.chat("wechat", "openid-1", "reply", "请输入手机号", NOW)
+        step = ChatStep(inbound("msg:1", "请输入手机号"), identity, [conv], [reply])
+        assert await one.chat_steps.save(step) is None
+
+        # The other process reads what was stored, and a retry of the message is answered
+        # with the stored reply, nothing stepped.
+        seen, _, _ = await two.chat_steps.person("wechat", "wxapp", "openid-1", "msg:1")
+        assert seen is not None and seen.reply == "请输入手机号"
+        _, read, conversations = await two.chat_steps.person("wechat", "wxapp", "openid-1", "msg:2")
+        assert read is not None and read.id == identity.id and read.created_at == NOW
+        [mine] = conversations
+        assert (mine.state, mine.data, mine.expires_at, mine.version) == (
+            "phone",
+            {"来源": "扫码"},
+            NOW + timedelta(hours=24),
+            1,
+        )
+
+        # A step that changed nothing writes its message alone (no version moved).
+        assert await two.chat_steps.save(ChatStep(inbound("msg:1b", ""), read, [mine], [])) is None
+        assert mine.version == 1
+
+        # Both processes step the person from the same state: the first write wins, the
+        # second is a conflict and leaves nothing (not even its message's key).
+        _, _, [theirs] = await one.chat_steps.person("wechat", "wxapp", "openid-1", "msg:3")
+        mine.answer("phone", "13800000000", NOW)
+        assert await two.chat_steps.save(ChatStep(inbound("msg:2", "ok"), read, [mine], [])) is None
+        assert mine.version == 2
+        theirs.cancel(NOW)
+        with pytest.raises(StepConflict):
+            await one.chat_steps.save(ChatStep(inbound("msg:3", "已取消"), identity, [theirs], []))
+        assert (await one.chat_steps.person("wechat", "wxapp", "openid-1", "msg:3"))[0] is None
+
+        # The same message delivered to both: stored once, the later gets the earlier's reply.
+        _, again, [fresh] = await one.chat_steps.person("wechat", "wxapp", "openid-1", "msg:4")
+        assert again is not None
+        fresh.move_to("code", NOW)
+        assert await one.chat_steps.save(ChatStep(inbound("msg:4", "first"), again, [fresh], [])) is None
+        earlier = await two.chat_steps.save(ChatStep(inbound("msg:4", "second"), read, [mine], []))
+        assert earlier is not None and earlier.reply == "first"
+
+        async with two.uow() as uow:
+            [conv_orm] = await uow.chat.conversations_of(identity.id)
+            assert (conv_orm.state, conv_orm.history, conv_orm.data["phone"]) == (
+                "code",
+                ["phone"],
+                "13800000000",
+            )
+            assert conv_orm.updated_at == NOW and conv_orm.version == 3
+            [queued] = await uow.outbox.for_recipient("wechat", "openid-1")
+            assert queued.text == "请输入手机号" and queued.created_at == NOW
+    finally:
+        await one.dispose()
+        await two.dispose()
