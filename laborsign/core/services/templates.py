@@ -5,12 +5,16 @@ public templates are the regulator's and are offered, once enabled, to every ent
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
 from ..accounts import Permission, PlatformRole
+from ..clock import china_time
 from ..errors import Invalid, NotFound
+from ..pdf.compose import merge_pdfs, rebase_controls
 from ..ports import Deps, UnitOfWork
+from ..template_preview import Preview, build_preview
 from ..templates import (
     Template,
     TemplateScope,
@@ -191,3 +195,38 @@ async def page_preview(
     if not 1 <= page <= len(template.files[file_index]["pages"]):
         raise NotFound("页面不存在", "page_not_found")
     return await deps.pdf.render(data, page, scale)
+
+
+async def preview_plan(deps: Deps, actor: Actor, template_id: str) -> tuple[Template, Preview]:
+    """The sample values of the template's saved controls and the boxes too small for them;
+    pages are numbered through the template's files, as in a contract made from it."""
+    template = await get_template(deps, actor, template_id)
+    starts, first = [], 1
+    for f in template.files:
+        starts.append(first)
+        first += len(f["pages"])
+    enterprise = actor.enterprise
+    plan = build_preview(
+        rebase_controls(template.controls, starts),
+        china_time(deps.clock.now()).date(),
+        (enterprise.name, enterprise.credit_code) if enterprise is not None else None,
+    )
+    return template, plan
+
+
+async def preview_pdf(
+    deps: Deps, actor: Actor, template_id: str, page: int | None = None
+) -> tuple[Template, bytes]:
+    """The template's files put together and filled with the samples by the fill every
+    contract's values go through, so HR sees what a worker will get."""
+    template, plan = await preview_plan(deps, actor, template_id)
+    if page is not None and not 1 <= page <= sum(len(f["pages"]) for f in template.files):
+        raise NotFound("页面不存在", "page_not_found")
+    files = [await deps.blobs.get(f["blob"]) for f in template.files]
+    base = files[0] if len(files) == 1 else (await asyncio.to_thread(merge_pdfs, files))[0]
+    return template, await deps.pdf.stamp(base, plan.stamps, flatten=True)
+
+
+async def preview_page(deps: Deps, actor: Actor, template_id: str, page: int, scale: float) -> bytes:
+    _, filled = await preview_pdf(deps, actor, template_id, page)
+    return await deps.pdf.render(filled, page, scale)
