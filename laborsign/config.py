@@ -226,12 +226,21 @@ class JobsConfig(_Section):
     background: bool = True
 
 
+class TemplatesConfig(_Section):
+    # Offer the standard 劳动合同 (every clause of Labor Contract Law Art. 17, its blanks
+    # placed) as a public template, made once on the first start. Deleting or closing it in the
+    # template console sticks: it is not made again.
+    standard_public: bool = True
+
+
 class IntegrationsConfig(_Section):
     # Integrator webhooks may point only at public addresses: a target that is or resolves to
     # loopback, link-local, private or another non-global range is refused at registration and
     # at every delivery. True lets them reach this machine or the internal network (tests, or
     # an OA system on the intranet).
     allow_private_targets: bool = False
+
+
 class MinimumWageConfig(_Section):
     region: str = Field(min_length=2, max_length=50)  # a city (广州市) or district (深圳市南山区)
     effective: date  # in force from this day until the region's next entry
@@ -272,6 +281,7 @@ class Config(BaseModel):
     dingtalk: DingtalkConfig = DingtalkConfig()
     labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
+    templates: TemplatesConfig = TemplatesConfig()
     integrations: IntegrationsConfig = IntegrationsConfig()
 
     @model_validator(mode="after")

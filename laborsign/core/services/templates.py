@@ -62,6 +62,51 @@ async def _writable(uow: UnitOfWork, actor: Actor, template_id: str) -> Template
     return template
 
 
+async def _store_file(deps: Deps, index: int, filename: str, data: bytes) -> dict[str, Any]:
+    facts = await deps.pdf.inspect(data)  # refuses non-PDF, encrypted, too large, too many pages
+    return {
+        "index": index,
+        "name": (filename or f"文件{index + 1}.pdf")[:100],
+        "blob": await deps.blobs.put(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "pages": [{"width": round(p.width, 2), "height": round(p.height, 2)} for p in facts.pages],
+    }
+
+
+async def ship_public_template(
+    deps: Deps,
+    template_id: str,
+    name: str,
+    type_: str,
+    file: tuple[str, bytes],
+    controls: list[dict[str, Any]],
+) -> Template | None:
+    """A public template the platform itself offers (no creator), enabled with its controls
+    placed; None when one with this id exists. Two processes may both get past the check: the
+    template's id is fixed, so the second commit fails on the primary key (the caller's to
+    ignore) rather than making a copy."""
+    async with deps.uow() as uow:
+        if await uow.get(Template, template_id) is not None:
+            return None
+    now = deps.clock.now()
+    template = Template(
+        id=template_id,
+        name=validate_template_name(name),
+        type=validate_template_type(type_),
+        scope=TemplateScope.PUBLIC,
+        created_by=None,
+        files=[await _store_file(deps, 0, *file)],
+        created_at=now,
+        updated_at=now,
+    )
+    template.set_controls(controls, now)
+    template.enable(now)
+    async with deps.uow() as uow:
+        uow.add(template)
+        await uow.commit()
+    return template
+
+
 async def create_template(
     deps: Deps, actor: Actor, name: object, type_: object, files: list[tuple[str, bytes]]
 ) -> Template:
@@ -85,19 +130,9 @@ async def create_template(
     else:
         enterprise_id = actor.require(Permission.TEMPLATES).id
         scope = TemplateScope.ENTERPRISE
-    described: list[dict[str, Any]] = []
-    for index, (filename, data) in enumerate(files):
-        facts = await deps.pdf.inspect(data)  # refuses non-PDF, encrypted, too large, too many pages
-        blob = await deps.blobs.put(data)
-        described.append(
-            {
-                "index": index,
-                "name": (filename or f"文件{index + 1}.pdf")[:100],
-                "blob": blob,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "pages": [{"width": round(p.width, 2), "height": round(p.height, 2)} for p in facts.pages],
-            }
-        )
+    described = [
+        await _store_file(deps, index, filename, data) for index, (filename, data) in enumerate(files)
+    ]
     now = deps.clock.now()
     creator = actor.require_user()
     template = Template(
