@@ -37,6 +37,7 @@ from .core.pdf.ca import bundle_from_directory, create_bundle
 from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
 from .core.ports import AuthEpoch, ChatSteps
+from .first_start import ship_standard_template
 from .identity import IdentityProviders, build_identity
 from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlobStore
 from .storage.db import Database, UnitOfWork
@@ -116,6 +117,8 @@ class AppDeps:
                 "the platform CA in the database does not open with this security.secret_key: "
                 "every host must be configured with the same secret_key"
             ) from exc
+        if self.config.templates.standard_public:
+            await ship_standard_template(self)
 
     async def sweep_orphans(self) -> int:
         return await sweep_orphans(self.db.engine, self.blob_backend, self.clock.now())

@@ -196,6 +196,13 @@ class JobsConfig(_Section):
     background: bool = True
 
 
+class TemplatesConfig(_Section):
+    # Offer the standard 劳动合同 (every clause of Labor Contract Law Art. 17, its blanks
+    # placed) as a public template, made once on the first start. Deleting or closing it in the
+    # template console sticks: it is not made again.
+    standard_public: bool = True
+
+
 class IntegrationsConfig(_Section):
     # Integrator webhooks may point only at public addresses: a target that is or resolves to
     # loopback, link-local, private or another non-global range is refused at registration and
@@ -241,6 +248,7 @@ class _Config(BaseModel):
     pki: PkiConfig = PkiConfig()
     labor_law: LaborLawConfig = LaborLawConfig()
     jobs: JobsConfig = JobsConfig()
+    templates: TemplatesConfig = TemplatesConfig()
     integrations: IntegrationsConfig = IntegrationsConfig()
 
     @model_validator(mode="after")

@@ -140,6 +140,9 @@ def config_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "LABORSIGN_SECURITY__SECRET_KEY": "test-secret-key-0123456789abcdef",
         # Background work (outbox deliverer) off: tests run one pass at a time, deterministically.
         "LABORSIGN_JOBS__BACKGROUND": "false",
+        # A fresh database gets the standard public template on start (tests/test_first_start.py
+        # turns it on); elsewhere it would be one more template in every list.
+        "LABORSIGN_TEMPLATES__STANDARD_PUBLIC": "false",
         # Every person in a test comes from one loopback address and asks for codes within
         # minutes of the fake clock: the per-address budgets would stop them. The budgets'
         # own tests (tests/test_budgets.py) put the defaults back.

@@ -50,6 +50,9 @@ async def member(b: Api, clock: FakeClock) -> dict[str, str]:
     "/api/v1/templates/{id}/disable",
     "/api/v1/templates/{id}/files/{file}.pdf",
     "/api/v1/templates/{id}/files/{file}/pages/{page}.png",
+    "/api/v1/templates/{id}/preview",
+    "/api/v1/templates/{id}/preview.pdf",
+    "/api/v1/templates/{id}/preview/pages/{page}.png",
 )
 async def template(b: Api, clock: FakeClock) -> dict[str, str]:
     from tests.test_templates import upload

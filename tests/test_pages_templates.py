@@ -61,3 +61,47 @@ async def test_design_a_template(desktop: Any, client: Any, clock: FakeClock, tm
     assert by_key["job_title"]["y"] < 421 - 100, "the drag moved the control up"
     assert by_key["signature_1"]["page"] == 2 and by_key["signature_1"]["filled_by"] == "worker"
     await page.screenshot(path="/tmp/designer.png")
+
+
+async def test_designer_preview_shows_samples_and_small_boxes(
+    desktop: Any, client: Any, clock: FakeClock
+) -> None:
+    from tests.test_template_preview import CONTROLS
+    from tests.test_templates import upload
+
+    api = Api(client)
+    await api.register_enterprise(clock)
+    template = await upload(api, files=[make_pdf(1), make_pdf(1)])
+    await api.call("PUT", f"/api/v1/templates/{template['id']}/controls", {"controls": CONTROLS}, expect=200)
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))["laborsign_session"].value
+    await desktop.context.add_cookies(
+        [{"name": "laborsign_session", "value": cookie, "url": str(client.make_url("/"))}]
+    )
+    page = desktop
+    await page.goto(f"/dashboard/templates/{template['id']}")
+    await expect(page.locator(".ctl")).to_have_count(len(CONTROLS))
+    await page.get_by_role("button", name="预览").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog.locator("#preview-overflows")).to_contain_text("“月工资（元）”的内容超出了放置框")
+    images = dialog.locator("img.preview-page")
+    await expect(images).to_have_count(2)
+    for i in range(2):
+        await expect(images.nth(i)).to_have_js_property("complete", True)
+        assert await images.nth(i).evaluate("img => img.naturalWidth") > 0, "the filled page was drawn"
+    # The too-small box is outlined in the designer behind the dialog, and named in its panel.
+    await expect(page.locator(".ctl.overflow")).to_have_count(1)
+    await expect(page.locator(".ctl.overflow")).to_contain_text("月工资")
+    await dialog.get_by_role("button", name="关闭").click()
+    await expect(dialog).to_have_count(0)
+
+    # Widen the box, preview again (the change is saved first): no warning is left.
+    box = await page.locator(".ctl.overflow .grip").bounding_box()
+    await page.mouse.move(box["x"] + 5, box["y"] + 5)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + 120, box["y"] + 5, steps=6)
+    await page.mouse.up()
+    await page.get_by_role("button", name="预览").click()
+    await expect(page.get_by_role("dialog").locator("#preview-ok")).to_be_visible()
+    await expect(page.locator(".ctl.overflow")).to_have_count(0)
+    saved = await api.get(f"/api/v1/templates/{template['id']}")
+    assert next(c for c in saved["controls"] if c["key"] == "monthly_wage")["width"] > 60

@@ -191,6 +191,59 @@ async def page_png(request: web.Request) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
+@routes.get(
+    "/api/v1/templates/{id}/preview",
+    "模板预览：示例值与超出放置框的控件",
+    auth="enterprise",
+)
+async def preview(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template, plan = await svc.preview_plan(request.app[DEPS], actor, request.match_info["id"])
+    pages = [
+        {"page": n, "file": f["index"], "width": size["width"], "height": size["height"]}
+        for n, (f, size) in enumerate(((f, s) for f in template.files for s in f["pages"]), start=1)
+    ]
+    return json_response(
+        {
+            "pages": pages,
+            "values": plan.values,
+            "overflows": [o.as_dict() for o in plan.overflows],
+            "pdf_url": f"/api/v1/templates/{template.id}/preview.pdf",
+        }
+    )
+
+
+@routes.get(
+    "/api/v1/templates/{id}/preview.pdf",
+    "模板预览 PDF（按合同的填写方式填入示例值）",
+    auth="enterprise",
+    produces="application/pdf",
+)
+async def preview_pdf(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    template, data = await svc.preview_pdf(request.app[DEPS], actor, request.match_info["id"])
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(template.name + '（预览）.pdf')}"},
+    )
+
+
+@routes.get(
+    "/api/v1/templates/{id}/preview/pages/{page}.png",
+    "模板预览页面图",
+    auth="enterprise",
+    produces="image/png",
+    query={"scale": "缩放（0.5-3，默认1.5）"},
+)
+async def preview_png(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    png = await svc.preview_page(
+        request.app[DEPS], actor, request.match_info["id"], int_param(request, "page"), scale_param(request)
+    )
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
 def _quote(name: str) -> str:
     from urllib.parse import quote
 

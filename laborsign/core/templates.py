@@ -196,7 +196,7 @@ class Template:
     name: str
     type: str
     scope: str
-    created_by: str
+    created_by: str | None  # None: shipped with the platform (laborsign/first_start.py)
     created_at: datetime
     updated_at: datetime
     files: list[dict[str, Any]] = field(

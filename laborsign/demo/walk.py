@@ -17,8 +17,8 @@ import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
 from ..core.identity_rules import resident_id_check_char
+from ..core.standard_contract import NAME, build_template_pdf
 from ..core.values import credit_code_check_char
-from .template import NAME, build_template_pdf
 
 
 class DemoError(Exception):

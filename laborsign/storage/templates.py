@@ -19,7 +19,7 @@ templates = Table(
     Column("status", String(20), nullable=False),
     Column("files", JSONList(), nullable=False),
     Column("controls", JSON, nullable=False),
-    Column("created_by", Id(), ForeignKey("users.id"), nullable=False),
+    Column("created_by", Id(), ForeignKey("users.id")),  # none: shipped with the platform
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_templates_scope_enterprise", "scope", "enterprise_id", "created_at"),

@@ -5,12 +5,16 @@ public templates are the regulator's and are offered, once enabled, to every ent
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
 from ..accounts import Permission, PlatformRole
+from ..clock import china_time
 from ..errors import Invalid, NotFound
+from ..pdf.compose import merge_pdfs, rebase_controls
 from ..ports import Deps, UnitOfWork
+from ..template_preview import Preview, build_preview
 from ..templates import (
     Template,
     TemplateScope,
@@ -58,6 +62,51 @@ async def _writable(uow: UnitOfWork, actor: Actor, template_id: str) -> Template
     return template
 
 
+async def _store_file(deps: Deps, index: int, filename: str, data: bytes) -> dict[str, Any]:
+    facts = await deps.pdf.inspect(data)  # refuses non-PDF, encrypted, too large, too many pages
+    return {
+        "index": index,
+        "name": (filename or f"文件{index + 1}.pdf")[:100],
+        "blob": await deps.blobs.put(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "pages": [{"width": round(p.width, 2), "height": round(p.height, 2)} for p in facts.pages],
+    }
+
+
+async def ship_public_template(
+    deps: Deps,
+    template_id: str,
+    name: str,
+    type_: str,
+    file: tuple[str, bytes],
+    controls: list[dict[str, Any]],
+) -> Template | None:
+    """A public template the platform itself offers (no creator), enabled with its controls
+    placed; None when one with this id exists. Two processes may both get past the check: the
+    template's id is fixed, so the second commit fails on the primary key (the caller's to
+    ignore) rather than making a copy."""
+    async with deps.uow() as uow:
+        if await uow.get(Template, template_id) is not None:
+            return None
+    now = deps.clock.now()
+    template = Template(
+        id=template_id,
+        name=validate_template_name(name),
+        type=validate_template_type(type_),
+        scope=TemplateScope.PUBLIC,
+        created_by=None,
+        files=[await _store_file(deps, 0, *file)],
+        created_at=now,
+        updated_at=now,
+    )
+    template.set_controls(controls, now)
+    template.enable(now)
+    async with deps.uow() as uow:
+        uow.add(template)
+        await uow.commit()
+    return template
+
+
 async def create_template(
     deps: Deps, actor: Actor, name: object, type_: object, files: list[tuple[str, bytes]]
 ) -> Template:
@@ -81,19 +130,9 @@ async def create_template(
     else:
         enterprise_id = actor.require(Permission.TEMPLATES).id
         scope = TemplateScope.ENTERPRISE
-    described: list[dict[str, Any]] = []
-    for index, (filename, data) in enumerate(files):
-        facts = await deps.pdf.inspect(data)  # refuses non-PDF, encrypted, too large, too many pages
-        blob = await deps.blobs.put(data)
-        described.append(
-            {
-                "index": index,
-                "name": (filename or f"文件{index + 1}.pdf")[:100],
-                "blob": blob,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "pages": [{"width": round(p.width, 2), "height": round(p.height, 2)} for p in facts.pages],
-            }
-        )
+    described = [
+        await _store_file(deps, index, filename, data) for index, (filename, data) in enumerate(files)
+    ]
     now = deps.clock.now()
     creator = actor.require_user()
     template = Template(
@@ -191,3 +230,38 @@ async def page_preview(
     if not 1 <= page <= len(template.files[file_index]["pages"]):
         raise NotFound("页面不存在", "page_not_found")
     return await deps.pdf.render(data, page, scale)
+
+
+async def preview_plan(deps: Deps, actor: Actor, template_id: str) -> tuple[Template, Preview]:
+    """The sample values of the template's saved controls and the boxes too small for them;
+    pages are numbered through the template's files, as in a contract made from it."""
+    template = await get_template(deps, actor, template_id)
+    starts, first = [], 1
+    for f in template.files:
+        starts.append(first)
+        first += len(f["pages"])
+    enterprise = actor.enterprise
+    plan = build_preview(
+        rebase_controls(template.controls, starts),
+        china_time(deps.clock.now()).date(),
+        (enterprise.name, enterprise.credit_code) if enterprise is not None else None,
+    )
+    return template, plan
+
+
+async def preview_pdf(
+    deps: Deps, actor: Actor, template_id: str, page: int | None = None
+) -> tuple[Template, bytes]:
+    """The template's files put together and filled with the samples by the fill every
+    contract's values go through, so HR sees what a worker will get."""
+    template, plan = await preview_plan(deps, actor, template_id)
+    if page is not None and not 1 <= page <= sum(len(f["pages"]) for f in template.files):
+        raise NotFound("页面不存在", "page_not_found")
+    files = [await deps.blobs.get(f["blob"]) for f in template.files]
+    base = files[0] if len(files) == 1 else (await asyncio.to_thread(merge_pdfs, files))[0]
+    return template, await deps.pdf.stamp(base, plan.stamps, flatten=True)
+
+
+async def preview_page(deps: Deps, actor: Actor, template_id: str, page: int, scale: float) -> bytes:
+    _, filled = await preview_pdf(deps, actor, template_id, page)
+    return await deps.pdf.render(filled, page, scale)

@@ -1,12 +1,13 @@
 import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { CONTROL_KINDS as KINDS, CONTROL_PRESETS as PRESETS, FILLED_BY as WHO } from "../js/labels.js";
-import { escape, pageData, showError, toast } from "../js/ui.js";
+import { escape, modal, pageData, showError, toast } from "../js/ui.js";
 
 const ID = pageData().templateId;
 const DEFAULT_WHO = { signature: "worker", seal: "enterprise", sign_date: "worker" };
 const DEFAULT_SIZE = { signature: [150, 60], seal: [120, 120], sign_date: [110, 20], text: [160, 20], number: [100, 20], date: [110, 20], choice: [120, 20] };
 let tpl = null, controls = [], selected = -1, scale = 1, currentPage = null, editable = false;
+let overflowing = {}; /* field code → the last preview's message: the box is too small for its sample */
 
 function markDirty(on) { document.getElementById("dirty").hidden = !on; }
 function uniqueKey(kind) { let n = 1; while (controls.some(function (c) { return c.key === kind + "_" + n; })) n++; return kind + "_" + n; }
@@ -85,7 +86,7 @@ function draw() {
   controls.forEach(function (c, i) {
     const page = pageOf(c); if (!page) return;
     const el = document.createElement("div");
-    el.className = "ctl k-" + c.kind + (i === selected ? " selected" : "") + (c._error ? " error" : "");
+    el.className = "ctl k-" + c.kind + (i === selected ? " selected" : "") + (c._error ? " error" : "") + (overflowing[c.key] ? " overflow" : "");
     el.style.left = c.x * scale + "px"; el.style.top = c.y * scale + "px";
     el.style.width = c.width * scale + "px"; el.style.height = c.height * scale + "px";
     el.textContent = c.label + (c.required ? " *" : "");
@@ -135,6 +136,7 @@ function select(i) {
     '<label class="inline mt-10"><input type="checkbox" data-prop="required"' + (c.required ? " checked" : "") + dis + "> 必填</label>" +
     '<p class="muted text-12">第 ' + c.page + " 页 · x " + c.x + " · y " + c.y + " · " + c.width + "×" + c.height + " pt</p>" +
     (c._error ? '<p class="problems">' + escape(c._error) + "</p>" : "") +
+    (overflowing[c.key] ? '<p class="problems">' + escape(overflowing[c.key]) + "</p>" : "") +
     (editable ? '<button type="button" id="remove" class="block">删除控件</button>' : "");
   box.querySelectorAll("[data-prop]").forEach(function (input) {
     const typing = input.tagName === "TEXTAREA" || input.type === "text";
@@ -171,7 +173,7 @@ document.querySelectorAll("[data-preset]").forEach(function (b) {
   });
 });
 
-document.getElementById("save").addEventListener("click", async function () {
+async function save() {
   controls.forEach(function (c) { delete c._error; });
   const body = controls.map(function (c) { const o = Object.assign({}, c); delete o._error; return o; });
   const r = await api("PUT", "/api/v1/templates/" + ID + "/controls", { controls: body });
@@ -183,11 +185,37 @@ document.getElementById("save").addEventListener("click", async function () {
       if (m && controls[Number(m[1])]) controls[Number(m[1])]._error = fields[k];
       return "<div>" + escape((m && controls[Number(m[1])] ? controls[Number(m[1])].label + "：" : "") + fields[k]) + "</div>";
     }).join("") || escape(r.data.message);
-    draw(); toast("保存失败，请按提示修改", true); return;
+    draw(); toast("保存失败，请按提示修改", true); return false;
   }
   problems.innerHTML = "";
   tpl = r.data; controls = tpl.controls.map(function (c) { return Object.assign({}, c); });
   markDirty(false); draw(); toast("控件已保存");
+  return true;
+}
+document.getElementById("save").addEventListener("click", save);
+
+/* 预览: the saved controls filled with sample values by the server's contract fill, as page
+   images; boxes too small for their sample are listed and outlined on the page. */
+document.getElementById("preview").addEventListener("click", async function () {
+  if (editable && !document.getElementById("dirty").hidden && !(await save())) return;
+  const r = await api("GET", "/api/v1/templates/" + ID + "/preview");
+  if (!r.ok) { showError(null, r.data); return; }
+  overflowing = {};
+  r.data.overflows.forEach(function (o) { overflowing[o.key] = o.message; });
+  draw(); if (selected >= 0) select(selected);
+  const stamp = Date.now();
+  const warn = r.data.overflows.length
+    ? '<div class="form-errors" role="alert" id="preview-overflows">以下内容超出了放置框，可能与模板文字重叠：<ul>' +
+      r.data.overflows.map(function (o) { return "<li>第 " + o.page + " 页：" + escape(o.message) + "</li>"; }).join("") + "</ul></div>"
+    : '<p class="muted" id="preview-ok">各控件的示例内容都能放进放置框。</p>';
+  const pages = r.data.pages.map(function (p) {
+    return '<img class="preview-page" alt="预览第 ' + p.page + ' 页" loading="lazy" src="/api/v1/templates/' + ID +
+      "/preview/pages/" + p.page + ".png?scale=1.5&t=" + stamp + '">';
+  }).join("");
+  modal('<h3 class="m-0">预览（示例值）</h3><p class="muted text-12">按发起合同时的方式填入示例值（张三、身份证号、日期、工资等），签名和印章为示例图。</p>' +
+    warn + '<div class="preview-pages">' + pages + '</div><div class="row"><a href="' + r.data.pdf_url +
+    '" target="_blank" rel="noopener">下载预览 PDF</a><span class="spacer"></span><button type="button" data-close>关闭</button></div>'
+  ).querySelector(".modal").classList.add("preview-modal");
 });
 
 document.getElementById("enable").addEventListener("click", async function () {

@@ -1,10 +1,13 @@
-"""The demo's standard labor contract (劳动合同书): its text, written for this project with every
+"""The standard labor contract (劳动合同书): its text, written for this project with every
 clause Art. 17 of the PRC Labor Contract Law requires, laid out as a PDF, and the template
-controls placed on its blanks."""
+controls placed on its blanks. A fresh install offers it as a public template
+(laborsign/first_start.py); `laborsign demo` uploads it for its enterprise."""
 
 from __future__ import annotations
 
+import copy
 import io
+from functools import lru_cache
 from typing import Any
 
 # A blank: (key, label, kind, width in points, options). Everything filled by the initiator
@@ -137,16 +140,24 @@ def _wrap(text: str, width: float, measure: Any, first: float | None = None) -> 
 
 def build_template_pdf() -> tuple[bytes, list[dict[str, Any]]]:
     """The PDF (A4) and its controls, in PDF points from each page's top-left corner."""
+    pdf, controls = _built()
+    return pdf, copy.deepcopy(list(controls))
+
+
+@lru_cache(maxsize=1)
+def _built() -> tuple[bytes, tuple[dict[str, Any], ...]]:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
-    from ..core.pdf.fonts import reportlab_font
+    from .pdf.fonts import reportlab_font
 
     font = reportlab_font()
     height = A4[1]
     out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
+    # invariant: the same bytes on every host (no timestamp or random id), so processes shipping
+    # it at the same time store one file.
+    pdf = canvas.Canvas(out, pagesize=A4, invariant=1)
     pdf.setTitle(NAME)
     controls: list[dict[str, Any]] = []
 
@@ -201,4 +212,4 @@ def build_template_pdf() -> tuple[bytes, list[dict[str, Any]]]:
         pdf.drawCentredString(A4[0] / 2, 30, f"第 {number} 页 共 {len(PAGES)} 页")
         pdf.showPage()
     pdf.save()
-    return out.getvalue(), controls
+    return out.getvalue(), tuple(controls)
