@@ -22,6 +22,7 @@ from laborsign.config import load_config
 from laborsign.core.clock import FakeClock
 from laborsign.storage.db import Database
 from laborsign.storage.schema import metadata
+from tests.openapi_check import check_answer
 
 PG_ADMIN_URL = os.environ.get("LABORSIGN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("LABORSIGN_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -191,6 +192,7 @@ class Api:
             data = await resp.read()
         if expect is not None:
             assert resp.status == expect, f"{method} {path} → {resp.status} {data!r}"
+        check_answer(method, path, resp.status, resp.content_type, data)
         self.last_status = resp.status
         self.last_response = resp
         if isinstance(data, dict) and data.get("csrf"):

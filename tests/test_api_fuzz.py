@@ -1,7 +1,8 @@
 """Property-based: schemathesis drives every operation of /api/v1/openapi.json against a real
 `laborsign serve` with generated inputs — valid ones and, in its negative and coverage modes,
 hostile ones (wrong types, missing and extra fields, boundary and huge values, odd
-strings) — as a logged-in enterprise admin. No answer may be a 5xx.
+strings) — as a logged-in enterprise admin. No answer may be a 5xx, and every answer must be
+one the document describes (status, content type and schema).
 
 Bounded for CI: a few examples per operation and mode (FUZZ_EXAMPLES, derandomized so a
 run is repeatable), one server for the module. (schemathesis's own pytest loader does not
@@ -30,10 +31,17 @@ from schemathesis.generation import GenerationMode
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import BACKENDS, _pg_create, _pg_drop, _pg_url
+from tests.openapi_check import DOCUMENT
 from tests.processes import free_port
 
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 PHONE = "13800138000"
 # Ending the session would leave the rest of the run logged out.
@@ -79,7 +87,10 @@ def _admin(base: str) -> dict[str, str]:
         timeout=10,
     )  # fmt: skip
     assert created.status_code == 201, created.text
-    return {"Cookie": f"laborsign_session={http.cookies['laborsign_session']}", "X-CSRF-Token": created.json()["csrf"]}
+    return {
+        "Cookie": f"laborsign_session={http.cookies['laborsign_session']}",
+        "X-CSRF-Token": created.json()["csrf"],
+    }
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -119,7 +130,9 @@ def target(tmp_path_factory: pytest.TempPathFactory, database: dict[str, str]) -
         **database,
     }
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "laborsign", "serve"], env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "laborsign", "serve"], env=env, stdout=out, stderr=out
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, process, log)
@@ -130,17 +143,6 @@ def target(tmp_path_factory: pytest.TempPathFactory, database: dict[str, str]) -
         process.wait(timeout=30)
 
 
-def _document() -> dict[str, Any]:
-    """The document the server will publish, built the same way at collection time so that
-    each operation is its own test."""
-    from laborsign.api.system import build_openapi
-    from laborsign.bootstrap import api_route_tables
-    from laborsign.config import load_config
-
-    return build_openapi([doc for table in api_route_tables(load_config(environ={})) for doc in table.docs])
-
-
-DOCUMENT = _document()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=SchemathesisConfig.from_str(CONFIG))
 OPERATIONS = sorted(
     (method.upper(), path) for path, ops in DOCUMENT["paths"].items() for method in ops
@@ -160,6 +162,8 @@ def _check(case: Any, target: Target, phase: str) -> None:
         f"{phase}: {case.method} {case.formatted_path} → {response.status_code} {response.text[:300]}\n"
         f"{case.as_curl_command()}\n{target.log.read_text(errors='replace')[-2000:]}"
     )
+    # Every answer, error or not, is one the document describes, in the shape it describes.
+    case.validate_response(response, checks=CONFORMANCE, headers=headers)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

@@ -401,6 +401,11 @@ class RouteDoc:
     query: dict[str, str] | None = None
     produces: str = "application/json"
     paged: bool = False  # takes ?page= and ?per_page= (see paging())
+    # The answer's type (a TypedDict from api/schemas.py or a module's own); the document's
+    # response schema is generated from it.
+    answer: Any = None
+    # Error statuses this operation can answer beyond the ones implied by auth, body and path.
+    errors: tuple[int, ...] = ()
 
 
 class ApiRoutes:
@@ -424,11 +429,16 @@ class ApiRoutes:
         query: dict[str, str] | None = None,
         produces: str = "application/json",
         paged: bool = False,
+        answer: Any = None,
+        errors: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.docs.append(
-                RouteDoc(method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged)
-            )
+                RouteDoc(
+                    method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged,
+                    answer, errors,
+                )
+            )  # fmt: skip
             self.table.route(method, path)(handler)
             return handler
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
-from ..core.notices import Notice, NoticePrefs
+from ..core.notices import Notice, NoticeKind, NoticePrefs
 from ..core.services import notices as svc
 from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
+from .schemas import Codes, PageFields, Timestamp
 
 routes = ApiRoutes("通知")
 
@@ -24,7 +26,30 @@ class SettingsIn(BaseModel):
     notify_by_sms: Any = None
 
 
-def notice_json(notice: Notice, read: bool) -> dict[str, Any]:
+class NoticeOut(TypedDict):
+    id: str
+    kind: Annotated[str, Codes(NoticeKind, "通知类型")]
+    contract_id: str | None
+    employee_id: str | None
+    text: str
+    created_at: Timestamp
+    read: bool
+
+
+class NoticePage(PageFields):
+    items: list[NoticeOut]
+    unread: int
+
+
+class UnreadOut(TypedDict):
+    unread: int
+
+
+class NoticeSettingsOut(TypedDict):
+    notify_by_sms: bool
+
+
+def notice_json(notice: Notice, read: bool) -> NoticeOut:
     return {
         "id": notice.id,
         "kind": notice.kind,
@@ -36,11 +61,17 @@ def notice_json(notice: Notice, read: bool) -> dict[str, Any]:
     }
 
 
-def settings_json(prefs: NoticePrefs) -> dict[str, Any]:
+def settings_json(prefs: NoticePrefs) -> NoticeSettingsOut:
     return {"notify_by_sms": prefs.notify_by_sms}
 
 
-@routes.get("/api/v1/notices", "HR 通知（新的在前，含本人未读数 unread）", paged=True, auth="enterprise")
+@routes.get(
+    "/api/v1/notices",
+    "HR 通知（新的在前，含本人未读数 unread）",
+    paged=True,
+    auth="enterprise",
+    answer=NoticePage,
+)
 async def list_notices(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)
@@ -49,7 +80,13 @@ async def list_notices(request: web.Request) -> web.Response:
     return json_response({**page_json(items, total, page, per_page), "unread": unread})
 
 
-@routes.post("/api/v1/notices/read", "标记通知已读（ids，或 all: true 全部）", body=ReadIn, auth="enterprise")
+@routes.post(
+    "/api/v1/notices/read",
+    "标记通知已读（ids，或 all: true 全部）",
+    body=ReadIn,
+    auth="enterprise",
+    answer=UnreadOut,
+)
 async def read_notices(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ReadIn)
@@ -57,7 +94,7 @@ async def read_notices(request: web.Request) -> web.Response:
     return json_response({"unread": unread})
 
 
-@routes.get("/api/v1/notices/settings", "本人的通知设置", auth="enterprise")
+@routes.get("/api/v1/notices/settings", "本人的通知设置", auth="enterprise", answer=NoticeSettingsOut)
 async def get_settings(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     return json_response(settings_json(await svc.settings(request.app[DEPS], actor)))
@@ -68,6 +105,7 @@ async def get_settings(request: web.Request) -> web.Response:
     "修改本人的通知设置（notify_by_sms：同时发短信）",
     body=SettingsIn,
     auth="enterprise",
+    answer=NoticeSettingsOut,
 )
 async def put_settings(request: web.Request) -> web.Response:
     actor = await require_actor(request)

@@ -12,6 +12,7 @@ from ..core.clock import iso
 from ..core.errors import NotFound
 from ..core.values import Phone
 from .http import DEPS, METRICS, ApiRoutes, RouteDoc, is_loopback, json_response
+from .schemas import ERROR_STATUSES, ErrorOut, json_schema
 
 routes = ApiRoutes("系统")
 dev_routes = ApiRoutes("开发")
@@ -63,19 +64,30 @@ async def dev_sms(request: web.Request) -> web.Response:
     return json_response({"items": items})
 
 
-_ERROR = {
-    "type": "object",
-    "properties": {
-        "error": {"type": "string"},
-        "message": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-        "retry_after": {"type": "integer"},
-    },
-    "required": ["error", "message"],
-}
+def _answer_schema(doc: RouteDoc, definitions: dict[str, Any]) -> dict[str, Any]:
+    if not doc.produces.endswith("json"):
+        return {"type": "string", "format": "binary"}
+    if doc.answer is None:
+        return {"type": "object"}
+    return json_schema(doc.answer, definitions)
 
 
-def _operation(doc: RouteDoc) -> dict[str, Any]:
+def _error_statuses(doc: RouteDoc) -> set[int]:
+    statuses = {400, *doc.errors}
+    if doc.body or doc.multipart or doc.query or doc.paged:
+        statuses.add(422)
+    if doc.body or doc.multipart:
+        statuses.add(413)
+    if doc.multipart:
+        statuses.add(415)
+    if doc.auth != "public":
+        statuses |= {401, 403}
+    if _path_params(doc.path):
+        statuses.add(404)
+    return statuses
+
+
+def _operation(doc: RouteDoc, definitions: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": doc.summary, "tags": [doc.tag]}
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -95,7 +107,7 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if doc.body is not None:
-        schema = doc.body.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = json_schema(doc.body, definitions, request=True)
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     elif doc.multipart:
         op["requestBody"] = {
@@ -118,22 +130,15 @@ def _operation(doc: RouteDoc) -> dict[str, Any]:
         }
     ok: dict[str, Any] = {"description": "成功"}
     if doc.status != 204:
-        ok["content"] = {
-            doc.produces: {"schema": {"type": "object"} if doc.produces.endswith("json") else {}}
-        }
+        ok["content"] = {doc.produces: {"schema": _answer_schema(doc, definitions)}}
     responses: dict[str, Any] = {str(doc.status): ok}
-    err = {
-        "description": "错误",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    for status in ("400", "422") if doc.body or doc.multipart else ("400",):
-        responses[status] = err
+    for status in sorted(_error_statuses(doc)):
+        responses[str(status)] = {
+            "description": ERROR_STATUSES[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     if doc.auth != "public":
-        responses["401"] = err
-        responses["403"] = err
         op["security"] = [{"session": []}, {"apiKey": []}] if doc.auth != "worker" else [{"session": []}]
-    if _path_params(doc.path):
-        responses["404"] = err
     op["responses"] = responses
     return op
 
@@ -148,9 +153,10 @@ def _path_params(path: str) -> list[str]:
 
 def build_openapi(docs: list[RouteDoc]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    definitions: dict[str, Any] = {"Error": json_schema(ErrorOut, {})}
     for doc in docs:
         path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", doc.path)
-        paths.setdefault(path, {})[doc.method.lower()] = _operation(doc)
+        paths.setdefault(path, {})[doc.method.lower()] = _operation(doc, definitions)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -160,7 +166,7 @@ def build_openapi(docs: list[RouteDoc]) -> dict[str, Any]:
         },
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Error": _ERROR},
+            "schemas": dict(sorted(definitions.items())),
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "laborsign_session"},
                 "apiKey": {"type": "http", "scheme": "bearer"},

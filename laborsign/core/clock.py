@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Protocol
+from typing import Protocol, overload
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -48,6 +48,12 @@ def china_text(when: datetime | None, *, seconds: bool = False, empty: str = "")
     return china_time(when).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+@overload
+def iso(when: datetime) -> str: ...
+@overload
+def iso(when: None) -> None: ...
+@overload
+def iso(when: datetime | None) -> str | None: ...
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 with the China offset, as the API shows times."""
     return None if when is None else china_time(when).isoformat(timespec="seconds")
