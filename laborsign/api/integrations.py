@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
+from ..core.events import EVENT_TYPES
 from ..core.integrations import DeliveryAttempt, WebhookEndpoint
 from ..core.outbox import OutboxMessage, OutboxStatus
 from ..core.services import integrations as svc
 from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
+from .schemas import Codes, Page, Timestamp, Url
 
 routes = ApiRoutes("系统集成")
 
@@ -21,7 +24,45 @@ class EndpointIn(BaseModel):
     events: list[str]
 
 
-def endpoint_json(endpoint: WebhookEndpoint) -> dict[str, Any]:
+EventType = Annotated[str, Codes(EVENT_TYPES, "事件类型")]
+
+
+class EndpointOut(TypedDict):
+    id: str
+    url: Url
+    events: list[EventType]
+    created_at: Timestamp
+
+
+class EndpointList(TypedDict):
+    items: list[EndpointOut]
+    total: int
+
+
+class NewEndpointOut(EndpointOut):
+    secret: str  # shown this once
+
+
+class AttemptOut(TypedDict):
+    at: Timestamp
+    status_code: int | None  # None: no answer (refused, unreachable, timed out)
+    error: str
+
+
+class DeliveryOut(TypedDict):
+    id: str
+    event_id: str | None
+    type: EventType
+    status: Annotated[str, Codes(OutboxStatus, "投递状态")]
+    attempts: int
+    created_at: Timestamp
+    next_attempt_at: Timestamp | None
+    sent_at: Timestamp | None
+    last_error: str | None
+    history: list[AttemptOut]
+
+
+def endpoint_json(endpoint: WebhookEndpoint) -> EndpointOut:
     return {
         "id": endpoint.id,
         "url": endpoint.url,
@@ -30,7 +71,7 @@ def endpoint_json(endpoint: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def delivery_json(message: OutboxMessage, attempts: list[DeliveryAttempt]) -> dict[str, Any]:
+def delivery_json(message: OutboxMessage, attempts: list[DeliveryAttempt]) -> DeliveryOut:
     event = message.payload.get("event") or {}
     return {
         "id": message.id,
@@ -46,7 +87,7 @@ def delivery_json(message: OutboxMessage, attempts: list[DeliveryAttempt]) -> di
     }
 
 
-@routes.get("/api/v1/webhook-endpoints", "Webhook 接收地址列表", auth="enterprise")
+@routes.get("/api/v1/webhook-endpoints", "Webhook 接收地址列表", auth="enterprise", answer=EndpointList)
 async def list_endpoints(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     endpoints = await svc.list_endpoints(request.app[DEPS], actor)
@@ -59,6 +100,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
     body=EndpointIn,
     status=201,
     auth="enterprise",
+    answer=NewEndpointOut,
 )
 async def create_endpoint(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -67,7 +109,7 @@ async def create_endpoint(request: web.Request) -> web.Response:
     return json_response({**endpoint_json(endpoint), "secret": secret}, 201)
 
 
-@routes.get("/api/v1/webhook-endpoints/{id}", "Webhook 接收地址详情", auth="enterprise")
+@routes.get("/api/v1/webhook-endpoints/{id}", "Webhook 接收地址详情", auth="enterprise", answer=EndpointOut)
 async def get_endpoint(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     endpoint = await svc.get_endpoint(request.app[DEPS], actor, request.match_info["id"])
@@ -86,6 +128,7 @@ async def delete_endpoint(request: web.Request) -> web.Response:
     "投递记录（每次投递及其每次尝试，新的在前）",
     paged=True,
     auth="enterprise",
+    answer=Page[DeliveryOut],
 )
 async def deliveries(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -98,6 +141,8 @@ async def deliveries(request: web.Request) -> web.Response:
     "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
     "重新投递已停止重试的投递（事件 id 不变）",
     auth="enterprise",
+    answer=DeliveryOut,
+    errors=(409,),
 )
 async def redeliver(request: web.Request) -> web.Response:
     actor = await require_actor(request)
