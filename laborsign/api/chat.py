@@ -7,6 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from typing_extensions import TypedDict
 
+from ..bots.channels import registry
 from ..core.chat import DeadLetter, error_summary
 from ..core.clock import iso
 from ..core.errors import NotFound, WrongState
@@ -21,7 +22,7 @@ routes = ApiRoutes("聊天渠道")
 
 class DeadLetterOut(TypedDict):
     id: str
-    channel: Annotated[str, Codes(Channel, "消息渠道")]
+    channel: Annotated[str, Codes((*Channel, *registry.CHANNELS), "消息渠道")]
     recipient: str  # masked
     kind: str  # what the message was about (sms_code, invitation, review_result, …)
     text: str

@@ -9,13 +9,13 @@ from aiohttp import web
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from ..bots.channels import registry
 from ..core import bulk
 from ..core.accounts import User
 from ..core.clock import iso
 from ..core.errors import Invalid
 from ..core.identity_rules import ID_TYPE_LABELS, IdType
 from ..core.onboarding import GENDERS, ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
-from ..core.outbox import Channel
 from ..core.ports import Deps
 from ..core.roster import (
     EMPLOYEE_STATUS_LABELS,
@@ -97,7 +97,7 @@ class ConfirmResignIn(BaseModel):
 Gender = Annotated[str, Codes(GENDERS, "性别")]
 IdTypeCode = Annotated[str, Codes(IdType, "证件类型")]
 # The door a record came in through: the H5 form or one of the chat channels' conversations.
-OnboardingChannel = Annotated[str, Codes(("h5", Channel.WECHAT, Channel.WECOM, Channel.DINGTALK), "提交渠道")]
+OnboardingChannel = Annotated[str, Codes(("h5", *registry.worker_facing()), "提交渠道")]
 
 
 class DepartmentOut(TypedDict):
