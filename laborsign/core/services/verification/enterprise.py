@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -113,6 +115,122 @@ def _letter_type(data: bytes) -> str:
     raise UnsupportedType("授权书请上传PDF、PNG或JPG文件", "unsupported_type")
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What a method's first step reads and fills in; it returns the phone to text a code to."""
+
+    deps: VerificationDeps
+    attempt: EnterpriseVerification
+    stored: Enterprise
+    user_id: str
+    data: dict[str, Any]
+    letter: tuple[str, bytes] | None
+    now: datetime
+
+
+async def _legal_rep(s: _Step) -> str | None:
+    """Check the legal representative with the provider; on a match, text them a code."""
+    today = s.now.date()
+    values, errors = _collect(
+        {
+            "legal_rep_name": lambda: validate_person_name(s.data.get("legal_rep_name"), "legal_rep_name"),
+            "legal_rep_id_number": lambda: parse_id_document(
+                s.data.get("legal_rep_id_type") or IdType.RESIDENT_ID,
+                s.data.get("legal_rep_id_number"),
+                today,
+                "legal_rep_id_number",
+            ),
+            "legal_rep_phone": lambda: Phone.parse(s.data.get("legal_rep_phone"), "legal_rep_phone"),
+        }
+    )
+    if "legal_rep_phone" in values and values["legal_rep_phone"].is_virtual:
+        errors["legal_rep_phone"] = "虚拟运营商号段不支持核验，请填写法定代表人的实名手机号"
+    _raise_if(errors)
+    doc: IdDocument = values["legal_rep_id_number"]
+    rep_phone: Phone = values["legal_rep_phone"]
+    s.attempt.legal_rep_name = values["legal_rep_name"]
+    s.attempt.legal_rep_id_enc = s.deps.cipher.encrypt(doc.number, REP_ID_CTX)
+    s.attempt.legal_rep_id_index = s.deps.cipher.blind_index(f"{doc.id_type}:{doc.number}", "id_number")
+    s.attempt.legal_rep_id_masked = doc.masked
+    s.attempt.legal_rep_phone = rep_phone.value
+    async with s.deps.uow() as uow:
+        await _check_code_allowed(uow, rep_phone.value, s.now)
+    await spend_now(s.deps, s.deps.limits.verifications_per_user, s.user_id)  # each check costs a fee
+    result = await s.deps.identity.legal_rep(
+        s.stored.name, s.stored.credit_code, values["legal_rep_name"], doc.number, rep_phone.value
+    )
+    s.attempt.provider = result.provider or s.attempt.provider
+    s.attempt.provider_ref = result.ref or None
+    if result.passed:
+        return rep_phone.value
+    s.attempt.fail(result.reason or "法定代表人信息核验不一致", s.now)
+    return None
+
+
+async def _corporate_payment(s: _Step) -> str | None:
+    """Pay a random small amount into the corporate account; the operator confirms it."""
+    values, errors = _collect(
+        {
+            "bank_name": lambda: _text(s.data.get("bank_name"), "bank_name", "请输入开户银行", 60),
+            "bank_account": lambda: parse_corporate_account(s.data.get("bank_account")),
+            "account_name": lambda: _text(s.data.get("account_name"), "account_name", "请输入账户名称", 100),
+        }
+    )
+    if values.get("account_name") and values["account_name"] != s.stored.name:
+        errors["account_name"] = "对公账户户名须与企业名称一致"
+    _raise_if(errors)
+    amount = random_payment_amount()
+    s.attempt.bank_name = values["bank_name"]
+    s.attempt.bank_account_enc = s.deps.cipher.encrypt(values["bank_account"], ACCOUNT_CTX)
+    s.attempt.bank_account_masked = mask_middle(values["bank_account"], 4, 4)
+    s.attempt.account_name = values["account_name"]
+    await spend_now(s.deps, s.deps.limits.verifications_per_user, s.user_id)  # real money is paid out
+    result = await s.deps.identity.corporate_payment(
+        s.stored.name, values["bank_name"], values["bank_account"], values["account_name"], amount
+    )
+    s.attempt.provider = result.provider or s.attempt.provider
+    s.attempt.provider_ref = result.ref or None
+    if not result.later:  # paid now; a manual payment's amount is recorded by the reviewer
+        s.attempt.amount_enc = s.deps.cipher.encrypt(str(amount), AMOUNT_CTX)
+        s.attempt.paid_at = s.now
+    if not result.passed:
+        s.attempt.fail(result.reason or "打款失败，请核对对公账户信息", s.now)
+    return None
+
+
+async def _authorization_letter(s: _Step) -> str | None:
+    """Store the stamped letter for a reviewer; nothing is asked of a provider."""
+    if s.letter is None or not s.letter[1]:
+        raise Invalid.field("file", "请上传加盖企业公章的授权书（PDF或图片）")
+    if len(s.letter[1]) > LETTER_MAX_BYTES:
+        raise TooLarge("授权书文件不能超过10MB")
+    s.attempt.letter_type = _letter_type(s.letter[1])
+    s.attempt.letter_filename = (s.letter[0] or "授权书")[-100:]
+    s.attempt.letter_blob = await s.deps.blobs.put(s.letter[1])
+    return None
+
+
+async def _alipay(s: _Step) -> str | None:
+    """Send the operator to the Alipay enterprise authorisation page."""
+    await spend_now(s.deps, s.deps.limits.verifications_per_user, s.user_id)
+    start = await s.deps.identity.alipay_start(
+        s.attempt.id, s.stored.name, s.stored.credit_code, "/dashboard/verification"
+    )
+    s.attempt.provider = start.provider or s.attempt.provider
+    s.attempt.provider_ref = start.ref
+    s.attempt.redirect_url = start.url
+    return None
+
+
+# One first step per method: adding a method adds one function and one row.
+_METHODS: dict[EnterpriseMethod, Callable[[_Step], Awaitable[str | None]]] = {
+    EnterpriseMethod.LEGAL_REP: _legal_rep,
+    EnterpriseMethod.CORPORATE_PAYMENT: _corporate_payment,
+    EnterpriseMethod.AUTHORIZATION_LETTER: _authorization_letter,
+    EnterpriseMethod.ALIPAY: _alipay,
+}
+
+
 async def start_enterprise(
     deps: VerificationDeps,
     actor: Actor,
@@ -136,90 +254,9 @@ async def start_enterprise(
             raise WrongState("办理人需先完成个人实名认证，才能进行企业组织机构核验", "operator_not_verified")
     attempt = EnterpriseVerification(enterprise_id=enterprise.id, created_at=now, info_confirmed_by=user.id)
     attempt.choose(kind, user.id, now)
-    provider = deps.identity
-    attempt.provider = provider.plays(capability) if capability is not None else "platform"
-    code_phone: str | None = None
-    if kind == EnterpriseMethod.LEGAL_REP:
-        today = now.date()
-        values, errors = _collect(
-            {
-                "legal_rep_name": lambda: validate_person_name(data.get("legal_rep_name"), "legal_rep_name"),
-                "legal_rep_id_number": lambda: parse_id_document(
-                    data.get("legal_rep_id_type") or IdType.RESIDENT_ID,
-                    data.get("legal_rep_id_number"),
-                    today,
-                    "legal_rep_id_number",
-                ),
-                "legal_rep_phone": lambda: Phone.parse(data.get("legal_rep_phone"), "legal_rep_phone"),
-            }
-        )
-        if "legal_rep_phone" in values and values["legal_rep_phone"].is_virtual:
-            errors["legal_rep_phone"] = "虚拟运营商号段不支持核验，请填写法定代表人的实名手机号"
-        _raise_if(errors)
-        doc: IdDocument = values["legal_rep_id_number"]
-        rep_phone: Phone = values["legal_rep_phone"]
-        attempt.legal_rep_name = values["legal_rep_name"]
-        attempt.legal_rep_id_enc = deps.cipher.encrypt(doc.number, REP_ID_CTX)
-        attempt.legal_rep_id_index = deps.cipher.blind_index(f"{doc.id_type}:{doc.number}", "id_number")
-        attempt.legal_rep_id_masked = doc.masked
-        attempt.legal_rep_phone = rep_phone.value
-        async with deps.uow() as uow:
-            await _check_code_allowed(uow, rep_phone.value, now)
-        await spend_now(deps, deps.limits.verifications_per_user, user.id)  # each check costs a fee
-        result = await provider.legal_rep(
-            stored.name, stored.credit_code, values["legal_rep_name"], doc.number, rep_phone.value
-        )
-        attempt.provider = result.provider or attempt.provider
-        attempt.provider_ref = result.ref or None
-        if result.passed:
-            code_phone = rep_phone.value
-        else:
-            attempt.fail(result.reason or "法定代表人信息核验不一致", now)
-    elif kind == EnterpriseMethod.CORPORATE_PAYMENT:
-        values, errors = _collect(
-            {
-                "bank_name": lambda: _text(data.get("bank_name"), "bank_name", "请输入开户银行", 60),
-                "bank_account": lambda: parse_corporate_account(data.get("bank_account")),
-                "account_name": lambda: _text(
-                    data.get("account_name"), "account_name", "请输入账户名称", 100
-                ),
-            }
-        )
-        if values.get("account_name") and values["account_name"] != stored.name:
-            errors["account_name"] = "对公账户户名须与企业名称一致"
-        _raise_if(errors)
-        amount = random_payment_amount()
-        attempt.bank_name = values["bank_name"]
-        attempt.bank_account_enc = deps.cipher.encrypt(values["bank_account"], ACCOUNT_CTX)
-        attempt.bank_account_masked = mask_middle(values["bank_account"], 4, 4)
-        attempt.account_name = values["account_name"]
-        await spend_now(deps, deps.limits.verifications_per_user, user.id)  # real money is paid out
-        result = await provider.corporate_payment(
-            stored.name, values["bank_name"], values["bank_account"], values["account_name"], amount
-        )
-        attempt.provider = result.provider or attempt.provider
-        attempt.provider_ref = result.ref or None
-        if not result.later:  # paid now; a manual payment's amount is recorded by the reviewer
-            attempt.amount_enc = deps.cipher.encrypt(str(amount), AMOUNT_CTX)
-            attempt.paid_at = now
-        if not result.passed:
-            attempt.fail(result.reason or "打款失败，请核对对公账户信息", now)
-    elif kind == EnterpriseMethod.AUTHORIZATION_LETTER:
-        if letter is None or not letter[1]:
-            raise Invalid.field("file", "请上传加盖企业公章的授权书（PDF或图片）")
-        if len(letter[1]) > LETTER_MAX_BYTES:
-            raise TooLarge("授权书文件不能超过10MB")
-        attempt.letter_type = _letter_type(letter[1])
-        attempt.letter_filename = (letter[0] or "授权书")[-100:]
-        attempt.letter_blob = await deps.blobs.put(letter[1])
-    else:
-        await spend_now(deps, deps.limits.verifications_per_user, user.id)
-        start = await provider.alipay_start(
-            attempt.id, stored.name, stored.credit_code, "/dashboard/verification"
-        )
-        attempt.provider = start.provider or attempt.provider
-        attempt.provider_ref = start.ref
-        attempt.redirect_url = start.url
+    attempt.provider = deps.identity.plays(capability) if capability is not None else "platform"
+    step = _Step(deps, attempt, stored, user.id, data, letter, now)
+    code_phone = await _METHODS[kind](step)
     async with deps.uow() as uow:
         previous = await uow.verification.latest_enterprise(enterprise.id)
         if previous is not None and previous.status == AttemptStatus.VERIFIED:
