@@ -1,0 +1,75 @@
+"""Real-name verification use cases, one module per family: `person` (carrier3, bankcard4, face),
+`enterprise` (confirm information → one organisation check, the letter), `review` (the reviewer
+console), `providers` (identity providers' returns and the sandbox page)."""
+
+from ._common import AMOUNT_CTX, ID_CTX, IDENTITY_CTX, LETTER_MAX_BYTES, VerificationDeps
+from .enterprise import (
+    EnterpriseState,
+    confirm_enterprise,
+    confirm_enterprise_info,
+    current_letter,
+    enterprise_state,
+    letter_file,
+    start_enterprise,
+)
+from .person import (
+    PersonInput,
+    PersonState,
+    VerifiedPerson,
+    confirm_person,
+    get_person,
+    person_label,
+    person_state,
+    resend_person_code,
+    start_person,
+    users_with_id_number,
+    validate_person_input,
+    verified_identity,
+)
+from .providers import apply_identity_result, provider_ref_of, sandbox_payments
+from .review import (
+    LetterRow,
+    PaymentRow,
+    letters,
+    manual_payments,
+    record_manual_payment,
+    review_letter,
+    reviewer_letter,
+)
+
+__all__ = [
+    "AMOUNT_CTX",
+    "IDENTITY_CTX",
+    "ID_CTX",
+    "LETTER_MAX_BYTES",
+    "EnterpriseState",
+    "LetterRow",
+    "PaymentRow",
+    "PersonInput",
+    "PersonState",
+    "VerificationDeps",
+    "VerifiedPerson",
+    "apply_identity_result",
+    "confirm_enterprise",
+    "confirm_enterprise_info",
+    "confirm_person",
+    "current_letter",
+    "enterprise_state",
+    "get_person",
+    "letter_file",
+    "letters",
+    "manual_payments",
+    "person_label",
+    "person_state",
+    "provider_ref_of",
+    "record_manual_payment",
+    "resend_person_code",
+    "review_letter",
+    "reviewer_letter",
+    "sandbox_payments",
+    "start_enterprise",
+    "start_person",
+    "users_with_id_number",
+    "validate_person_input",
+    "verified_identity",
+]
