@@ -56,7 +56,10 @@ def test_summary_counts_every_contract_status() -> None:
 
 
 def test_chat_and_webhook_codes_are_core_enums() -> None:
-    assert SCHEMAS["DeadLetterOut"]["properties"]["channel"]["enum"] == [c.value for c in Channel]
+    from laborsign.bots.channels import registry
+
+    channels = SCHEMAS["DeadLetterOut"]["properties"]["channel"]["enum"]
+    assert channels == [c.value for c in Channel] + list(registry.CHANNELS)
     delivery = SCHEMAS["DeliveryOut"]["properties"]
     assert delivery["type"]["enum"] == list(EVENT_TYPES)
     assert delivery["status"]["enum"] == [s.value for s in OutboxStatus]
