@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from typing_extensions import TypedDict
 
 from ....api.http import ApiRoutes, json_response
 from ....api.inputs import parse_json
+from ....api.schemas import Codes
 from ....core.errors import BadRequest, Forbidden
 from ....webhooks.common import (
     ANSWER_WITHIN,
@@ -94,10 +96,25 @@ def _dispatch(settings: FeishuConfig, headers: dict[str, str], body: bytes) -> H
     raise BadRequest("消息无法解密或格式不正确", "undecryptable")
 
 
+class FeishuToast(TypedDict):
+    type: Annotated[str, Codes(("success", "info"), "提示类型")]
+    content: str
+
+
+class FeishuAnswer(TypedDict, total=False):
+    """What Feishu reads back: the URL check's challenge, or a card press's toast and new card."""
+
+    challenge: str
+    toast: FeishuToast
+    card: dict[str, Any]
+
+
 @routes.post(
     "/webhooks/feishu",
     "飞书：事件订阅（URL 校验、加密事件 im.message.receive_v1、X-Lark-Signature 签名）与卡片按钮回调",
     auth="public",
+    answer=FeishuAnswer,
+    errors=(403, 413),
 )
 @retry_lost_connection
 async def feishu_callback(request: web.Request) -> web.Response:
@@ -152,7 +169,7 @@ async def _message(chat: ChatRuntime, settings: FeishuConfig, event: Any) -> Non
     await asyncio.wait({step}, timeout=ANSWER_WITHIN)
 
 
-async def _card_action(chat: ChatRuntime, settings: FeishuConfig, event: Any) -> dict[str, Any]:
+async def _card_action(chat: ChatRuntime, settings: FeishuConfig, event: Any) -> FeishuAnswer:
     body = event.event
     open_id = safe_str(body.operator.open_id if body and body.operator else "", 128)
     value = (body.action.value if body and body.action else None) or {}
@@ -165,7 +182,7 @@ async def _card_action(chat: ChatRuntime, settings: FeishuConfig, event: Any) ->
         return {}  # Feishu retried the same press
     result = await hr.decide(chat.deps, ADAPTER.name, settings.app_id, card_key, open_id, action)
     chat.deliverer.wakeup.set()
-    answer: dict[str, Any] = {
+    answer: FeishuAnswer = {
         "toast": {"type": "success" if result.acted else "info", "content": result.text}
     }
     async with chat.deps.uow() as uow:
