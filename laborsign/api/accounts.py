@@ -382,7 +382,12 @@ async def create_enterprise(request: web.Request) -> web.Response:
 
 
 @routes.post(
-    "/api/v1/auth/login", "登录（验证码或密码）", body=LoginIn, auth="public", answer=LoginOut, errors=(429,)
+    "/api/v1/auth/login",
+    "登录（验证码或密码）",
+    body=LoginIn,
+    auth="public",
+    answer=LoginOut,
+    errors=(401, 403, 429),
 )
 async def login(request: web.Request) -> web.Response:
     data = await body(request, LoginIn)
@@ -449,7 +454,9 @@ async def setup_progress(request: web.Request) -> web.Response:
     return json_response(out)
 
 
-@routes.post("/api/v1/session/enterprise", "选择或切换办理企业", body=ChooseEnterpriseIn, answer=MeOut)
+@routes.post(
+    "/api/v1/session/enterprise", "选择或切换办理企业", body=ChooseEnterpriseIn, answer=MeOut, errors=(404,)
+)
 async def choose_enterprise(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, ChooseEnterpriseIn)
