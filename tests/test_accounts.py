@@ -165,6 +165,9 @@ async def test_create_enterprise_refusals(api: Api, make_api, clock: FakeClock) 
     assert "校验位" in bad["fields"]["credit_code"]
     bad = await api.post("/api/v1/enterprises", {**base, "agree_terms": False, "org_type": "x"}, expect=422)
     assert {"agree_terms", "org_type"} <= set(bad["fields"])
+    # A list where a code belongs is refused like any other wrong code (it was a 500).
+    bad = await api.post("/api/v1/enterprises", {**base, "org_type": ["enterprise"]}, expect=422)
+    assert "组织类型" in bad["fields"]["org_type"]
     bad = await api.post(
         "/api/v1/enterprises", {**base, "code": "999999" if code != "999999" else "888888"}, expect=422
     )

@@ -37,6 +37,9 @@ async def test_admin_edits_permissions_and_the_member_feels_it(api: Api, make_ap
 
     bad = await api.call("PATCH", f"/api/v1/members/{member['id']}", {"permissions": ["root"]}, expect=422)
     assert "未知的权限" in bad["message"]
+    # Lists where codes belong are refused, not a server error.
+    for wrong in ({"permissions": [["contracts"]]}, {"role": ["admin"]}):
+        await api.call("PATCH", f"/api/v1/members/{member['id']}", wrong, expect=422)
     refused = await li.call("PATCH", f"/api/v1/members/{member['id']}", {"permissions": []}, expect=403)
     assert refused["error"] == "admin_only"
     await api.call("PATCH", "/api/v1/members/" + "0" * 32, {"permissions": []}, expect=404)

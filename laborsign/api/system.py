@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.errors import NotFound
 from ..core.values import Phone
 from .http import DEPS, METRICS, ApiRoutes, RouteDoc, is_loopback, json_response
-from .schemas import ERROR_STATUSES, ErrorOut, json_schema
+from .schemas import ERROR_STATUSES, Codes, ErrorOut, Items, Timestamp, json_schema
 
 routes = ApiRoutes("系统")
 dev_routes = ApiRoutes("开发")
 OPENAPI_DOCS = web.AppKey("openapi_docs", list)
 
+# core.errors.Unavailable (a third party — identity provider, TSA, storage, the database — is
+# down; nothing was changed) answers 503, which the shared table does not describe yet.
+ERROR_STATUSES.setdefault(
+    503, "服务或其依赖的第三方（实名认证、存储、数据库等）暂时不可用，未做任何更改，请稍后重试"
+)
 
-@routes.get("/healthz", "健康检查（数据库可用时 200）", auth="public")
+
+class HealthOut(TypedDict):
+    status: Annotated[str, Codes(["ok"])]
+
+
+class DevSmsOut(TypedDict):
+    phone: str
+    purpose: str
+    code: str | None
+    text: str
+    sent_at: Timestamp
+
+
+@routes.get(
+    "/healthz", "健康检查（数据库可用时 200，不可用时 503）", auth="public", answer=HealthOut, errors=(503,)
+)
 async def healthz(request: web.Request) -> web.Response:
     try:
         await request.app[DEPS].db.ping()
     except Exception:
-        return json_response({"status": "unavailable", "message": "数据库不可用"}, 503)
-    return json_response({"status": "ok"})
+        # An error answer like every other (error + message); `status` kept for old probes.
+        return json_response(
+            {"error": "db_unavailable", "message": "数据库不可用", "status": "unavailable"}, 503
+        )
+    ok: HealthOut = {"status": "ok"}
+    return json_response(ok)
 
 
 @routes.get("/metrics", "Prometheus 指标", auth="public", produces="text/plain")
@@ -34,7 +59,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-@routes.get("/api/v1/openapi.json", "本文档", auth="public")
+class OpenApiOut(TypedDict):
+    """An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+@routes.get("/api/v1/openapi.json", "本文档（OpenAPI 3.1）", auth="public", answer=OpenApiOut)
 async def openapi(request: web.Request) -> web.Response:
     return json_response(build_openapi(request.app[OPENAPI_DOCS]))
 
@@ -44,6 +78,7 @@ async def openapi(request: web.Request) -> web.Response:
     "开发用：查看已存储的短信（仅 outbox 短信通道、仅本机访问）",
     auth="public",
     query={"phone": "手机号"},
+    answer=Items[DevSmsOut],
 )
 async def dev_sms(request: web.Request) -> web.Response:
     if not is_loopback(request):
@@ -51,7 +86,7 @@ async def dev_sms(request: web.Request) -> web.Response:
     phone = Phone.parse(request.query.get("phone", "")).value
     async with request.app[DEPS].uow() as uow:
         messages = await uow.outbox.for_recipient("sms", phone)
-    items = [
+    items: list[DevSmsOut] = [
         {
             "phone": m.recipient,
             "purpose": m.payload.get("purpose", m.kind),

@@ -5,11 +5,12 @@ and the sandbox payments inbox for development."""
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
 import qrcode
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.errors import Forbidden, NotFound
@@ -17,7 +18,7 @@ from ..core.identity_rules import ID_TYPE_LABELS, IdType
 from ..core.services import limits
 from ..core.services import signing as signing_svc
 from ..core.services import verification as svc
-from ..core.signing import SigningSession
+from ..core.signing import IntentStatus, SigningSession
 from ..core.values import mask_phone
 from ..core.verification import (
     CONSENT_TEXT,
@@ -26,11 +27,15 @@ from ..core.verification import (
     ENTERPRISE_METHOD_LABELS,
     PERSON_CAPABILITY,
     PERSON_METHOD_LABELS,
+    AttemptStatus,
     EnterpriseMethod,
+    EnterpriseStatus,
     EnterpriseVerification,
     PersonMethod,
+    PersonStatus,
     PersonVerification,
 )
+from .accounts import FlagIn, OrgTypeCode, PhoneIn, TextIn
 from .http import (
     DEPS,
     ApiRoutes,
@@ -44,6 +49,7 @@ from .http import (
     require_user,
 )
 from .inputs import header_text, read_limited
+from .schemas import Codes, Money, Page, Timestamp, Url
 from .uploads import read_multipart
 
 routes = ApiRoutes("实名认证")
@@ -52,42 +58,233 @@ CALLBACK_MAX_BYTES = 64 * 1024  # a provider's result is a few hundred bytes
 dev_routes = ApiRoutes("开发")
 
 
+AmountIn = Annotated[
+    Any,
+    WithJsonSchema({"type": ["string", "number"], "description": "收到的打款金额（元，0.01-0.99），如 0.35"}),
+]
+
+
 class PersonIn(BaseModel):
-    method: Any = None
-    consent: Any = None
-    name: Any = None
-    id_type: Any = None
-    id_number: Any = None
-    phone: Any = None
-    bank_card: Any = None
+    method: Annotated[Any, Codes(PersonMethod, "认证方式")] = None
+    consent: FlagIn = None
+    name: TextIn = None
+    id_type: Annotated[Any, Codes(IdType, "证件类型")] = None
+    id_number: TextIn = None
+    phone: PhoneIn = None
+    bank_card: Annotated[Any, WithJsonSchema({"type": "string", "description": "银行卡号（bankcard4）"})] = (
+        None
+    )
 
 
 class CodeIn(BaseModel):
-    code: Any = None
+    code: Annotated[Any, WithJsonSchema({"type": "string", "description": "短信验证码"})] = None
 
 
 class EnterpriseIn(BaseModel):
-    method: Any = None
-    legal_rep_name: Any = None
-    legal_rep_id_type: Any = None
-    legal_rep_id_number: Any = None
-    legal_rep_phone: Any = None
-    bank_name: Any = None
-    bank_account: Any = None
-    account_name: Any = None
+    method: Annotated[Any, Codes(EnterpriseMethod, "核验方式")] = None
+    legal_rep_name: TextIn = None
+    legal_rep_id_type: Annotated[Any, Codes(IdType, "证件类型")] = None
+    legal_rep_id_number: TextIn = None
+    legal_rep_phone: PhoneIn = None
+    bank_name: TextIn = None
+    bank_account: Annotated[
+        Any, WithJsonSchema({"type": "string", "description": "对公银行账号（6-32位数字）"})
+    ] = None
+    account_name: TextIn = None
 
 
 class EnterpriseConfirmIn(BaseModel):
-    amount: Any = None
-    code: Any = None
+    amount: AmountIn = None
+    code: Annotated[Any, WithJsonSchema({"type": "string", "description": "法定代表人收到的短信验证码"})] = (
+        None
+    )
 
 
 class ReviewIn(BaseModel):
-    reason: Any = None
+    reason: Annotated[Any, WithJsonSchema({"type": "string", "description": "驳回原因"})] = None
 
 
-def person_json(v: PersonVerification) -> dict[str, Any]:
-    out: dict[str, Any] = {
+PersonMethodCode = Annotated[str, Codes(PersonMethod, "个人实名认证方式")]
+PersonStatusCode = Annotated[str, Codes(PersonStatus, "个人实名认证状态")]
+EnterpriseMethodCode = Annotated[str, Codes(EnterpriseMethod, "企业组织机构核验方式")]
+AttemptStatusCode = Annotated[str, Codes(AttemptStatus, "企业认证申请状态")]
+EnterpriseStatusCode = Annotated[str, Codes(EnterpriseStatus, "企业实名认证状态")]
+IdTypeCode = Annotated[str, Codes(IdType, "证件类型")]
+
+
+class ConsentOut(TypedDict):
+    version: str
+    text: str
+
+
+class PersonVerificationOut(TypedDict):
+    id: str
+    method: PersonMethodCode
+    method_label: str
+    status: PersonStatusCode
+    name: str
+    id_type: IdTypeCode
+    id_number_masked: str
+    created_at: Timestamp
+    completed_at: Timestamp | None
+    phone_masked: NotRequired[str]
+    bank_card_masked: NotRequired[str]
+    redirect_url: NotRequired[Url]
+    qr_png: NotRequired[Url]
+    reason: NotRequired[str]
+
+
+class MyVerificationOut(TypedDict):
+    verified: bool
+    name: str | None
+    id_type: IdTypeCode | None
+    id_type_label: str | None
+    id_number_masked: str | None
+    method: PersonMethodCode | None
+    verified_at: Timestamp | None
+    latest: PersonVerificationOut | None
+    consent_version: str
+    methods: list[PersonMethodCode]
+
+
+class EnterpriseAttemptOut(TypedDict):
+    """The enterprise's current organisation check; the keys after completed_at belong to its method."""
+
+    id: str
+    method: EnterpriseMethodCode
+    method_label: str
+    status: AttemptStatusCode
+    created_at: Timestamp
+    completed_at: Timestamp | None
+    legal_rep_name: NotRequired[str | None]
+    legal_rep_id_masked: NotRequired[str | None]
+    legal_rep_phone_masked: NotRequired[str]
+    bank_name: NotRequired[str | None]
+    bank_account_masked: NotRequired[str | None]
+    account_name: NotRequired[str | None]
+    attempts_left: NotRequired[int]
+    payment_made: NotRequired[bool]
+    letter_filename: NotRequired[str | None]
+    reviewed_at: NotRequired[Timestamp | None]
+    redirect_url: NotRequired[Url]
+    reason: NotRequired[str]
+
+
+class StartedEnterpriseAttemptOut(EnterpriseAttemptOut):
+    enterprise_status: EnterpriseStatusCode
+
+
+class VerifyingEnterpriseOut(TypedDict):
+    name: str
+    credit_code: str
+    org_type: OrgTypeCode
+
+
+class EnterpriseVerificationOut(TypedDict):
+    status: EnterpriseStatusCode
+    step: Annotated[str, Codes(["confirm_info", "operator", "organization", "done"], "当前步骤")]
+    info_confirmed: bool
+    operator_verified: bool
+    enterprise: VerifyingEnterpriseOut
+    attempt: EnterpriseAttemptOut | None
+    methods: list[EnterpriseMethodCode]
+    method: NotRequired[EnterpriseMethodCode]
+    reason: NotRequired[str]
+    redirect_url: NotRequired[Url]
+
+
+class EnterpriseConfirmedOut(TypedDict):
+    status: AttemptStatusCode
+    method: EnterpriseMethodCode | None
+
+
+class WrongAnswerOut(TypedDict):
+    """422 of a wrong amount or code: the error, and how many tries are left."""
+
+    error: Annotated[str, Codes(["wrong_amount", "bad_code"])]
+    message: str
+    fields: dict[str, str]
+    status: AttemptStatusCode
+    attempts_left: int
+
+
+class ReviewedEnterpriseOut(TypedDict):
+    id: str
+    name: str
+    credit_code: str
+    org_type: OrgTypeCode
+
+
+class PayingEnterpriseOut(TypedDict):
+    id: str
+    name: str
+    credit_code: str
+
+
+class OperatorOut(TypedDict):
+    name: str | None
+    phone_masked: str
+
+
+class LetterReviewOut(TypedDict):
+    id: str
+    status: AttemptStatusCode
+    enterprise: ReviewedEnterpriseOut
+    operator: OperatorOut | None
+    letter_filename: str | None
+    letter_type: str | None
+    letter_url: Url
+    reason: str | None
+    created_at: Timestamp
+    reviewed_at: Timestamp | None
+
+
+class ReviewedOut(TypedDict):
+    id: str
+    status: AttemptStatusCode
+    reason: NotRequired[str | None]
+
+
+class ManualPaymentOut(TypedDict):
+    id: str
+    status: AttemptStatusCode
+    enterprise: PayingEnterpriseOut
+    operator: OperatorOut | None
+    bank_name: str | None
+    bank_account: str
+    account_name: str | None
+    created_at: Timestamp
+    paid_at: Timestamp | None
+    reason: str | None
+
+
+class PaidOut(TypedDict):
+    id: str
+    status: AttemptStatusCode
+    paid_at: Timestamp | None
+
+
+class SandboxPaymentOut(TypedDict):
+    attempt_id: str
+    enterprise_id: str
+    bank_name: str | None
+    bank_account_masked: str | None
+    amount: Money
+    status: AttemptStatusCode
+    paid_at: Timestamp
+
+
+class SandboxPaymentsOut(TypedDict):
+    items: list[SandboxPaymentOut]
+
+
+class IdentityCallbackOut(TypedDict):
+    ok: bool
+    status: Annotated[str, Codes([*PersonStatus, *AttemptStatus, *IntentStatus], "认证或签署意愿的结果状态")]
+
+
+def person_json(v: PersonVerification) -> PersonVerificationOut:
+    out: PersonVerificationOut = {
         "id": v.id,
         "method": v.method,
         "method_label": PERSON_METHOD_LABELS[PersonMethod(v.method)],
@@ -110,10 +307,10 @@ def person_json(v: PersonVerification) -> dict[str, Any]:
     return out
 
 
-def attempt_json(a: EnterpriseVerification | None) -> dict[str, Any] | None:
+def attempt_json(a: EnterpriseVerification | None) -> EnterpriseAttemptOut | None:
     if a is None or a.method is None:
         return None
-    out: dict[str, Any] = {
+    out: EnterpriseAttemptOut = {
         "id": a.id,
         "method": a.method,
         "method_label": ENTERPRISE_METHOD_LABELS[EnterpriseMethod(a.method)],
@@ -126,14 +323,15 @@ def attempt_json(a: EnterpriseVerification | None) -> dict[str, Any] | None:
         out["legal_rep_id_masked"] = a.legal_rep_id_masked
         out["legal_rep_phone_masked"] = mask_phone(a.legal_rep_phone or "")
     if a.method == EnterpriseMethod.CORPORATE_PAYMENT:
-        out.update(
-            bank_name=a.bank_name, bank_account_masked=a.bank_account_masked, account_name=a.account_name
-        )
+        out["bank_name"] = a.bank_name
+        out["bank_account_masked"] = a.bank_account_masked
+        out["account_name"] = a.account_name
         out["attempts_left"] = max(0, 3 - a.wrong_tries)
         # Whether the money is on its way (a manual payment waits for the reviewer); never how much.
         out["payment_made"] = a.amount_enc is not None
     if a.method == EnterpriseMethod.AUTHORIZATION_LETTER:
-        out.update(letter_filename=a.letter_filename, reviewed_at=iso(a.reviewed_at))
+        out["letter_filename"] = a.letter_filename
+        out["reviewed_at"] = iso(a.reviewed_at)
     if a.redirect_url and a.status == "pending":
         out["redirect_url"] = a.redirect_url
     if a.reason:
@@ -160,33 +358,48 @@ def offered_enterprise_methods(deps: Any) -> list[str]:
 # --- the person's own verification --------------------------------------------------------------
 
 
-@routes.get("/api/v1/verification/consent", "《实名认证服务协议》文本与版本", auth="public")
+@routes.get(
+    "/api/v1/verification/consent", "《实名认证服务协议》文本与版本", auth="public", answer=ConsentOut
+)
 async def consent(request: web.Request) -> web.Response:
-    return json_response({"version": CONSENT_VERSION, "text": CONSENT_TEXT})
+    out: ConsentOut = {"version": CONSENT_VERSION, "text": CONSENT_TEXT}
+    return json_response(out)
 
 
-@routes.get("/api/v1/me/verification", "我的实名状态（已认证时含掩码后的证件信息）", auth="worker")
+@routes.get(
+    "/api/v1/me/verification",
+    "我的实名状态（已认证时含掩码后的证件信息）",
+    auth="worker",
+    answer=MyVerificationOut,
+)
 async def my_state(request: web.Request) -> web.Response:
     actor = await require_user(request)
     state = await svc.person_state(_deps(request), actor.require_user().id)
     identity = state.identity
-    return json_response(
-        {
-            "verified": state.user.verified,
-            "name": identity.name if identity else None,
-            "id_type": identity.id_type if identity else None,
-            "id_type_label": ID_TYPE_LABELS[IdType(identity.id_type)] if identity else None,
-            "id_number_masked": identity.id_number_masked if identity else None,
-            "method": identity.method if identity else None,
-            "verified_at": iso(identity.verified_at) if identity else None,
-            "latest": person_json(state.latest) if state.latest else None,
-            "consent_version": CONSENT_VERSION,
-            "methods": offered_person_methods(_deps(request)),
-        }
-    )
+    out: MyVerificationOut = {
+        "verified": state.user.verified,
+        "name": identity.name if identity else None,
+        "id_type": identity.id_type if identity else None,
+        "id_type_label": ID_TYPE_LABELS[IdType(identity.id_type)] if identity else None,
+        "id_number_masked": identity.id_number_masked if identity else None,
+        "method": identity.method if identity else None,
+        "verified_at": iso(identity.verified_at) if identity else None,
+        "latest": person_json(state.latest) if state.latest else None,
+        "consent_version": CONSENT_VERSION,
+        "methods": offered_person_methods(_deps(request)),
+    }
+    return json_response(out)
 
 
-@routes.post("/api/v1/me/verifications", "发起个人实名认证", body=PersonIn, status=201, auth="worker")
+@routes.post(
+    "/api/v1/me/verifications",
+    "发起个人实名认证",
+    body=PersonIn,
+    status=201,
+    auth="worker",
+    answer=PersonVerificationOut,
+    errors=(409, 429, 503),
+)
 async def start_person(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, PersonIn)
@@ -200,14 +413,23 @@ async def start_person(request: web.Request) -> web.Response:
     return json_response(person_json(v), 201)
 
 
-@routes.get("/api/v1/me/verifications/{id}", "查看个人实名认证结果", auth="worker")
+@routes.get(
+    "/api/v1/me/verifications/{id}", "查看个人实名认证结果", auth="worker", answer=PersonVerificationOut
+)
 async def get_person(request: web.Request) -> web.Response:
     actor = await require_user(request)
     v = await svc.get_person(_deps(request), actor.require_user().id, request.match_info["id"])
     return json_response(person_json(v))
 
 
-@routes.post("/api/v1/me/verifications/{id}/confirm", "手机认证：提交短信验证码", body=CodeIn, auth="worker")
+@routes.post(
+    "/api/v1/me/verifications/{id}/confirm",
+    "手机认证：提交短信验证码",
+    body=CodeIn,
+    auth="worker",
+    answer=PersonVerificationOut,
+    errors=(409, 429, 503),
+)
 async def confirm_person(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, CodeIn)
@@ -215,7 +437,13 @@ async def confirm_person(request: web.Request) -> web.Response:
     return json_response(person_json(v))
 
 
-@routes.post("/api/v1/me/verifications/{id}/resend", "手机认证：重新发送验证码", auth="worker")
+@routes.post(
+    "/api/v1/me/verifications/{id}/resend",
+    "手机认证：重新发送验证码",
+    auth="worker",
+    answer=PersonVerificationOut,
+    errors=(409, 429, 503),
+)
 async def resend_person(request: web.Request) -> web.Response:
     actor = await require_user(request)
     v = await svc.resend_person_code(_deps(request), actor.require_user().id, request.match_info["id"])
@@ -249,7 +477,7 @@ def _qr_png(text: str) -> bytes:
 # --- the enterprise ------------------------------------------------------------------------------------
 
 
-async def _enterprise_answer(request: web.Request) -> dict[str, Any]:
+async def _enterprise_answer(request: web.Request) -> EnterpriseVerificationOut:
     actor = await require_actor(request)
     state = await svc.enterprise_state(_deps(request), actor)
     e, a = state.enterprise, state.attempt
@@ -261,7 +489,7 @@ async def _enterprise_answer(request: web.Request) -> dict[str, Any]:
         step = "operator"
     else:
         step = "organization"
-    out: dict[str, Any] = {
+    out: EnterpriseVerificationOut = {
         "status": e.verification_status,
         "step": step,
         "info_confirmed": a is not None,
@@ -279,12 +507,20 @@ async def _enterprise_answer(request: web.Request) -> dict[str, Any]:
     return out
 
 
-@routes.get("/api/v1/enterprise/verification", "企业实名认证状态", auth="enterprise")
+@routes.get(
+    "/api/v1/enterprise/verification", "企业实名认证状态", auth="enterprise", answer=EnterpriseVerificationOut
+)
 async def enterprise_state(request: web.Request) -> web.Response:
     return json_response(await _enterprise_answer(request))
 
 
-@routes.post("/api/v1/enterprise/verification/info", "确认企业信息，开始认证", auth="enterprise")
+@routes.post(
+    "/api/v1/enterprise/verification/info",
+    "确认企业信息，开始认证",
+    auth="enterprise",
+    answer=EnterpriseVerificationOut,
+    errors=(409,),
+)
 async def confirm_info(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     await svc.confirm_enterprise_info(_deps(request), actor)
@@ -297,6 +533,8 @@ async def confirm_info(request: web.Request) -> web.Response:
     body=EnterpriseIn,
     status=201,
     auth="enterprise",
+    answer=StartedEnterpriseAttemptOut,
+    errors=(409, 415, 429, 503),
 )
 async def start_enterprise(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -314,8 +552,13 @@ async def start_enterprise(request: web.Request) -> web.Response:
     else:
         fields = (await body(request, EnterpriseIn)).model_dump()
     a = await svc.start_enterprise(_deps(request), actor, fields.pop("method", None), fields, letter)
-    out = attempt_json(a) or {}
-    out["enterprise_status"] = (await _enterprise_answer(request))["status"]
+    attempt = attempt_json(a)
+    if attempt is None:  # start_enterprise always sets a method: this is never reached
+        raise NotFound("企业认证申请不存在")
+    out: StartedEnterpriseAttemptOut = {
+        **attempt,
+        "enterprise_status": (await _enterprise_answer(request))["status"],
+    }
     return json_response(out, 201)
 
 
@@ -324,6 +567,8 @@ async def start_enterprise(request: web.Request) -> web.Response:
     "提交打款金额（对公打款）或验证码（法定代表人）",
     body=EnterpriseConfirmIn,
     auth="enterprise",
+    answer=EnterpriseConfirmedOut,
+    errors=(409, 429, 503),
 )
 async def confirm_enterprise(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -336,17 +581,16 @@ async def confirm_enterprise(request: web.Request) -> web.Response:
             message = a.reason or f"{what}错误次数过多，认证失败，请重新发起"
         else:
             message = f"{what}不正确，还可尝试{left}次"
-        return json_response(
-            {
-                "error": "wrong_amount" if field == "amount" else "bad_code",
-                "message": message,
-                "fields": {field: message},
-                "status": a.status,
-                "attempts_left": left,
-            },
-            422,
-        )
-    return json_response({"status": a.status, "method": a.method})
+        wrong: WrongAnswerOut = {
+            "error": "wrong_amount" if field == "amount" else "bad_code",
+            "message": message,
+            "fields": {field: message},
+            "status": a.status,
+            "attempts_left": left,
+        }
+        return json_response(wrong, 422)
+    out: EnterpriseConfirmedOut = {"status": a.status, "method": a.method}
+    return json_response(out)
 
 
 @routes.get(
@@ -364,7 +608,7 @@ async def enterprise_letter(request: web.Request) -> web.Response:
 # --- platform reviewer ------------------------------------------------------------------------------
 
 
-def letter_row_json(row: svc.LetterRow) -> dict[str, Any]:
+def letter_row_json(row: svc.LetterRow) -> LetterReviewOut:
     a = row.attempt
     return {
         "id": a.id,
@@ -392,6 +636,7 @@ def letter_row_json(row: svc.LetterRow) -> dict[str, Any]:
     "平台审核员：授权书审核列表",
     paged=True,
     query={"status": "pending verified failed"},
+    answer=Page[LetterReviewOut],
 )
 async def console_letters(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -401,7 +646,7 @@ async def console_letters(request: web.Request) -> web.Response:
     return json_response(page_json([letter_row_json(r) for r in rows], total, page, per_page))
 
 
-@routes.get("/api/v1/console/verifications/{id}", "平台审核员：授权书详情")
+@routes.get("/api/v1/console/verifications/{id}", "平台审核员：授权书详情", answer=LetterReviewOut)
 async def console_letter(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     row = await svc.reviewer_letter(_deps(request), actor, request.match_info["id"])
@@ -416,31 +661,50 @@ async def console_letter_file(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type=kind, headers={"Cache-Control": "no-store"})
 
 
-@routes.post("/api/v1/console/verifications/{id}/approve", "平台审核员：授权书审核通过")
+@routes.post(
+    "/api/v1/console/verifications/{id}/approve",
+    "平台审核员：授权书审核通过",
+    answer=ReviewedOut,
+    errors=(409,),
+)
 async def console_approve(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     a = await svc.review_letter(_deps(request), actor, request.match_info["id"], True)
-    return json_response({"id": a.id, "status": a.status})
+    out: ReviewedOut = {"id": a.id, "status": a.status}
+    return json_response(out)
 
 
-@routes.post("/api/v1/console/verifications/{id}/reject", "平台审核员：驳回授权书", body=ReviewIn)
+@routes.post(
+    "/api/v1/console/verifications/{id}/reject",
+    "平台审核员：驳回授权书",
+    body=ReviewIn,
+    answer=ReviewedOut,
+    errors=(409,),
+)
 async def console_reject(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ReviewIn)
     a = await svc.review_letter(_deps(request), actor, request.match_info["id"], False, data.reason)
-    return json_response({"id": a.id, "status": a.status, "reason": a.reason})
+    out: ReviewedOut = {"id": a.id, "status": a.status, "reason": a.reason}
+    return json_response(out)
 
 
 class PaidIn(BaseModel):
-    amount: Any = None
+    amount: Annotated[
+        Any, WithJsonSchema({"type": ["string", "number"], "description": "实际打款金额（元，0.01-0.99）"})
+    ] = None
 
 
-def payment_row_json(row: svc.PaymentRow) -> dict[str, Any]:
+def payment_row_json(row: svc.PaymentRow) -> ManualPaymentOut:
     a = row.attempt
     return {
         "id": a.id,
         "status": a.status,
-        "enterprise": {"id": row.enterprise.id, "name": row.enterprise.name, "credit_code": row.enterprise.credit_code},
+        "enterprise": {
+            "id": row.enterprise.id,
+            "name": row.enterprise.name,
+            "credit_code": row.enterprise.credit_code,
+        },
         "operator": {"name": row.operator.name, "phone_masked": mask_phone(row.operator.phone)}
         if row.operator
         else None,
@@ -457,6 +721,8 @@ def payment_row_json(row: svc.PaymentRow) -> dict[str, Any]:
     "/api/v1/console/payments",
     "平台审核员：对公打款申请（manual 打款）",
     query={"paid": "false 待打款 / true 已打款 / 空 全部"},
+    paged=True,
+    answer=Page[ManualPaymentOut],
 )
 async def console_payments(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -471,12 +737,15 @@ async def console_payments(request: web.Request) -> web.Response:
     "/api/v1/console/payments/{id}/paid",
     "平台审核员：登记已向企业对公账户打款及金额",
     body=PaidIn,
+    answer=PaidOut,
+    errors=(409,),
 )
 async def console_paid(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, PaidIn)
     a = await svc.record_manual_payment(_deps(request), actor, request.match_info["id"], data.amount)
-    return json_response({"id": a.id, "status": a.status, "paid_at": iso(a.paid_at)})
+    out: PaidOut = {"id": a.id, "status": a.status, "paid_at": iso(a.paid_at)}
+    return json_response(out)
 
 
 # --- provider callbacks ------------------------------------------------------------------------------
@@ -507,17 +776,26 @@ async def _callback(request: web.Request) -> PersonVerification | EnterpriseVeri
 
 
 @webhook_routes.post(
-    "/webhooks/identity/{provider}", "人脸识别 / 企业支付宝认证结果回调（签名校验）", auth="public"
+    "/webhooks/identity/{provider}",
+    "人脸识别 / 企业支付宝认证结果回调（签名校验）",
+    auth="public",
+    answer=IdentityCallbackOut,
+    errors=(403, 409, 413, 429, 503),
 )
 async def identity_callback(request: web.Request) -> web.Response:
     target = await _callback(request)
-    if isinstance(target, SigningSession):
-        return json_response({"ok": True, "status": target.intent_status})
-    return json_response({"ok": True, "status": target.status})
+    status = target.intent_status if isinstance(target, SigningSession) else target.status
+    out: IdentityCallbackOut = {"ok": True, "status": status}
+    return json_response(out)
 
 
 @webhook_routes.get(
-    "/webhooks/identity/{provider}", "认证完成后浏览器回跳（向提供方查询结果）", auth="public"
+    "/webhooks/identity/{provider}",
+    "认证完成后浏览器回跳（向提供方查询结果，302 到结果页）",
+    auth="public",
+    status=302,
+    produces="text/plain",
+    errors=(403, 409, 429, 503),
 )
 async def identity_return(request: web.Request) -> web.Response:
     target = await _callback(request)
@@ -536,11 +814,23 @@ async def identity_return(request: web.Request) -> web.Response:
     "开发用：沙箱对公打款金额（仅沙箱认证、仅本机访问）",
     auth="public",
     query={"enterprise_id": "企业 id"},
+    answer=SandboxPaymentsOut,
 )
 async def dev_payments(request: web.Request) -> web.Response:
     if not is_loopback(request):
         raise NotFound("请求的资源不存在")
-    items = await svc.sandbox_payments(_deps(request), request.query.get("enterprise_id", "")[:64])
-    for item in items:
-        item["paid_at"] = iso(item["paid_at"])
-    return json_response({"items": items})
+    rows = await svc.sandbox_payments(_deps(request), request.query.get("enterprise_id", "")[:64])
+    items: list[SandboxPaymentOut] = [
+        {
+            "attempt_id": row["attempt_id"],
+            "enterprise_id": row["enterprise_id"],
+            "bank_name": row["bank_name"],
+            "bank_account_masked": row["bank_account_masked"],
+            "amount": row["amount"],
+            "status": row["status"],
+            "paid_at": iso(row["paid_at"]),
+        }
+        for row in rows
+    ]
+    out: SandboxPaymentsOut = {"items": items}
+    return json_response(out)

@@ -18,10 +18,11 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, NotRequired
 from urllib.parse import quote_plus
 
 import aiohttp
+from typing_extensions import TypedDict
 
 from ..core.ports import Deps
 from . import hr
@@ -56,7 +57,22 @@ def incoming_from_bot(data: dict[str, Any], app_id: str, reply_by_outbox: bool) 
     )
 
 
-async def card_callback(deps: Deps, engine: Engine, app_id: str, data: dict[str, Any]) -> dict[str, Any]:
+class DingTalkCardParams(TypedDict):
+    status: str
+    decided: Literal["true", "false"]
+
+
+class DingTalkCardData(TypedDict):
+    cardParamMap: DingTalkCardParams
+
+
+class DingTalkCardAnswer(TypedDict):
+    """What the card shows after the press; {} when the callback was not one of ours."""
+
+    cardData: NotRequired[DingTalkCardData]
+
+
+async def card_callback(deps: Deps, engine: Engine, app_id: str, data: dict[str, Any]) -> DingTalkCardAnswer:
     """A press on the HR review card; answers the card data to show (DingTalk applies it)."""
     from dingtalk_stream.card_callback import CardCallbackMessage
 

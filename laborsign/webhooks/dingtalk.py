@@ -3,9 +3,10 @@ presses, signed with `timestamp` + `sign` headers and refused outside the replay
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, NotRequired
 
 from aiohttp import web
+from typing_extensions import TypedDict
 
 from ..api.http import ApiRoutes, json_response
 from ..api.inputs import parse_json
@@ -16,8 +17,24 @@ from .common import admit, read_body, retry_lost_connection, runtime
 routes = ApiRoutes("聊天渠道回调")
 
 
+class DingTalkText(TypedDict):
+    content: str
+
+
+class DingTalkCallbackOut(dingtalk.DingTalkCardAnswer):
+    """The robot's reply (msgtype + text), the pressed card's new data (cardData), or {} when
+    there is nothing to answer (acknowledged)."""
+
+    msgtype: NotRequired[Literal["text"]]
+    text: NotRequired[DingTalkText]
+
+
 @routes.post(
-    "/webhooks/dingtalk", "钉钉：HTTP 回调模式的机器人消息与卡片回调（timestamp/sign 签名）", auth="public"
+    "/webhooks/dingtalk",
+    "钉钉：HTTP 回调模式的机器人消息与卡片回调（timestamp/sign 签名）",
+    auth="public",
+    answer=DingTalkCallbackOut,
+    errors=(403, 404, 413),
 )
 @retry_lost_connection
 async def dingtalk_callback(request: web.Request) -> web.Response:
@@ -38,9 +55,11 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
         key = f"card:{data.get('outTrackId')}:{data.get('userId')}:{timestamp}"
         if not await chat.engine.claim_once("dingtalk", config.client_id, key):
             return json_response({})
-        answer = await dingtalk.card_callback(chat.deps, chat.engine, config.client_id, data)
+        card: DingTalkCallbackOut = {
+            **await dingtalk.card_callback(chat.deps, chat.engine, config.client_id, data)
+        }
         chat.deliverer.wakeup.set()
-        return json_response(answer)
+        return json_response(card)
     if "msgtype" not in data:
         return json_response({})  # unknown callback: acknowledged, ignored
     incoming = dingtalk.incoming_from_bot(data, config.client_id, reply_by_outbox=False)
@@ -49,4 +68,5 @@ async def dingtalk_callback(request: web.Request) -> web.Response:
     outcome = await chat.engine.handle(incoming)
     if not outcome.text:
         return json_response({})
-    return json_response({"msgtype": "text", "text": {"content": outcome.text}})
+    reply: DingTalkCallbackOut = {"msgtype": "text", "text": {"content": outcome.text}}
+    return json_response(reply)

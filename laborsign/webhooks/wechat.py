@@ -45,6 +45,7 @@ EVENTS = {
     auth="public",
     query={"signature": "签名", "timestamp": "时间戳", "nonce": "随机数", "echostr": "回显字符串"},
     produces="text/plain",
+    errors=(403, 404),
 )
 async def wechat_check(request: web.Request) -> web.Response:
     chat = runtime(request, "wechat")
@@ -71,6 +72,7 @@ async def wechat_check(request: web.Request) -> web.Response:
         "msg_signature": "消息签名",
     },
     produces="application/xml",
+    errors=(403, 404, 413),
 )
 @retry_lost_connection
 async def wechat_message(request: web.Request) -> web.Response:

@@ -45,6 +45,7 @@ def _crypto(request: web.Request) -> Any:
     auth="public",
     query={"msg_signature": "签名", "timestamp": "时间戳", "nonce": "随机数", "echostr": "加密的回显字符串"},
     produces="text/plain",
+    errors=(403, 404),
 )
 async def wecom_check(request: web.Request) -> web.Response:
     from wechatpy.exceptions import InvalidSignatureException
@@ -66,6 +67,7 @@ async def wecom_check(request: web.Request) -> web.Response:
     auth="public",
     query={"msg_signature": "签名", "timestamp": "时间戳", "nonce": "随机数"},
     produces="application/xml",
+    errors=(403, 404, 413),
 )
 @retry_lost_connection
 async def wecom_message(request: web.Request) -> web.Response:

@@ -407,7 +407,7 @@ async def create_enterprise(
             values[key] = check()
         except Invalid as exc:
             errors.update(exc.fields)
-    if org_type not in {t.value for t in OrgType}:
+    if not isinstance(org_type, str) or org_type not in {t.value for t in OrgType}:
         errors["org_type"] = "请选择组织类型：企业、个体工商户或其他"
     if agree_terms is not True:
         errors["agree_terms"] = AGREEMENT_REQUIRED
@@ -481,7 +481,7 @@ def _parse_permissions(raw: object) -> list[str]:
     if not isinstance(raw, list):
         raise Invalid.field("permissions", "权限格式不正确")
     allowed = {p.value for p in Permission}
-    bad = [p for p in raw if p not in allowed]
+    bad = [p for p in raw if not isinstance(p, str) or p not in allowed]
     if bad:
         raise Invalid.field("permissions", f"未知的权限：{', '.join(map(str, bad))}")
     return sorted(set(map(str, raw)))
@@ -564,7 +564,7 @@ async def update_member(
 ) -> tuple[Member, User]:
     enterprise = actor.require_admin()
     perms = _parse_permissions(permissions)
-    if role is not None and role not in {r.value for r in Role}:
+    if role is not None and (not isinstance(role, str) or role not in {r.value for r in Role}):
         raise Invalid.field("role", "角色应为管理员（admin）或成员（member）")
     async with deps.uow() as uow:
         await uow.accounts.lock_members_of(enterprise.id)
