@@ -19,11 +19,6 @@ routes = ApiRoutes("系统")
 dev_routes = ApiRoutes("开发")
 OPENAPI_DOCS = web.AppKey("openapi_docs", list)
 
-# core.errors.Unavailable (a third party — identity provider, TSA, storage, the database — is
-# down; nothing was changed) answers 503, which the shared table does not describe yet.
-ERROR_STATUSES.setdefault(
-    503, "服务或其依赖的第三方（实名认证、存储、数据库等）暂时不可用，未做任何更改，请稍后重试"
-)
 
 
 class HealthOut(TypedDict):
