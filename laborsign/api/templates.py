@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.services import templates as svc
@@ -191,26 +192,51 @@ async def page_png(request: web.Request) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
+class PreviewPageOut(TypedDict):
+    page: int
+    file: int
+    width: float
+    height: float
+
+
+class PreviewOverflowOut(TypedDict):
+    key: str
+    label: str
+    page: int
+    text: str
+    message: str
+
+
+class TemplatePreviewOut(TypedDict):
+    pages: list[PreviewPageOut]
+    values: dict[str, str]
+    overflows: list[PreviewOverflowOut]
+    pdf_url: str
+
+
 @routes.get(
     "/api/v1/templates/{id}/preview",
     "模板预览：示例值与超出放置框的控件",
     auth="enterprise",
+    answer=TemplatePreviewOut,
 )
 async def preview(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template, plan = await svc.preview_plan(request.app[DEPS], actor, request.match_info["id"])
-    pages = [
+    pages: list[PreviewPageOut] = [
         {"page": n, "file": f["index"], "width": size["width"], "height": size["height"]}
         for n, (f, size) in enumerate(((f, s) for f in template.files for s in f["pages"]), start=1)
     ]
-    return json_response(
-        {
-            "pages": pages,
-            "values": plan.values,
-            "overflows": [o.as_dict() for o in plan.overflows],
-            "pdf_url": f"/api/v1/templates/{template.id}/preview.pdf",
-        }
-    )
+    answer: TemplatePreviewOut = {
+        "pages": pages,
+        "values": plan.values,
+        "overflows": [
+            {"key": o.key, "label": o.label, "page": o.page, "text": o.text, "message": o.message}
+            for o in plan.overflows
+        ],
+        "pdf_url": f"/api/v1/templates/{template.id}/preview.pdf",
+    }
+    return json_response(answer)
 
 
 @routes.get(

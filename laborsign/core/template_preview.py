@@ -57,10 +57,6 @@ class Overflow:
     text: str
     message: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "page": self.page, "text": self.text,
-                "message": self.message}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Preview:
