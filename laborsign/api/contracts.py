@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from typing_extensions import TypedDict
 
 from ..core.accounts import Permission
@@ -50,7 +50,7 @@ from .http import (
 )
 from .inputs import header_text, parse_json
 from .labor import LaborTermOut, labor_term_json
-from .launch import ContractIn, LaunchOut, launch_json
+from .launch import ContractIn, Flag, LaunchOut, launch_json
 from .schemas import Codes, PageFields, Timestamp, Url
 from .templates import PageSizeOut, TemplateControlOut
 from .uploads import read_multipart
@@ -60,12 +60,14 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
 class ReasonIn(BaseModel):
-    reason: Any = None
+    reason: Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})] = None
 
 
 class SealIn(BaseModel):
-    type: Any = None
-    name: Any = None
+    type: Annotated[Any, Codes(SealType, "印章类型")] = None
+    name: Annotated[
+        Any, WithJsonSchema({"type": ["string", "null"], "description": "印章上的文字（默认企业名称）"})
+    ] = None
 
 
 def ctx(request: web.Request) -> Context:
@@ -534,7 +536,7 @@ async def withdraw(request: web.Request) -> web.Response:
 
 
 class ReinitiateIn(BaseModel):
-    confirm_warnings: Any = None  # true: send it again although the labor-law checks warn
+    confirm_warnings: Flag = None  # true: send it again although the labor-law checks warn
 
 
 @routes.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -13,7 +13,17 @@ from ..core.labor_law import ALERT_KIND_LABELS, TermType
 from ..core.ports import Deps
 from ..core.services import labor as svc
 from .http import DEPS, ApiRoutes, body, json_response, require_actor
-from .launch import ContractIn, LaunchCheckOut, LaunchOut, launch_json, worker_check_json
+from .launch import (
+    ContractIn,
+    Deadline,
+    FieldValues,
+    Flag,
+    LaunchCheckOut,
+    LaunchOut,
+    TermTypeIn,
+    launch_json,
+    worker_check_json,
+)
 from .schemas import Codes, Day, Items, Money
 
 routes = ApiRoutes("劳动法助手")
@@ -104,10 +114,10 @@ async def alerts(request: web.Request) -> web.Response:
 
 
 class RenewIn(BaseModel):
-    fields: Any = None
-    confirm_warnings: Any = None
-    term_type: Any = None
-    sign_deadline: Any = None
+    fields: FieldValues = None
+    confirm_warnings: Flag = None
+    term_type: TermTypeIn = None
+    sign_deadline: Deadline = None
 
 
 @routes.post(

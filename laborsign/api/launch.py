@@ -5,25 +5,69 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from typing_extensions import TypedDict
 
-from ..core.contracts import ContractStatus
-from ..core.labor_law import WorkerCheck
+from ..core.contracts import ContractStatus, SealType, SigningOrder
+from ..core.labor_law import TermType, WorkerCheck
 from ..core.services.contracts import LaunchResult
 from .schemas import Codes
 
+# Request fields are read as `Any` and checked by the services (each error a Chinese message
+# under its field's name, 422); these annotations only publish what a valid value looks like.
+Ids = Annotated[
+    Any, WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000})
+]
+FieldValues = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "null"]},
+            "description": "控件的值，键为控件的 key（日期为 YYYY-MM-DD）",
+        }
+    ),
+]
+Deadline = Annotated[
+    Any,
+    WithJsonSchema(
+        {"type": ["string", "null"], "format": "date-time", "description": "签署截止时间（ISO 8601）"}
+    ),
+]
+Flag = Annotated[Any, WithJsonSchema({"type": ["boolean", "null"]})]
+TermTypeIn = Annotated[Any, Codes(TermType, "合同期限类型（不填则按模板类型）")] | None
+Text = Annotated[Any, WithJsonSchema({"type": ["string", "null"]})]
+
+
+EnterprisePartyIn = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": ["object", "null"],
+            "properties": {
+                "operator_name": {"type": "string", "maxLength": 50, "description": "经办人（默认发起人）"},
+                "operator_phone": {"type": "string", "description": "经办人手机号（默认发起人的）"},
+                "seal_type": {
+                    "type": "string",
+                    "enum": [t.value for t in SealType],
+                    "description": "企业签署使用的印章类型（默认合同专用章）",
+                },
+            },
+        }
+    ),
+]
+
 
 class ContractIn(BaseModel):
-    name: Any = None
-    template_ids: Any = None
-    employee_ids: Any = None
-    enterprise_party: Any = None
-    fields: Any = None
-    sign_deadline: Any = None
-    confirm_warnings: Any = None  # true: launch although the labor-law checks warn
-    term_type: Any = None  # fixed | open_ended | task_based | part_time (else the template's)
-    signing_order: Any = None
+    name: Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 50})] = None
+    template_ids: Ids = None
+    employee_ids: Ids = None
+    enterprise_party: EnterprisePartyIn = None
+    fields: FieldValues = None
+    sign_deadline: Deadline = None
+    confirm_warnings: Flag = None  # true: launch although the labor-law checks warn
+    term_type: TermTypeIn = None
+    signing_order: Annotated[Any, Codes(SigningOrder, "签署顺序（默认不限顺序）")] | None = None
 
 
 class LaunchedContractOut(TypedDict):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, NotRequired
 
 import qrcode
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from typing_extensions import TypedDict
 
 from ..core.clock import iso
@@ -20,28 +20,44 @@ from ..core.signing import INTENT_STATUS_LABELS, IntentMethod, IntentStatus, Ses
 from ..core.values import mask_phone
 from .contracts import ctx
 from .http import DEPS, ApiRoutes, body, json_response, require_user
+from .launch import FieldValues, Flag, Ids
 from .schemas import Codes, Done, Timestamp, Url
 
 routes = ApiRoutes("签署")
 
 
+# Read as `Any` and checked by the services (Chinese messages, 422); the annotations publish
+# what a valid value looks like.
+IntentMethodIn = Annotated[Any, Codes(IntentMethod, "意愿认证方式")]
+
+
 class SigningSessionIn(BaseModel):
-    contract_ids: Any = None
-    seal_id: Any = None
-    fields: Any = None
-    intent_method: Any = "sms"
+    contract_ids: Ids = None
+    seal_id: Annotated[Any, WithJsonSchema({"type": "string", "description": "本企业印章"})] = None
+    fields: FieldValues = None
+    intent_method: IntentMethodIn = "sms"
 
 
 class ConfirmIn(BaseModel):
-    code: Any = None
+    code: Annotated[
+        Any, WithJsonSchema({"type": ["string", "null"], "description": "短信验证码（人脸方式不填）"})
+    ] = None
 
 
 class WorkerSignatureIn(BaseModel):
-    signature_png: Any = None
-    fields: Any = None
-    save_signature: Any = False
-    use_saved_signature: Any = False
-    intent_method: Any = "sms"
+    signature_png: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": ["string", "null"],
+                "description": "手写签名 data:image/png;base64,…（使用已保存签名时不填）",
+            }
+        ),
+    ] = None
+    fields: FieldValues = None
+    save_signature: Flag = False
+    use_saved_signature: Flag = False
+    intent_method: IntentMethodIn = "sms"
 
 
 class IntentOut(TypedDict):

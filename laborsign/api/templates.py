@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, NotRequired
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.services import templates as svc
-from ..core.templates import TEMPLATE_TYPES, ControlKind, FilledBy, Template, TemplateScope, TemplateStatus
+from ..core.templates import (
+    MAX_CONTROLS,
+    TEMPLATE_TYPES,
+    ControlKind,
+    FilledBy,
+    Template,
+    TemplateScope,
+    TemplateStatus,
+)
 from .http import (
     DEPS,
     ApiRoutes,
@@ -31,12 +39,10 @@ MAX_TEMPLATE_UPLOAD_BYTES = 60 * 1024 * 1024  # several files, held in memory at
 
 
 class TemplatePatch(BaseModel):
-    name: str | None = None
-    type: str | None = None
-
-
-class ControlsIn(BaseModel):
-    controls: Any = None
+    name: Annotated[
+        str | None, WithJsonSchema({"type": ["string", "null"], "minLength": 1, "maxLength": 50})
+    ] = None
+    type: Annotated[str, Codes(TEMPLATE_TYPES, "模板类型")] | None = None
 
 
 class PageSizeOut(TypedDict):
@@ -61,6 +67,21 @@ class TemplateControlOut(TypedDict):
     required: bool
     filled_by: Annotated[str, Codes(FilledBy, "填写方")]
     options: NotRequired[list[str]]
+
+
+class ControlsIn(BaseModel):
+    # Checked whole by core.templates.validate_controls (every error keyed controls[i].field);
+    # `file` defaults to 0 and `required` to true.
+    controls: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": "array",
+                "maxItems": MAX_CONTROLS,
+                "items": TypeAdapter(TemplateControlOut).json_schema(),
+            }
+        ),
+    ] = None
 
 
 class TemplateFileOut(TypedDict):
