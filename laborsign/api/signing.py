@@ -242,7 +242,11 @@ async def worker_signature(request: web.Request) -> web.Response:
 
 
 @routes.get(
-    "/api/v1/me/signature.png", "我保存的手写签名（用于再次签署）", auth="worker", produces="image/png"
+    "/api/v1/me/signature.png",
+    "我保存的手写签名（用于再次签署；没有保存过时 404）",
+    auth="worker",
+    produces="image/png",
+    errors=(404,),
 )
 async def my_saved_signature(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -250,7 +254,14 @@ async def my_saved_signature(request: web.Request) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@routes.delete("/api/v1/me/signature", "删除我保存的手写签名", auth="worker", status=200, answer=Done)
+@routes.delete(
+    "/api/v1/me/signature",
+    "删除我保存的手写签名（没有保存过时 404）",
+    auth="worker",
+    status=200,
+    answer=Done,
+    errors=(404,),
+)
 async def forget_my_signature(request: web.Request) -> web.Response:
     actor = await require_user(request)
     await svc.forget_saved_signature(request.app[DEPS], actor)
