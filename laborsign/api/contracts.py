@@ -315,7 +315,7 @@ def state_json(c: Contract) -> ContractStateOut:
     status=201,
     auth="enterprise",
     answer=LaunchOut,
-    errors=(409,),
+    errors=(404, 409),  # a template that is not there (404) or not enabled (409)
 )
 async def create(request: web.Request) -> web.Response:
     actor = await require_actor(request)

@@ -91,6 +91,7 @@ def alert_json(alert: svc.Alert) -> AlertOut:
     body=ContractIn,
     auth="enterprise",
     answer=LaunchCheckOut,
+    errors=(404, 409),  # a template that is not there (404) or not enabled (409)
 )
 async def check(request: web.Request) -> web.Response:
     actor = await require_actor(request)

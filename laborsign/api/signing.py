@@ -142,7 +142,7 @@ def session_json(s: SigningSession, now: datetime) -> SigningSessionOut:
     status=201,
     auth="enterprise",
     answer=SigningSessionOut,
-    errors=(409, 428, 429),
+    errors=(404, 409, 428, 429),  # 404: a contract id that is not the enterprise's
 )
 async def start_signing(request: web.Request) -> web.Response:
     actor = await require_user(request)
