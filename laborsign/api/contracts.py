@@ -509,7 +509,7 @@ async def events(request: web.Request) -> web.Response:
     "催签（发起6小时后、间隔不少于30分钟）",
     auth="enterprise",
     answer=RemindOut,
-    errors=(409,),
+    errors=(409, 429),  # 429: the enterprise's daily budget of reminders is spent
 )
 async def remind(request: web.Request) -> web.Response:
     actor = await require_actor(request)
