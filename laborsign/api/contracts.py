@@ -77,6 +77,8 @@ def ctx(request: web.Request) -> Context:
 # -- answers ---------------------------------------------------------------------------------------
 
 ContractStatusCode = Annotated[str, Codes(ContractStatus, "合同状态")]
+# template: 从模板发起；upload: 上传 PDF 发起；certificate: 离职证明（企业单方盖章）
+ContractSource = Literal["template", "upload", "certificate"]
 
 
 class PartyOut(TypedDict):
@@ -161,7 +163,7 @@ class ContractDetailOut(ContractFullOut):
     """企业看到的合同详情：另含劳动法要素、来源与所用模板"""
 
     term: LaborTermOut | None
-    source: Literal["template", "upload"]
+    source: ContractSource
     template_ids: list[str]
     signer_refusal: NotRequired[SignerRefusalOut]
 
@@ -426,7 +428,7 @@ async def detail(request: web.Request) -> web.Response:
     out: ContractDetailOut = {
         **contract_full_json(contract, parties, role),
         "term": await labor_term_json(deps, contract),
-        "source": "upload" if contract.source == "upload" else "template",
+        "source": contract.source,  # type: ignore[typeddict-item]  # set by the services, one of three
         "template_ids": contract.template_ids,
     }
     refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
