@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
+from typing_extensions import TypedDict
 
 from ..core.accounts import Permission
 from ..core.clock import iso
@@ -20,15 +21,18 @@ from ..core.contracts import (
     ContractEvent,
     ContractStatus,
     Party,
+    PartyRole,
+    PartyStatus,
     SealType,
     SigningOrder,
     party_status_label,
     verify_chain,
 )
 from ..core.errors import BadRequest, Invalid, NotFound
+from ..core.pdf.validate import SignatureReport
 from ..core.services import contracts as svc
 from ..core.services.contracts import Context
-from ..core.signing import Seal
+from ..core.signing import IntentMethod, Seal
 from ..core.values import mask_phone
 from .http import (
     CURSOR_DOC,
@@ -45,39 +49,178 @@ from .http import (
     scale_param,
 )
 from .inputs import header_text, parse_json
-from .labor import labor_term_json
+from .labor import LaborTermOut, labor_term_json
+from .launch import ContractIn, Flag, LaunchOut, launch_json
+from .schemas import Codes, PageFields, Timestamp, Url
+from .templates import PageSizeOut, TemplateControlOut
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同与签署")
 MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
-class ContractIn(BaseModel):
-    name: Any = None
-    template_ids: Any = None
-    employee_ids: Any = None
-    enterprise_party: Any = None
-    fields: Any = None
-    sign_deadline: Any = None
-    confirm_warnings: Any = None  # true: launch although the labor-law checks warn
-    term_type: Any = None  # fixed | open_ended | task_based | part_time (else the template's)
-    signing_order: Any = None
-
-
 class ReasonIn(BaseModel):
-    reason: Any = None
+    reason: Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})] = None
 
 
 class SealIn(BaseModel):
-    type: Any = None
-    name: Any = None
+    type: Annotated[Any, Codes(SealType, "印章类型")] = None
+    name: Annotated[
+        Any, WithJsonSchema({"type": ["string", "null"], "description": "印章上的文字（默认企业名称）"})
+    ] = None
 
 
 def ctx(request: web.Request) -> Context:
     return Context(ip=client_ip(request), user_agent=header_text(request, "User-Agent"))
 
 
-def party_json(p: Party, contract_status: str) -> dict[str, Any]:
+# -- answers ---------------------------------------------------------------------------------------
+
+ContractStatusCode = Annotated[str, Codes(ContractStatus, "合同状态")]
+# template: 从模板发起；upload: 上传 PDF 发起；certificate: 离职证明（企业单方盖章）
+ContractSource = Literal["template", "upload", "certificate"]
+
+
+class PartyOut(TypedDict):
+    role: Annotated[str, Codes(PartyRole, "签约方")]
+    name: str
+    status: Annotated[str, Codes(PartyStatus, "签约方状态")]
+    status_label: str
+    signed_at: Timestamp | None
+    verification_method: Annotated[str, Codes(IntentMethod, "签署时的意愿认证方式")] | None
+    decline_reason: str | None
+
+
+class ContractOut(TypedDict):
+    id: str
+    batch_id: str
+    name: str
+    status: ContractStatusCode
+    status_label: str
+    employee_id: str
+    worker_name: str
+    worker_phone_masked: str
+    enterprise_name: str | None
+    parties: list[PartyOut]
+    created_at: Timestamp
+    launched_at: Timestamp | None
+    last_reminded_at: Timestamp | None
+    sign_deadline: Timestamp | None
+    completed_at: Timestamp | None
+    reinitiated_from: str | None
+    signing_order: Annotated[str, Codes(SigningOrder, "签署顺序")]
+    signing_order_label: str
+    awaiting_me: bool  # the viewer (the enterprise, or the worker) has to act now
+
+
+class ContractControlOut(TemplateControlOut):
+    """合同上的控件（page 为合并后文件的页码）与已填写的值（未填写为 null）"""
+
+    value: str | None
+
+
+class ContractFileOut(TypedDict):
+    """合同文件由哪些底稿组成（first_page 起共 pages 页）"""
+
+    index: int
+    name: str
+    first_page: int
+    pages: int
+
+
+class EnterprisePartyOut(TypedDict):
+    name: str
+    credit_code: str
+    operator_name: str
+    operator_phone_masked: str
+    seal_type: Annotated[str, Codes(SealType, "印章类型")]
+
+
+class ContractFullOut(ContractOut):
+    """合同详情（劳动者与企业都可见的部分）"""
+
+    controls: list[ContractControlOut]
+    files: list[ContractFileOut]
+    enterprise_party: EnterprisePartyOut
+    ended_reason: str | None
+    original_sha256: str
+    document_sha256: str
+    pages: int
+
+
+class SignerRefusalOut(TypedDict):
+    """最近一次因实名身份与劳动者不一致而拒绝的签署"""
+
+    at: Timestamp
+    reason: str | None
+    verified_name: str | None
+    verified_id_masked: str | None
+    roster_name: str | None
+    roster_id_masked: str | None
+
+
+class ContractDetailOut(ContractFullOut):
+    """企业看到的合同详情：另含劳动法要素、来源与所用模板"""
+
+    term: LaborTermOut | None
+    source: ContractSource
+    template_ids: list[str]
+    signer_refusal: NotRequired[SignerRefusalOut]
+
+
+class ContractPage(PageFields):
+    items: list[ContractOut]
+
+
+class ContractCountsOut(TypedDict):
+    """各视图的合同数量"""
+
+    all: int
+    awaiting_me: int
+    awaiting_others: int
+    completed: int
+
+
+class ContractEventOut(TypedDict):
+    seq: int
+    kind: Annotated[str, Codes(EVENT_LABELS, "事件类型")]
+    label: str
+    at: Timestamp
+    actor_type: Literal["worker", "enterprise", "integrator", "system", "platform"]
+    actor_name: str
+    ip: str
+    user_agent: str
+    method: str | None
+    document_sha256: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class ContractEventsOut(TypedDict):
+    """审计记录；chain_intact 为哈希链是否完整，first_bad_seq 为第一条被改动的记录"""
+
+    contract_id: str
+    chain_intact: bool
+    first_bad_seq: int | None
+    items: list[ContractEventOut]
+
+
+class RemindOut(TypedDict):
+    id: str
+    reminded_at: Timestamp | None
+
+
+class ContractStateOut(TypedDict):
+    id: str
+    status: ContractStatusCode
+
+
+class PdfPagesOut(TypedDict):
+    pages: list[PageSizeOut]
+
+
+def party_json(p: Party, contract_status: str) -> PartyOut:
     return {
         "role": p.role,
         "name": p.name,
@@ -89,10 +232,8 @@ def party_json(p: Party, contract_status: str) -> dict[str, Any]:
     }
 
 
-def contract_json(
-    c: Contract, parties: list[Party], *, full: bool = False, viewer: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def contract_json(c: Contract, parties: list[Party], viewer: str) -> ContractOut:
+    return {
         "id": c.id,
         "batch_id": c.batch_id,
         "name": c.name,
@@ -111,30 +252,40 @@ def contract_json(
         "reinitiated_from": c.reinitiated_from,
         "signing_order": c.signing_order,
         "signing_order_label": SIGNING_ORDER_LABELS[SigningOrder(c.signing_order)],
+        "awaiting_me": c.turn_of(viewer, parties),
     }
-    if viewer:
-        out["awaiting_me"] = c.turn_of(viewer, parties)
-    if full:
-        out["controls"] = [{**ctl, "value": c.values.get(ctl["key"])} for ctl in c.controls]
-        out["files"] = c.files
-        out["enterprise_party"] = {
-            **{k: v for k, v in c.enterprise_party.items() if k != "operator_phone"},
-            "operator_phone_masked": mask_phone(str(c.enterprise_party.get("operator_phone", ""))),
-        }
-        out["ended_reason"] = c.ended_reason
-        out["original_sha256"] = c.original_sha256
-        out["document_sha256"] = c.document_sha256
-        out["pages"] = sum(int(f["pages"]) for f in c.files)
-    return out
 
 
-def event_json(e: ContractEvent) -> dict[str, Any]:
+def contract_full_json(c: Contract, parties: list[Party], viewer: str) -> ContractFullOut:
+    party = c.enterprise_party
+    return {
+        **contract_json(c, parties, viewer),
+        "controls": [{**ctl, "value": c.values.get(ctl["key"])} for ctl in c.controls],  # type: ignore[typeddict-item]
+        "files": [
+            {"index": f["index"], "name": f["name"], "first_page": f["first_page"], "pages": f["pages"]}
+            for f in c.files
+        ],
+        "enterprise_party": {
+            "name": party["name"],
+            "credit_code": party["credit_code"],
+            "operator_name": party["operator_name"],
+            "operator_phone_masked": mask_phone(str(party.get("operator_phone", ""))),
+            "seal_type": party["seal_type"],
+        },
+        "ended_reason": c.ended_reason,
+        "original_sha256": c.original_sha256,
+        "document_sha256": c.document_sha256,
+        "pages": sum(int(f["pages"]) for f in c.files),
+    }
+
+
+def event_json(e: ContractEvent) -> ContractEventOut:
     return {
         "seq": e.seq,
         "kind": e.kind,
         "label": EVENT_LABELS.get(e.kind, e.kind),
         "at": iso(e.at),
-        "actor_type": e.actor_type,
+        "actor_type": e.actor_type,  # type: ignore[typeddict-item]  # the services write these
         "actor_name": e.actor_name,
         "ip": e.ip,
         "user_agent": e.user_agent,
@@ -146,16 +297,17 @@ def event_json(e: ContractEvent) -> dict[str, Any]:
     }
 
 
-def _launch_json(result: svc.LaunchResult) -> dict[str, Any]:
+def counts_json(counts: dict[str, int]) -> ContractCountsOut:
     return {
-        "batch_id": result.batch_id,
-        "contracts": [
-            {"id": c.id, "employee_id": c.employee_id, "status": c.status, "worker_name": c.worker_name}
-            for c, _ in result.created
-        ],
-        "failed": result.failed,
-        "warnings": result.warnings,
+        "all": counts["all"],
+        "awaiting_me": counts["awaiting_me"],
+        "awaiting_others": counts["awaiting_others"],
+        "completed": counts["completed"],
     }
+
+
+def state_json(c: Contract) -> ContractStateOut:
+    return {"id": c.id, "status": c.status}
 
 
 @routes.post(
@@ -164,12 +316,14 @@ def _launch_json(result: svc.LaunchResult) -> dict[str, Any]:
     body=ContractIn,
     status=201,
     auth="enterprise",
+    answer=LaunchOut,
+    errors=(404, 409),  # a template that is not there (404) or not enabled (409)
 )
 async def create(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ContractIn)
     result = await svc.initiate(request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request))
-    return json_response(_launch_json(result), 201)
+    return json_response(launch_json(result), 201)
 
 
 @routes.post(
@@ -181,6 +335,8 @@ async def create(request: web.Request) -> web.Response:
         "file": "PDF 文件",
         "meta": "JSON：{name, employee_ids, enterprise_party, placements, signing_order?}",
     },
+    answer=LaunchOut,
+    errors=(409,),
 )
 async def create_from_upload(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -196,7 +352,7 @@ async def create_from_upload(request: web.Request) -> web.Response:
     result = await svc.initiate_from_upload(
         request.app[DEPS], actor, pdf=files[0][1], meta=meta, ctx=ctx(request)
     )
-    return json_response(_launch_json(result), 201)
+    return json_response(launch_json(result), 201)
 
 
 @routes.post(
@@ -204,6 +360,7 @@ async def create_from_upload(request: web.Request) -> web.Response:
     "上传发起前检查 PDF：返回各页尺寸（不保存文件），用于放置签署位置",
     auth="enterprise",
     multipart={"file": "PDF 文件"},
+    answer=PdfPagesOut,
 )
 async def inspect_upload(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -215,7 +372,8 @@ async def inspect_upload(request: web.Request) -> web.Response:
     if not files:
         raise Invalid.field("file", "请上传合同PDF文件")
     info = await request.app[DEPS].pdf.inspect(files[0][1])
-    return json_response({"pages": [{"width": p.width, "height": p.height} for p in info.pages]})
+    answer: PdfPagesOut = {"pages": [{"width": p.width, "height": p.height} for p in info.pages]}
+    return json_response(answer)
 
 
 LIST_QUERY = {
@@ -239,6 +397,7 @@ LIST_QUERY = {
     paged=True,
     auth="enterprise",
     query=LIST_QUERY,
+    answer=ContractPage,
 )
 async def list_contracts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -247,27 +406,41 @@ async def list_contracts(request: web.Request) -> web.Response:
         request.app[DEPS], actor, request.query.get("view"), request.query.get("q"), request.query.get("status"),
         page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
-    out = page_json([contract_json(c, p, viewer="enterprise") for c, p in items], total, page, per_page)
+    out = page_json([contract_json(c, p, "enterprise") for c, p in items], total, page, per_page)
     return json_response({**out, "next_cursor": after})
 
 
-@routes.get("/api/v1/contracts/counts", "各视图合同数量（待我操作角标）", auth="enterprise")
+@routes.get(
+    "/api/v1/contracts/counts", "各视图合同数量（待我操作角标）", auth="enterprise", answer=ContractCountsOut
+)
 async def counts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    return json_response(await svc.counts_for_enterprise(request.app[DEPS], actor))
+    return json_response(counts_json(await svc.counts_for_enterprise(request.app[DEPS], actor)))
 
 
-@routes.get("/api/v1/contracts/{id}", "合同详情（签约方、控件、状态）", auth="enterprise")
+@routes.get(
+    "/api/v1/contracts/{id}", "合同详情（签约方、控件、状态）", auth="enterprise", answer=ContractDetailOut
+)
 async def detail(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     deps = request.app[DEPS]
     contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
-    out = contract_json(contract, parties, full=True, viewer=role)
-    out["term"] = await labor_term_json(deps, contract)
-    out["source"], out["template_ids"] = contract.source, contract.template_ids
+    out: ContractDetailOut = {
+        **contract_full_json(contract, parties, role),
+        "term": await labor_term_json(deps, contract),
+        "source": contract.source,  # type: ignore[typeddict-item]  # set by the services, one of three
+        "template_ids": contract.template_ids,
+    }
     refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
     if refusal is not None:
-        out["signer_refusal"] = {**refusal, "at": iso(refusal["at"])}
+        out["signer_refusal"] = {
+            "at": iso(refusal["at"]),
+            "reason": refusal["reason"],
+            "verified_name": refusal["verified_name"],
+            "verified_id_masked": refusal["verified_id_masked"],
+            "roster_name": refusal["roster_name"],
+            "roster_id_masked": refusal["roster_id_masked"],
+        }
     return json_response(out)
 
 
@@ -317,40 +490,55 @@ async def page_png(request: web.Request) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": cache})
 
 
-@routes.get("/api/v1/contracts/{id}/events", "合同审计记录（哈希链）", auth="enterprise")
+@routes.get(
+    "/api/v1/contracts/{id}/events", "合同审计记录（哈希链）", auth="enterprise", answer=ContractEventsOut
+)
 async def events(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     contract, items = await svc.contract_events(request.app[DEPS], actor, request.match_info["id"])
     intact, first_bad = verify_chain(items)
-    return json_response(
-        {
-            "contract_id": contract.id,
-            "chain_intact": intact,
-            "first_bad_seq": first_bad,
-            "items": [event_json(e) for e in items],
-        }
-    )
+    answer: ContractEventsOut = {
+        "contract_id": contract.id,
+        "chain_intact": intact,
+        "first_bad_seq": first_bad,
+        "items": [event_json(e) for e in items],
+    }
+    return json_response(answer)
 
 
-@routes.post("/api/v1/contracts/{id}/remind", "催签（发起6小时后、间隔不少于30分钟）", auth="enterprise")
+@routes.post(
+    "/api/v1/contracts/{id}/remind",
+    "催签（发起6小时后、间隔不少于30分钟）",
+    auth="enterprise",
+    answer=RemindOut,
+    errors=(409, 429),  # 429: the enterprise's daily budget of reminders is spent
+)
 async def remind(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     contract = await svc.remind(request.app[DEPS], actor, request.match_info["id"], ctx(request))
-    return json_response({"id": contract.id, "reminded_at": iso(contract.last_reminded_at)})
+    answer: RemindOut = {"id": contract.id, "reminded_at": iso(contract.last_reminded_at)}
+    return json_response(answer)
 
 
-@routes.post("/api/v1/contracts/{id}/withdraw", "撤回签署中的合同", body=ReasonIn, auth="enterprise")
+@routes.post(
+    "/api/v1/contracts/{id}/withdraw",
+    "撤回签署中的合同",
+    body=ReasonIn,
+    auth="enterprise",
+    answer=ContractStateOut,
+    errors=(409,),
+)
 async def withdraw(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ReasonIn)
     contract = await svc.withdraw(
         request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
     )
-    return json_response({"id": contract.id, "status": contract.status})
+    return json_response(state_json(contract))
 
 
 class ReinitiateIn(BaseModel):
-    confirm_warnings: Any = None  # true: send it again although the labor-law checks warn
+    confirm_warnings: Flag = None  # true: send it again although the labor-law checks warn
 
 
 @routes.post(
@@ -359,6 +547,8 @@ class ReinitiateIn(BaseModel):
     body=ReinitiateIn,
     status=201,
     auth="enterprise",
+    answer=ContractStateOut,
+    errors=(409,),
 )
 async def reinitiate(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -366,7 +556,7 @@ async def reinitiate(request: web.Request) -> web.Response:
     contract = await svc.reinitiate(
         request.app[DEPS], actor, request.match_info["id"], ctx(request), data.confirm_warnings
     )
-    return json_response({"id": contract.id, "status": contract.status}, 201)
+    return json_response(state_json(contract), 201)
 
 
 def _pdf(data: bytes, filename: str, download: bool) -> web.Response:
@@ -381,23 +571,39 @@ def _pdf(data: bytes, filename: str, download: bool) -> web.Response:
 # -- seals ---------------------------------------------------------------------------------------
 
 
-def seal_json(s: Seal) -> dict[str, Any]:
+class SealOut(TypedDict):
+    id: str
+    type: Annotated[str, Codes(SealType, "印章类型")]
+    type_label: str
+    name: str
+    source: Literal["generated", "uploaded"]
+    image: Url
+    created_at: Timestamp
+
+
+class SealList(TypedDict):
+    items: list[SealOut]
+    total: int
+
+
+def seal_json(s: Seal) -> SealOut:
     return {
         "id": s.id,
         "type": s.type,
         "type_label": SEAL_TYPE_LABELS.get(SealType(s.type), s.type),
         "name": s.name,
-        "source": s.source,
+        "source": "uploaded" if s.source == "uploaded" else "generated",
         "image": f"/api/v1/seals/{s.id}.png",
         "created_at": iso(s.created_at),
     }
 
 
-@routes.get("/api/v1/seals", "本企业印章", auth="enterprise")
+@routes.get("/api/v1/seals", "本企业印章", auth="enterprise", answer=SealList)
 async def list_seals(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     seals = await svc.list_seals(request.app[DEPS], actor)
-    return json_response({"items": [seal_json(s) for s in seals], "total": len(seals)})
+    answer: SealList = {"items": [seal_json(s) for s in seals], "total": len(seals)}
+    return json_response(answer)
 
 
 @routes.post(
@@ -406,6 +612,7 @@ async def list_seals(request: web.Request) -> web.Response:
     body=SealIn,
     status=201,
     auth="enterprise",
+    answer=SealOut,
 )
 async def create_seal(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -444,6 +651,7 @@ async def seal_png(request: web.Request) -> web.Response:
     paged=True,
     auth="worker",
     query={"view": "all | awaiting_me | awaiting_others | completed", "cursor": CURSOR_DOC},
+    answer=ContractPage,
 )
 async def my_contracts(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -451,24 +659,28 @@ async def my_contracts(request: web.Request) -> web.Response:
     items, total, after = await svc.list_for_worker(
         request.app[DEPS], actor, request.query.get("view"), page, per_page, request.query.get("cursor")
     )
-    out = page_json([contract_json(c, p, viewer="worker") for c, p in items], total, page, per_page)
+    out = page_json([contract_json(c, p, "worker") for c, p in items], total, page, per_page)
     return json_response({**out, "next_cursor": after})
 
 
-@routes.get("/api/v1/me/contracts/counts", "我的合同数量（待我签角标）", auth="worker")
+@routes.get(
+    "/api/v1/me/contracts/counts", "我的合同数量（待我签角标）", auth="worker", answer=ContractCountsOut
+)
 async def my_counts(request: web.Request) -> web.Response:
     actor = await require_user(request)
-    return json_response(await svc.counts_for_worker(request.app[DEPS], actor))
+    return json_response(counts_json(await svc.counts_for_worker(request.app[DEPS], actor)))
 
 
-@routes.get("/api/v1/me/contracts/{id}", "我的合同详情（首次查看记入审计）", auth="worker")
+@routes.get(
+    "/api/v1/me/contracts/{id}", "我的合同详情（首次查看记入审计）", auth="worker", answer=ContractFullOut
+)
 async def my_contract(request: web.Request) -> web.Response:
     actor = await require_user(request)
     deps = request.app[DEPS]
     contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
     if role == "worker":
         await svc.mark_viewed(deps, actor, contract.id, ctx(request))
-    return json_response(contract_json(contract, parties, full=True, viewer=role))
+    return json_response(contract_full_json(contract, parties, role))
 
 
 @routes.get(
@@ -492,17 +704,63 @@ async def my_contract_qr(request: web.Request) -> web.Response:
     return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-@routes.post("/api/v1/me/contracts/{id}/decline", "劳动者拒签（填写原因）", body=ReasonIn, auth="worker")
+@routes.post(
+    "/api/v1/me/contracts/{id}/decline",
+    "劳动者拒签（填写原因）",
+    body=ReasonIn,
+    auth="worker",
+    answer=ContractStateOut,
+    errors=(409,),
+)
 async def worker_decline(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, ReasonIn)
     contract = await svc.decline(
         request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
     )
-    return json_response({"id": contract.id, "status": contract.status})
+    return json_response(state_json(contract))
 
 
 # -- verification and the platform CA (public) ------------------------------------------------------
+
+
+class SignatureReportOut(TypedDict):
+    """PDF 中的一个签名：intact 为签名后内容未被改动，trusted 为证书链可信且未吊销"""
+
+    field_name: str
+    signer: str
+    signer_subject: str
+    signed_at: Timestamp | None
+    time_source: Literal["timestamp", "claimed", "none"]
+    intact: bool
+    trusted: bool
+    covers_whole_document: bool
+    timestamp_valid: bool
+    modification_level: Literal["NONE", "LTA_UPDATES", "FORM_FILLING", "ANNOTATIONS", "OTHER", "UNKNOWN"]
+    problem: str
+
+
+class VerifyOut(TypedDict):
+    sha256: str
+    signatures: list[SignatureReportOut]
+    known_to_platform: bool
+    contract_status: ContractStatusCode | None
+
+
+def signature_json(s: SignatureReport) -> SignatureReportOut:
+    return {
+        "field_name": s.field_name,
+        "signer": s.signer,
+        "signer_subject": s.signer_subject,
+        "signed_at": iso(s.signed_at),
+        "time_source": s.time_source,  # type: ignore[typeddict-item]  # set by core.pdf.validate
+        "intact": s.intact,
+        "trusted": s.trusted,
+        "covers_whole_document": s.covers_whole_document,
+        "timestamp_valid": s.timestamp_valid,
+        "modification_level": s.modification_level,  # type: ignore[typeddict-item]  # pyHanko's level name
+        "problem": s.problem,
+    }
 
 
 @routes.post(
@@ -511,6 +769,7 @@ async def worker_decline(request: web.Request) -> web.Response:
     status=200,
     auth="public",
     multipart={"file": "PDF 文件"},
+    answer=VerifyOut,
 )
 async def verify(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
@@ -523,14 +782,13 @@ async def verify(request: web.Request) -> web.Response:
     report = await deps.pdf.verify(files[0][1])
     async with deps.uow() as uow:
         known = await uow.contracts.by_sha256(report.sha256)
-    return json_response(
-        {
-            "sha256": report.sha256,
-            "signatures": [s.as_dict() for s in report.signatures],
-            "known_to_platform": known is not None,
-            "contract_status": known.status if known else None,
-        }
-    )
+    answer: VerifyOut = {
+        "sha256": report.sha256,
+        "signatures": [signature_json(s) for s in report.signatures],
+        "known_to_platform": known is not None,
+        "contract_status": known.status if known else None,
+    }
+    return json_response(answer)
 
 
 @routes.get("/api/v1/pki/root.pem", "平台根证书（PEM）", auth="public", produces="application/x-pem-file")

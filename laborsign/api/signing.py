@@ -5,44 +5,113 @@ pages that follow a face check."""
 from __future__ import annotations
 
 import io
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, NotRequired
 
 import qrcode
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
+from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.errors import NotFound
 from ..core.services import signing as svc
-from ..core.signing import INTENT_STATUS_LABELS, IntentMethod, IntentStatus, SigningSession
+from ..core.signing import INTENT_STATUS_LABELS, IntentMethod, IntentStatus, SessionStatus, SigningSession
 from ..core.values import mask_phone
 from .contracts import ctx
 from .http import DEPS, ApiRoutes, body, json_response, require_user
+from .launch import FieldValues, Flag, Ids
+from .schemas import Codes, Done, Timestamp, Url
 
 routes = ApiRoutes("签署")
 
 
+# Read as `Any` and checked by the services (Chinese messages, 422); the annotations publish
+# what a valid value looks like.
+IntentMethodIn = Annotated[Any, Codes(IntentMethod, "意愿认证方式")]
+
+
 class SigningSessionIn(BaseModel):
-    contract_ids: Any = None
-    seal_id: Any = None
-    fields: Any = None
-    intent_method: Any = "sms"
+    contract_ids: Ids = None
+    seal_id: Annotated[Any, WithJsonSchema({"type": "string", "description": "本企业印章"})] = None
+    fields: FieldValues = None
+    intent_method: IntentMethodIn = "sms"
 
 
 class ConfirmIn(BaseModel):
-    code: Any = None
+    code: Annotated[
+        Any, WithJsonSchema({"type": ["string", "null"], "description": "短信验证码（人脸方式不填）"})
+    ] = None
 
 
 class WorkerSignatureIn(BaseModel):
-    signature_png: Any = None
-    fields: Any = None
-    save_signature: Any = False
-    use_saved_signature: Any = False
-    intent_method: Any = "sms"
+    signature_png: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": ["string", "null"],
+                "description": "手写签名 data:image/png;base64,…（使用已保存签名时不填）",
+            }
+        ),
+    ] = None
+    fields: FieldValues = None
+    save_signature: Flag = False
+    use_saved_signature: Flag = False
+    intent_method: IntentMethodIn = "sms"
 
 
-def session_json(s: SigningSession, now: Any) -> dict[str, Any]:
-    intent: dict[str, Any] = {
+class IntentOut(TypedDict):
+    """意愿认证：短信方式给出脱敏手机号；人脸方式给出识别地址与扫码图片"""
+
+    method: Annotated[str, Codes(IntentMethod, "意愿认证方式")]
+    status: Annotated[str, Codes(IntentStatus, "意愿认证状态")]
+    status_label: str
+    phone_masked: NotRequired[str]
+    redirect_url: NotRequired[Url | None]
+    qr_png: NotRequired[Url]
+    reason: NotRequired[str]
+
+
+class SigningFailureOut(TypedDict):
+    id: str
+    error: str
+    message: str
+
+
+class SigningResultOut(TypedDict):
+    """签署结果：signed 为已签署的合同，failed 为未能签署的合同及原因"""
+
+    signed: list[str]
+    failed: list[SigningFailureOut]
+
+
+class SigningSessionOut(TypedDict):
+    id: str
+    contract_ids: list[str]
+    status: Annotated[str, Codes(SessionStatus, "签署会话状态")]
+    expires_at: Timestamp
+    intent: IntentOut
+    result: NotRequired[SigningResultOut]
+
+
+class WorkerSigningOut(SigningSessionOut):
+    signing_session_id: str  # the same as id, kept for older H5 pages
+
+
+class CodeSentOut(TypedDict):
+    expires_in: int  # seconds the code stays valid
+    resend_after: int  # seconds before another code may be asked for
+
+
+def result_json(result: dict[str, Any]) -> SigningResultOut:
+    return {
+        "signed": list(result["signed"]),
+        "failed": [{"id": f["id"], "error": f["error"], "message": f["message"]} for f in result["failed"]],
+    }
+
+
+def session_json(s: SigningSession, now: datetime) -> SigningSessionOut:
+    intent: IntentOut = {
         "method": s.intent_method,
         "status": s.intent_status,
         "status_label": INTENT_STATUS_LABELS.get(IntentStatus(s.intent_status), s.intent_status),
@@ -54,7 +123,7 @@ def session_json(s: SigningSession, now: Any) -> dict[str, Any]:
         intent["qr_png"] = f"/api/v1/signing-sessions/{s.id}/qr.png"
         if s.intent_reason:
             intent["reason"] = s.intent_reason
-    out: dict[str, Any] = {
+    out: SigningSessionOut = {
         "id": s.id,
         "contract_ids": s.contract_ids,
         "status": s.state(now),
@@ -62,7 +131,7 @@ def session_json(s: SigningSession, now: Any) -> dict[str, Any]:
         "intent": intent,
     }
     if s.result:
-        out["result"] = s.result
+        out["result"] = result_json(s.result)
     return out
 
 
@@ -72,6 +141,8 @@ def session_json(s: SigningSession, now: Any) -> dict[str, Any]:
     body=SigningSessionIn,
     status=201,
     auth="enterprise",
+    answer=SigningSessionOut,
+    errors=(404, 409, 428, 429),  # 404: a contract id that is not the enterprise's
 )
 async def start_signing(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -81,7 +152,12 @@ async def start_signing(request: web.Request) -> web.Response:
     return json_response(session_json(session, deps.clock.now()), 201)
 
 
-@routes.get("/api/v1/signing-sessions/{id}", "签署会话状态（人脸识别后查询签署结果）", auth="session")
+@routes.get(
+    "/api/v1/signing-sessions/{id}",
+    "签署会话状态（人脸识别后查询签署结果）",
+    auth="session",
+    answer=SigningSessionOut,
+)
 async def get_session(request: web.Request) -> web.Response:
     actor = await require_user(request)
     deps = request.app[DEPS]
@@ -114,13 +190,16 @@ async def session_qr(request: web.Request) -> web.Response:
     "重新发送签署意愿验证码（短信方式；与上次发送须间隔60秒）",
     status=202,
     auth="session",
+    answer=CodeSentOut,
+    errors=(409, 428, 429),
 )
 async def resend_code(request: web.Request) -> web.Response:
     actor = await require_user(request)
     expires_in, resend_after = await svc.resend_intent_code(
         request.app[DEPS], actor, request.match_info["id"]
     )
-    return json_response({"expires_in": expires_in, "resend_after": resend_after}, 202)
+    answer: CodeSentOut = {"expires_in": expires_in, "resend_after": resend_after}
+    return json_response(answer, 202)
 
 
 @routes.post(
@@ -128,6 +207,8 @@ async def resend_code(request: web.Request) -> web.Response:
     "完成签署：短信方式提交验证码；人脸方式在识别通过后确认（通常已自动完成）",
     body=ConfirmIn,
     auth="session",
+    answer=SigningResultOut,
+    errors=(409, 429),
 )
 async def confirm(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -135,7 +216,7 @@ async def confirm(request: web.Request) -> web.Response:
     result = await svc.confirm_signing(
         request.app[DEPS], actor, request.match_info["id"], data.code, ctx(request)
     )
-    return json_response(result)
+    return json_response(result_json(result))
 
 
 @routes.post(
@@ -144,6 +225,8 @@ async def confirm(request: web.Request) -> web.Response:
     body=WorkerSignatureIn,
     status=201,
     auth="worker",
+    answer=WorkerSigningOut,
+    errors=(409, 428, 429),
 )
 async def worker_signature(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -154,13 +237,16 @@ async def worker_signature(request: web.Request) -> web.Response:
         save_signature=data.save_signature, use_saved=data.use_saved_signature,
         intent_method=data.intent_method, ctx=ctx(request),
     )  # fmt: skip
-    answer = session_json(session, deps.clock.now())
-    answer["signing_session_id"] = session.id
+    answer: WorkerSigningOut = {**session_json(session, deps.clock.now()), "signing_session_id": session.id}
     return json_response(answer, 201)
 
 
 @routes.get(
-    "/api/v1/me/signature.png", "我保存的手写签名（用于再次签署）", auth="worker", produces="image/png"
+    "/api/v1/me/signature.png",
+    "我保存的手写签名（用于再次签署；没有保存过时 404）",
+    auth="worker",
+    produces="image/png",
+    errors=(404,),
 )
 async def my_saved_signature(request: web.Request) -> web.Response:
     actor = await require_user(request)
@@ -168,7 +254,14 @@ async def my_saved_signature(request: web.Request) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@routes.delete("/api/v1/me/signature", "删除我保存的手写签名", auth="worker")
+@routes.delete(
+    "/api/v1/me/signature",
+    "删除我保存的手写签名（没有保存过时 404）",
+    auth="worker",
+    status=200,
+    answer=Done,
+    errors=(404,),
+)
 async def forget_my_signature(request: web.Request) -> web.Response:
     actor = await require_user(request)
     await svc.forget_saved_signature(request.app[DEPS], actor)

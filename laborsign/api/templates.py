@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
 from ..core.clock import iso
 from ..core.services import templates as svc
-from ..core.templates import TEMPLATE_TYPES, Template
+from ..core.templates import (
+    MAX_CONTROLS,
+    TEMPLATE_TYPES,
+    ControlKind,
+    FilledBy,
+    Template,
+    TemplateScope,
+    TemplateStatus,
+)
 from .http import (
     DEPS,
     ApiRoutes,
@@ -22,6 +30,7 @@ from .http import (
     require_actor,
     scale_param,
 )
+from .schemas import Codes, PageFields, Timestamp
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同模板")
@@ -30,34 +39,116 @@ MAX_TEMPLATE_UPLOAD_BYTES = 60 * 1024 * 1024  # several files, held in memory at
 
 
 class TemplatePatch(BaseModel):
-    name: str | None = None
-    type: str | None = None
+    name: Annotated[
+        str | None, WithJsonSchema({"type": ["string", "null"], "minLength": 1, "maxLength": 50})
+    ] = None
+    type: Annotated[str, Codes(TEMPLATE_TYPES, "模板类型")] | None = None
+
+
+class PageSizeOut(TypedDict):
+    """一页的尺寸（PDF 点，1/72 英寸）"""
+
+    width: float
+    height: float
+
+
+class TemplateControlOut(TypedDict):
+    """模板上放置的控件（file 为文件序号，page 从 1 起，坐标以页面左上角为原点）"""
+
+    key: str
+    label: str
+    kind: Annotated[str, Codes(ControlKind, "控件类型")]
+    file: int
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    required: bool
+    filled_by: Annotated[str, Codes(FilledBy, "填写方")]
+    options: NotRequired[list[str]]
 
 
 class ControlsIn(BaseModel):
-    controls: Any = None
+    # Checked whole by core.templates.validate_controls (every error keyed controls[i].field);
+    # `file` defaults to 0 and `required` to true.
+    controls: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": "array",
+                "maxItems": MAX_CONTROLS,
+                "items": TypeAdapter(TemplateControlOut).json_schema(),
+            }
+        ),
+    ] = None
 
 
-def template_json(t: Template, *, full: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
+class TemplateFileOut(TypedDict):
+    index: int
+    name: str
+    pages: int
+
+
+class TemplateFileDetailOut(TemplateFileOut):
+    page_sizes: list[PageSizeOut]
+
+
+class _TemplateFields(TypedDict):
+    id: str
+    name: str
+    type: Annotated[str, Codes(TEMPLATE_TYPES, "模板类型")]
+    type_label: str
+    scope: Annotated[str, Codes(TemplateScope, "公共模板或本企业模板")]
+    status: Annotated[str, Codes(TemplateStatus, "模板状态")]
+    control_count: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TemplateOut(_TemplateFields):
+    files: list[TemplateFileOut]
+
+
+class TemplateDetailOut(_TemplateFields):
+    """模板详情：各文件每页尺寸与全部控件"""
+
+    files: list[TemplateFileDetailOut]
+    controls: list[TemplateControlOut]
+
+
+class TemplatePage(PageFields):
+    items: list[TemplateOut]
+
+
+def _template_fields(t: Template) -> _TemplateFields:
+    return {
         "id": t.id,
         "name": t.name,
         "type": t.type,
         "type_label": TEMPLATE_TYPES.get(t.type, t.type),
         "scope": t.scope,
         "status": t.status,
-        "files": [{"index": f["index"], "name": f["name"], "pages": len(f["pages"])} for f in t.files],
         "control_count": len(t.controls),
         "created_at": iso(t.created_at),
         "updated_at": iso(t.updated_at),
     }
-    if full:
-        out["files"] = [
-            {"index": f["index"], "name": f["name"], "pages": len(f["pages"]), "page_sizes": f["pages"]}
-            for f in t.files
-        ]
-        out["controls"] = t.controls
-    return out
+
+
+def template_json(t: Template) -> TemplateOut:
+    files: list[TemplateFileOut] = [
+        {"index": f["index"], "name": f["name"], "pages": len(f["pages"])} for f in t.files
+    ]
+    return {**_template_fields(t), "files": files}
+
+
+def template_detail_json(t: Template) -> TemplateDetailOut:
+    files: list[TemplateFileDetailOut] = [
+        {"index": f["index"], "name": f["name"], "pages": len(f["pages"]), "page_sizes": f["pages"]}
+        for f in t.files
+    ]
+    controls: list[TemplateControlOut] = t.controls  # type: ignore[assignment]  # checked by validate_controls
+    return {**_template_fields(t), "files": files, "controls": controls}
 
 
 @routes.get(
@@ -69,6 +160,7 @@ def template_json(t: Template, *, full: bool = False) -> dict[str, Any]:
         "scope": "all | public | enterprise",
         "status": "closed | enabled",
     },
+    answer=TemplatePage,
 )
 async def list_templates(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -90,6 +182,7 @@ async def list_templates(request: web.Request) -> web.Response:
     status=201,
     auth="enterprise",
     multipart={"name": "模板名称", "type": "模板类型", "files": "PDF 文件（可多个）"},
+    answer=TemplateDetailOut,
 )
 async def create_template(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -104,42 +197,58 @@ async def create_template(request: web.Request) -> web.Response:
     template = await svc.create_template(
         request.app[DEPS], actor, upload.fields.get("name"), upload.fields.get("type"), files
     )
-    return json_response(template_json(template, full=True), 201)
+    return json_response(template_detail_json(template), 201)
 
 
-@routes.get("/api/v1/templates/{id}", "模板详情（含控件）", auth="enterprise")
+@routes.get("/api/v1/templates/{id}", "模板详情（含控件）", auth="enterprise", answer=TemplateDetailOut)
 async def get_template(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template = await svc.get_template(request.app[DEPS], actor, request.match_info["id"])
-    return json_response(template_json(template, full=True))
+    return json_response(template_detail_json(template))
 
 
-@routes.patch("/api/v1/templates/{id}", "修改模板名称或类型", body=TemplatePatch, auth="enterprise")
+@routes.patch(
+    "/api/v1/templates/{id}",
+    "修改模板名称或类型",
+    body=TemplatePatch,
+    auth="enterprise",
+    answer=TemplateDetailOut,
+)
 async def patch_template(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, TemplatePatch)
     template = await svc.update_template(
         request.app[DEPS], actor, request.match_info["id"], data.name, data.type
     )
-    return json_response(template_json(template, full=True))
+    return json_response(template_detail_json(template))
 
 
-@routes.put("/api/v1/templates/{id}/controls", "设置模板控件（整体替换）", body=ControlsIn, auth="enterprise")
+@routes.put(
+    "/api/v1/templates/{id}/controls",
+    "设置模板控件（整体替换）",
+    body=ControlsIn,
+    auth="enterprise",
+    answer=TemplateDetailOut,
+)
 async def put_controls(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ControlsIn)
     template = await svc.set_controls(request.app[DEPS], actor, request.match_info["id"], data.controls)
-    return json_response(template_json(template, full=True))
+    return json_response(template_detail_json(template))
 
 
-@routes.post("/api/v1/templates/{id}/enable", "开启模板", auth="enterprise")
+@routes.post(
+    "/api/v1/templates/{id}/enable", "开启模板", auth="enterprise", answer=TemplateOut, errors=(409,)
+)
 async def enable(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template = await svc.enable_template(request.app[DEPS], actor, request.match_info["id"], True)
     return json_response(template_json(template))
 
 
-@routes.post("/api/v1/templates/{id}/disable", "关闭模板", auth="enterprise")
+@routes.post(
+    "/api/v1/templates/{id}/disable", "关闭模板", auth="enterprise", answer=TemplateOut, errors=(409,)
+)
 async def disable(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template = await svc.enable_template(request.app[DEPS], actor, request.match_info["id"], False)
