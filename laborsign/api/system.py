@@ -103,7 +103,9 @@ def _answer_schema(doc: RouteDoc, definitions: dict[str, Any]) -> dict[str, Any]
 
 
 def _error_statuses(doc: RouteDoc) -> set[int]:
-    statuses = {400, *doc.errors}
+    # 503: a dependency (file storage, the PDF workers, the timestamp service, an identity
+    # provider) is down and nothing was changed — any operation can meet one of them.
+    statuses = {400, 503, *doc.errors}
     if doc.body or doc.multipart or doc.query or doc.paged:
         statuses.add(422)
     if doc.body or doc.multipart:
