@@ -273,12 +273,7 @@ async def file_pdf(request: web.Request) -> web.Response:
     template, data = await svc.template_file(
         request.app[DEPS], actor, request.match_info["id"], int_param(request, "file")
     )
-    name = template.files[int_param(request, "file")]["name"]
-    return web.Response(
-        body=data,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}"},
-    )
+    return _inline_pdf(data, template.files[int_param(request, "file")]["name"])
 
 
 @routes.get(
@@ -357,11 +352,7 @@ async def preview(request: web.Request) -> web.Response:
 async def preview_pdf(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     template, data = await svc.preview_pdf(request.app[DEPS], actor, request.match_info["id"])
-    return web.Response(
-        body=data,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(template.name + '（预览）.pdf')}"},
-    )
+    return _inline_pdf(data, template.name + "（预览）.pdf")
 
 
 @routes.get(
@@ -377,6 +368,14 @@ async def preview_png(request: web.Request) -> web.Response:
         request.app[DEPS], actor, request.match_info["id"], int_param(request, "page"), scale_param(request)
     )
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+def _inline_pdf(data: bytes, name: str) -> web.Response:
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}"},
+    )
 
 
 def _quote(name: str) -> str:
