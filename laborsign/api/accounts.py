@@ -534,7 +534,7 @@ async def remove_member(request: web.Request) -> web.Response:
     body=TransferIn,
     auth="enterprise",
     answer=AdminTransferOut,
-    errors=(409,),
+    errors=(404, 409),
 )
 async def admin_transfer(request: web.Request) -> web.Response:
     actor = await require_user(request)

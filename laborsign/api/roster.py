@@ -573,7 +573,7 @@ async def invite_qr(request: web.Request) -> web.Response:
     status=201,
     auth="enterprise",
     answer=InvitationOut,
-    errors=(409,),
+    errors=(409, 429),
 )
 async def invite(request: web.Request) -> web.Response:
     actor = await require_actor(request)
@@ -606,6 +606,7 @@ async def bulk_template(request: web.Request) -> web.Response:
     auth="enterprise",
     multipart={"file": "xlsx 文件"},
     answer=BulkSentOut,
+    errors=(429,),
 )
 async def bulk_invite(request: web.Request) -> web.Response:
     actor = await require_actor(request)

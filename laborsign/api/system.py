@@ -115,7 +115,7 @@ def _error_statuses(doc: RouteDoc) -> set[int]:
     if doc.auth != "public":
         statuses |= {401, 403}
     if _path_params(doc.path):
-        statuses.add(404)
+        statuses |= {404, 422}  # 422: a number in the path that is not one
     return statuses
 
 

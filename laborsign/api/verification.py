@@ -598,6 +598,7 @@ async def confirm_enterprise(request: web.Request) -> web.Response:
     "查看已上传的授权书",
     auth="enterprise",
     produces="application/pdf",
+    errors=(404,),
 )
 async def enterprise_letter(request: web.Request) -> web.Response:
     actor = await require_actor(request)

@@ -114,7 +114,7 @@ class FeishuAnswer(TypedDict, total=False):
     "飞书：事件订阅（URL 校验、加密事件 im.message.receive_v1、X-Lark-Signature 签名）与卡片按钮回调",
     auth="public",
     answer=FeishuAnswer,
-    errors=(403, 413),
+    errors=(403, 404, 413),
 )
 @retry_lost_connection
 async def feishu_callback(request: web.Request) -> web.Response:
