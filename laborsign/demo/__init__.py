@@ -32,7 +32,7 @@ class DemoResult:
             f"示例数据已生成：企业 {self.made['enterprises']} 家，员工 {self.made['employees'] + 1} 名，"
             f"合同 {self.made['contracts'] + 2} 份（批量写入 {self.bulk_seconds:.1f} 秒，约 {rate:,.0f} 份/秒）。",
             f"企业：{w.enterprise_name}（已实名认证），部门、员工、印章已建好，"
-            "模板“标准劳动合同（全日制）”已启用，合同涵盖签署中、已完成、已撤回、已拒签、已过期各状态。",
+            "模板“标准劳动合同（全日制·本企业）”已启用（另有平台公共模板“标准劳动合同（全日制）”），合同涵盖签署中、已完成、已撤回、已拒签、已过期各状态。",
             "先启动服务：laborsign serve（与本命令使用同一配置）。",
             f"HR 登录：打开 {public_url}/login ，输入手机号 {w.hr_phone}，点“获取验证码”。",
             f"劳动者登录：打开 {public_url}/h5/login ，输入手机号 {w.worker_phone}，有一份待签合同。",

@@ -20,6 +20,9 @@ from ..core.identity_rules import resident_id_check_char
 from ..core.standard_contract import NAME, build_template_pdf
 from ..core.values import credit_code_check_char
 
+# The enterprise's own copy, named apart from the public template every install ships.
+ENTERPRISE_COPY = NAME.replace("（全日制）", "（全日制·本企业）")
+
 
 class DemoError(Exception):
     """A step of the walk was refused; the message says which (in Chinese)."""
@@ -181,7 +184,7 @@ async def _steps(hr: Person, worker: Person, clock: ShiftedClock, enterprise_nam
 
     pdf, controls = build_template_pdf()
     form = aiohttp.FormData(default_to_multipart=True)
-    form.add_field("name", NAME)
+    form.add_field("name", ENTERPRISE_COPY)
     form.add_field("type", "labor_contract")
     form.add_field("files", pdf, filename="标准劳动合同.pdf", content_type="application/pdf")
     template = await hr.call("POST", "/api/v1/templates", data=form, expect=201)
