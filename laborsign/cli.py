@@ -22,6 +22,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port:
         config.server.port = args.port
     setup_logging()
+    from .storage.chat_steps import SWITCH_INTERVAL
+
+    sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(config)
     print(f"LaborSign 已启动：http://{config.server.host}:{config.server.port}/  数据目录：{config.data_dir}")
     web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)

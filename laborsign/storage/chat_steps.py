@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -248,6 +247,9 @@ class _Store:
 # -- SQLite ----------------------------------------------------------------------------------------
 
 
+# The writer gives up the GIL in every sqlite3 call and must win it back from the event loop
+# each time: at the default 5 ms switch interval a batch of a few statements waited tens of ms
+# for it (p50 45 ms at 30 % load). A process-wide knob, so `laborsign serve` sets it.
 SWITCH_INTERVAL = 0.0005  # seconds
 CHECKPOINT_EVERY = 100  # commits (SQLite's own default: at 1,000 pages of WAL)
 
@@ -321,10 +323,6 @@ class SqliteChatSteps(_Store):
                 raise RuntimeError("the chat store is closed")
             self._jobs.append(_Job(run, future, durable))
             if self._thread is None:
-                # The writer gives up the GIL in every sqlite3 call and must win it back from
-                # the event loop each time: at the default 5 ms switch interval a batch of a
-                # few statements waited tens of ms for it (p50 45 ms at 30 % load).
-                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
                 self._thread = threading.Thread(target=self._writer, name="chat-writer", daemon=True)
                 self._thread.start()
                 self._checkpointer = threading.Thread(
