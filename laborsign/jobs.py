@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from .core.ports import Deps
 from .core.services.accounts import redact_old_codes
-from .core.services.contracts import expire_due
+from .core.services.contracts.lifecycle import expire_due
 from .core.services.labor import notify_alerts
 from .core.services.limits import forget_spent
 from .core.services.signing import resume_signing

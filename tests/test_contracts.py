@@ -317,7 +317,7 @@ async def test_withdraw_reinitiate_decline_expire(
     third = (await api.post("/api/v1/contracts", launch_body(world, sign_deadline=deadline), expect=201))[
         "contracts"
     ][0]
-    from laborsign.core.services.contracts import expire_due
+    from laborsign.core.services.contracts.lifecycle import expire_due
 
     assert await expire_due(client.app[DEPS]) == 0
     clock.advance(days=1, seconds=1)

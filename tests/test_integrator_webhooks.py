@@ -15,7 +15,7 @@ import pytest
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
 from laborsign.core.outbox import MAX_ATTEMPTS
-from laborsign.core.services.contracts import expire_due
+from laborsign.core.services.contracts.lifecycle import expire_due
 from tests.chat_helpers import deliver
 from tests.conftest import Api
 from tests.test_contracts import launch_body, mark_verified, signature_png

@@ -87,7 +87,7 @@ async def test_awaiting_flags_follow_every_transition(
     await api.post(f"/api/v1/contracts/{withdrawn}/withdraw", {"reason": "岗位调整"}, expect=200)
     expiring = await launch(sign_deadline=(clock.now() + timedelta(days=1)).isoformat())
     clock.advance(days=1, seconds=1)
-    from laborsign.core.services.contracts import expire_due
+    from laborsign.core.services.contracts.lifecycle import expire_due
 
     assert await expire_due(client.app[DEPS]) == 1
     for ended in (declined, withdrawn, expiring):

@@ -14,7 +14,7 @@ import pytest
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
-from laborsign.core.services.contracts import expire_due
+from laborsign.core.services.contracts.lifecycle import expire_due
 from tests.chat_helpers import DingtalkStaff, Platforms, WecomMember, channel_env, deliver
 from tests.conftest import Api
 from tests.test_chat_hr_and_outbox import HR_PHONE, bind_wecom

@@ -30,8 +30,12 @@ from ..core.contracts import (
 )
 from ..core.errors import BadRequest, Invalid, NotFound
 from ..core.pdf.validate import SignatureReport
-from ..core.services import contracts as svc
-from ..core.services.contracts import Context
+from ..core.services.contracts import evidence as evidence_svc
+from ..core.services.contracts import launch as launch_svc
+from ..core.services.contracts import lifecycle as lifecycle_svc
+from ..core.services.contracts import queries as query_svc
+from ..core.services.contracts import seals as seal_svc
+from ..core.services.contracts.audit import Context
 from ..core.signing import IntentMethod, Seal
 from ..core.values import mask_phone
 from .http import (
@@ -322,7 +326,7 @@ def state_json(c: Contract) -> ContractStateOut:
 async def create(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ContractIn)
-    result = await svc.initiate(request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request))
+    result = await launch_svc.initiate(request.app[DEPS], actor, **data.model_dump(), ctx=ctx(request))
     return json_response(launch_json(result), 201)
 
 
@@ -349,7 +353,7 @@ async def create_from_upload(request: web.Request) -> web.Response:
     meta = parse_json(upload.fields.get("meta") or "{}")
     if not isinstance(meta, dict):
         raise BadRequest("meta 应为 JSON 对象", "malformed_json")
-    result = await svc.initiate_from_upload(
+    result = await launch_svc.initiate_from_upload(
         request.app[DEPS], actor, pdf=files[0][1], meta=meta, ctx=ctx(request)
     )
     return json_response(launch_json(result), 201)
@@ -402,7 +406,7 @@ LIST_QUERY = {
 async def list_contracts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     page, per_page = paging(request)
-    items, total, after = await svc.list_for_enterprise(
+    items, total, after = await query_svc.list_for_enterprise(
         request.app[DEPS], actor, request.query.get("view"), request.query.get("q"), request.query.get("status"),
         page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
@@ -415,7 +419,7 @@ async def list_contracts(request: web.Request) -> web.Response:
 )
 async def counts(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    return json_response(counts_json(await svc.counts_for_enterprise(request.app[DEPS], actor)))
+    return json_response(counts_json(await query_svc.counts_for_enterprise(request.app[DEPS], actor)))
 
 
 @routes.get(
@@ -424,14 +428,14 @@ async def counts(request: web.Request) -> web.Response:
 async def detail(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     deps = request.app[DEPS]
-    contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    contract, parties, role = await query_svc.get_contract(deps, actor, request.match_info["id"])
     out: ContractDetailOut = {
         **contract_full_json(contract, parties, role),
         "term": await labor_term_json(deps, contract),
         "source": contract.source,  # type: ignore[typeddict-item]  # set by the services, one of three
         "template_ids": contract.template_ids,
     }
-    refusal = await svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
+    refusal = await query_svc.signer_refusal(deps, contract, parties) if role == "enterprise" else None
     if refusal is not None:
         out["signer_refusal"] = {
             "at": iso(refusal["at"]),
@@ -452,7 +456,7 @@ async def detail(request: web.Request) -> web.Response:
 )
 async def document(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract, data = await svc.document(request.app[DEPS], actor, request.match_info["id"])
+    contract, data = await query_svc.document(request.app[DEPS], actor, request.match_info["id"])
     return _pdf(data, f"{contract.name}-{contract.worker_name}.pdf", request.query.get("download") == "1")
 
 
@@ -464,7 +468,7 @@ async def document(request: web.Request) -> web.Response:
 )
 async def evidence(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract, data = await svc.evidence_report(request.app[DEPS], actor, request.match_info["id"])
+    contract, data = await evidence_svc.evidence_report(request.app[DEPS], actor, request.match_info["id"])
     return _pdf(
         data, f"出证报告-{contract.name}-{contract.worker_name}.pdf", request.query.get("download") == "1"
     )
@@ -479,7 +483,7 @@ async def evidence(request: web.Request) -> web.Response:
 )
 async def page_png(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract, png = await svc.page_image(
+    contract, png = await query_svc.page_image(
         request.app[DEPS], actor, request.match_info["id"], int_param(request, "page"), scale_param(request)
     )
     # A page of one version of the file never changes: the pages name the version they show
@@ -495,7 +499,7 @@ async def page_png(request: web.Request) -> web.Response:
 )
 async def events(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract, items = await svc.contract_events(request.app[DEPS], actor, request.match_info["id"])
+    contract, items = await query_svc.contract_events(request.app[DEPS], actor, request.match_info["id"])
     intact, first_bad = verify_chain(items)
     answer: ContractEventsOut = {
         "contract_id": contract.id,
@@ -515,7 +519,7 @@ async def events(request: web.Request) -> web.Response:
 )
 async def remind(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    contract = await svc.remind(request.app[DEPS], actor, request.match_info["id"], ctx(request))
+    contract = await lifecycle_svc.remind(request.app[DEPS], actor, request.match_info["id"], ctx(request))
     answer: RemindOut = {"id": contract.id, "reminded_at": iso(contract.last_reminded_at)}
     return json_response(answer)
 
@@ -531,7 +535,7 @@ async def remind(request: web.Request) -> web.Response:
 async def withdraw(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ReasonIn)
-    contract = await svc.withdraw(
+    contract = await lifecycle_svc.withdraw(
         request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
     )
     return json_response(state_json(contract))
@@ -553,7 +557,7 @@ class ReinitiateIn(BaseModel):
 async def reinitiate(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     data = await body(request, ReinitiateIn)
-    contract = await svc.reinitiate(
+    contract = await lifecycle_svc.reinitiate(
         request.app[DEPS], actor, request.match_info["id"], ctx(request), data.confirm_warnings
     )
     return json_response(state_json(contract), 201)
@@ -601,7 +605,7 @@ def seal_json(s: Seal) -> SealOut:
 @routes.get("/api/v1/seals", "本企业印章", auth="enterprise", answer=SealList)
 async def list_seals(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    seals = await svc.list_seals(request.app[DEPS], actor)
+    seals = await seal_svc.list_seals(request.app[DEPS], actor)
     answer: SealList = {"items": [seal_json(s) for s in seals], "total": len(seals)}
     return json_response(answer)
 
@@ -624,19 +628,19 @@ async def create_seal(request: web.Request) -> web.Response:
         files = upload.files.get("file", [])
         if not files:
             raise Invalid.field("file", "请选择印章图片（PNG）")
-        seal = await svc.create_seal(
+        seal = await seal_svc.create_seal(
             deps, actor, seal_type=upload.fields.get("type"), name=upload.fields.get("name"), png=files[0][1]
         )
     else:
         data = await body(request, SealIn)
-        seal = await svc.create_seal(deps, actor, seal_type=data.type, name=data.name)
+        seal = await seal_svc.create_seal(deps, actor, seal_type=data.type, name=data.name)
     return json_response(seal_json(seal), 201)
 
 
 @routes.get("/api/v1/seals/{id}.png", "印章图片", auth="enterprise", produces="image/png")
 async def seal_png(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    data = await svc.seal_image(request.app[DEPS], actor, request.match_info["id"])
+    data = await seal_svc.seal_image(request.app[DEPS], actor, request.match_info["id"])
     return web.Response(
         body=data, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
     )
@@ -656,7 +660,7 @@ async def seal_png(request: web.Request) -> web.Response:
 async def my_contracts(request: web.Request) -> web.Response:
     actor = await require_user(request)
     page, per_page = paging(request)
-    items, total, after = await svc.list_for_worker(
+    items, total, after = await query_svc.list_for_worker(
         request.app[DEPS], actor, request.query.get("view"), page, per_page, request.query.get("cursor")
     )
     out = page_json([contract_json(c, p, "worker") for c, p in items], total, page, per_page)
@@ -668,7 +672,7 @@ async def my_contracts(request: web.Request) -> web.Response:
 )
 async def my_counts(request: web.Request) -> web.Response:
     actor = await require_user(request)
-    return json_response(counts_json(await svc.counts_for_worker(request.app[DEPS], actor)))
+    return json_response(counts_json(await query_svc.counts_for_worker(request.app[DEPS], actor)))
 
 
 @routes.get(
@@ -677,9 +681,9 @@ async def my_counts(request: web.Request) -> web.Response:
 async def my_contract(request: web.Request) -> web.Response:
     actor = await require_user(request)
     deps = request.app[DEPS]
-    contract, parties, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    contract, parties, role = await query_svc.get_contract(deps, actor, request.match_info["id"])
     if role == "worker":
-        await svc.mark_viewed(deps, actor, contract.id, ctx(request))
+        await lifecycle_svc.mark_viewed(deps, actor, contract.id, ctx(request))
     return json_response(contract_full_json(contract, parties, role))
 
 
@@ -692,7 +696,7 @@ async def my_contract(request: web.Request) -> web.Response:
 async def my_contract_qr(request: web.Request) -> web.Response:
     actor = await require_user(request)
     deps = request.app[DEPS]
-    contract, _, role = await svc.get_contract(deps, actor, request.match_info["id"])
+    contract, _, role = await query_svc.get_contract(deps, actor, request.match_info["id"])
     if role != "worker":
         raise NotFound("合同不存在", "contract_not_found")
     import io
@@ -715,7 +719,7 @@ async def my_contract_qr(request: web.Request) -> web.Response:
 async def worker_decline(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await body(request, ReasonIn)
-    contract = await svc.decline(
+    contract = await lifecycle_svc.decline(
         request.app[DEPS], actor, request.match_info["id"], data.reason, ctx(request)
     )
     return json_response(state_json(contract))

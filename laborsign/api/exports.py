@@ -17,10 +17,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ..core.clock import china_time
-from ..core.services import contracts as contract_svc
 from ..core.services import exports as svc
 from ..core.services import roster as roster_svc
 from ..core.services.accounts import Actor
+from ..core.services.contracts import queries as contract_queries
 from . import contracts as contracts_api
 from .http import DEPS, ApiRoutes, client_ip, require_actor
 from .roster import EMPLOYEE_DAYS
@@ -66,7 +66,7 @@ async def _contract_export(request: web.Request, kind: str) -> tuple[Actor, Filt
     deps = request.app[DEPS]
     narrow = _filters(request, CONTRACT_QUERY)  # the list's other filters, as its page gives them
     args: Filters = (_q(request, "view"), _q(request, "q"), _q(request, "status"), narrow)
-    await contract_svc.list_for_enterprise(deps, actor, *args[:3], 1, 1, None, narrow)
+    await contract_queries.list_for_enterprise(deps, actor, *args[:3], 1, 1, None, narrow)
     await svc.audit_export(deps, actor, kind, client_ip(request), _filters(request, CONTRACT_QUERY))
     return actor, args
 

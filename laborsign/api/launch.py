@@ -10,7 +10,7 @@ from typing_extensions import TypedDict
 
 from ..core.contracts import ContractStatus, SealType, SigningOrder
 from ..core.labor_law import TermType, WorkerCheck
-from ..core.services.contracts import LaunchResult
+from ..core.services.contracts.launch import LaunchResult
 from .schemas import Codes
 
 # Request fields are read as `Any` and checked by the services (each error a Chinese message

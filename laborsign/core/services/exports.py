@@ -29,9 +29,9 @@ from ..exports import (
 )
 from ..paging import looks_like_id_number, search_text
 from ..ports import Deps
-from . import contracts as contract_svc
 from . import roster as roster_svc
 from .accounts import Actor, record_enterprise_event
+from .contracts import queries as contract_queries
 
 # Bounded memory, few round trips: the lists sort on each page, so fewer, larger pages are faster.
 PAGE = 5000
@@ -78,7 +78,7 @@ async def contract_pages(
     enterprise = actor.require(Permission.CONTRACTS)
     cursor: str | None = None
     while True:  # keyset pages, as above
-        items, _, cursor = await contract_svc.list_for_enterprise(
+        items, _, cursor = await contract_queries.list_for_enterprise(
             deps, actor, view, q, status, 1, PAGE, cursor, narrow
         )
         async with deps.uow() as uow:
@@ -96,9 +96,9 @@ async def element_pages(
     """The information elements of the list's contracts, newest first, a keyset page at a
     time: one statement per page (no count, no ORM objects), each ID number decrypted once."""
     enterprise = actor.require(Permission.CONTRACTS)
-    chosen, text = contract_svc._view(view), search_text(q)
+    chosen, text = contract_queries.parse_view(view), search_text(q)
     async with deps.uow() as uow:
-        filters = await contract_svc.contract_filters(uow, enterprise.id, narrow or {})
+        filters = await contract_queries.contract_filters(uow, enterprise.id, narrow or {})
         employee_ids = (
             await uow.roster.employee_ids_by_id_number(
                 enterprise.id, deps.cipher.blind_index(text.upper(), "id_number")

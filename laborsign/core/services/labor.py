@@ -54,7 +54,7 @@ async def precheck(
 ) -> dict[str, WorkerCheck]:
     """Each worker's term and what the law says of it. A worker not on the roster, or whose
     values do not parse, is left to the launch to report as it always did."""
-    from .contracts import collect_values
+    from .contracts.controls import collect_values
 
     controls = [c for t in templates for c in t.controls]
     types = [t.type for t in templates]
@@ -131,7 +131,7 @@ async def check_launch(
     term_type: object = None, **_launch: object,
 ) -> list[WorkerCheck]:  # fmt: skip
     """POST /contracts/check: the launch body's checks, nothing stored or sent."""
-    from .contracts import id_list, load_templates
+    from .contracts.launch import id_list, load_templates
 
     enterprise = actor.require(Permission.CONTRACTS)
     templates = await load_templates(
@@ -356,7 +356,8 @@ async def renew(
     """续签: a contract to the same worker from the same templates with the new term's fields
     (the old values stand where none is given), checked like any launch and linked to the old
     one, whose renewal alert ends once this one is signed."""
-    from .contracts import enterprise_contract, initiate
+    from .contracts.launch import initiate
+    from .contracts.queries import enterprise_contract
 
     async with deps.uow() as uow:
         old = await enterprise_contract(uow, actor, contract_id)
@@ -431,7 +432,7 @@ async def confirm_resignation(
     """确认离职 with what Art. 50 asks of the employer: the certificate, prepared for the
     enterprise's seal, and the worker's contracts still signing withdrawn with the reason."""
     from . import roster
-    from .contracts import withdraw
+    from .contracts.lifecycle import withdraw
 
     kind = _reason_type(reason_type)
     today = china_time(deps.clock.now()).date()
@@ -471,7 +472,9 @@ async def _issue_certificate(
     from ..contracts import Party, PartyRole
     from ..identity_rules import mask_id_number
     from ..pdf.certificate import CertificateData, build_certificate, seal_control
-    from .contracts import _enterprise_actor, party_slots, record_event
+    from .contracts.audit import enterprise_actor as _enterprise_actor
+    from .contracts.audit import record_event
+    from .contracts.controls import party_slots
 
     enterprise = actor.require_enterprise()[0]
     now = deps.clock.now()

@@ -37,19 +37,10 @@ from ..signing import (
 from ..values import mask_phone
 from ..verification import RedirectResult, require_enterprise_verified
 from .accounts import Actor, request_sms_code, require_sms_code
-from .contracts import (
-    LAUNCH_CONCURRENCY,
-    NOT_FOUND,
-    Context,
-    collect_values,
-    enterprise_contract,
-    id_list,
-    invite_worker_to_sign,
-    load_user,
-    record_event,
-    slot_name,
-    worker_contract,
-)
+from .contracts.audit import Context, record_event
+from .contracts.controls import collect_values, slot_name
+from .contracts.launch import LAUNCH_CONCURRENCY, id_list, invite_worker_to_sign
+from .contracts.queries import NOT_FOUND, enterprise_contract, load_user, worker_contract
 from .limits import Asker, spend_now
 from .verification import VerificationDeps, VerifiedPerson, verified_identity
 
