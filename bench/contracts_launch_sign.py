@@ -27,9 +27,11 @@ from laborsign.bootstrap import build_deps
 from laborsign.config import load_config
 from laborsign.core.accounts import Enterprise, Member, Role, Session, User
 from laborsign.core.roster import Employee
-from laborsign.core.services import contracts as svc
 from laborsign.core.services import signing
 from laborsign.core.services.accounts import Actor
+from laborsign.core.services.contracts.audit import Context
+from laborsign.core.services.contracts.launch import initiate
+from laborsign.core.services.contracts.seals import create_seal
 from laborsign.core.templates import Template
 from tests.pdfs import make_pdf
 from tests.test_templates import CONTROLS
@@ -141,18 +143,18 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
     await deps.pdf.stamp(make_pdf(1), [])  # warm the worker processes
     timed.seconds = 0.0
     start = time.perf_counter()
-    result = await svc.initiate(
+    result = await initiate(
         deps, actor, name=None, template_ids=[template_id], employee_ids=employees,
         enterprise_party={"seal_type": "contract", "operator_phone": "13800138000"},
-        fields={"salary": "6000", "position": "技工"}, ctx=svc.Context(),
+        fields={"salary": "6000", "position": "技工"}, ctx=Context(),
     )  # fmt: skip
     launch_s = time.perf_counter() - start
     launch_pdf = timed.seconds
     assert len(result.created) == contracts, result.failed[:3]
-    seal = await svc.create_seal(deps, actor, seal_type="contract")
+    seal = await create_seal(deps, actor, seal_type="contract")
     ids = [c.id for c, _ in result.created[:sign]]
     session = await signing.start_enterprise_signing(
-        deps, actor, contract_ids=ids, seal_id=seal.id, fields={}, intent_method="sms", ctx=svc.Context()
+        deps, actor, contract_ids=ids, seal_id=seal.id, fields={}, intent_method="sms", ctx=Context()
     )
     # The SMS code is read from the outbox like the dev inbox does; what is timed is confirming
     # the batch, i.e. applying the signatures.
@@ -160,7 +162,7 @@ async def run(backend: str, contracts: int, sign: int) -> dict[str, float]:
         code = (await uow.outbox.for_recipient("sms", "13800138000", 1))[0].payload["code"]
     timed.seconds = 0.0
     start = time.perf_counter()
-    done = await signing.confirm_signing(deps, actor, session.id, code, svc.Context())
+    done = await signing.confirm_signing(deps, actor, session.id, code, Context())
     assert len(done["signed"]) == sign, done["failed"][:3]
     sign_s = time.perf_counter() - start
     sign_pdf = timed.seconds

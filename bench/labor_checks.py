@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import update
 
 from bench.contracts_launch_sign import start_deps, stop_deps, world
-from laborsign.core.services import contracts as svc
 from laborsign.core.services import labor
+from laborsign.core.services.contracts.audit import Context
+from laborsign.core.services.contracts.launch import initiate, load_templates
 from laborsign.storage.contracts import contracts
 from laborsign.storage.roster import employees
 from laborsign.storage.templates import templates
@@ -48,11 +49,11 @@ async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
         await uow.commit()
     enterprise = actor.enterprise
     assert enterprise is not None
-    tpl = await svc.load_templates(deps, enterprise, [template_id])
+    tpl = await load_templates(deps, enterprise, [template_id])
     launch_start = time.perf_counter()
-    result = await svc.initiate(
+    result = await initiate(
         deps, actor, name=None, template_ids=[template_id], employee_ids=ids,
-        enterprise_party={"seal_type": "contract", "operator_phone": "13800138000"}, fields=FIELDS, ctx=svc.Context(),
+        enterprise_party={"seal_type": "contract", "operator_phone": "13800138000"}, fields=FIELDS, ctx=Context(),
     )  # fmt: skip
     launch_s = time.perf_counter() - launch_start
     assert len(result.created) == workers, result.failed[:3]
