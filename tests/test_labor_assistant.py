@@ -199,7 +199,9 @@ async def test_an_uploaded_pdf_carries_its_term_and_is_checked_like_a_template(
     # Each kind of illegal term, as for a template launch.
     part_time = {**upload_meta(world, contract_end_date=""), "term_type": "part_time"}
     assert (await codes_of(api, part_time))[1] == ["probation_not_allowed"]
-    assert (await codes_of(api, upload_meta(world, contract_end_date="2027-09-30")))[1] == ["probation_too_long"]
+    assert (await codes_of(api, upload_meta(world, contract_end_date="2027-09-30")))[1] == [
+        "probation_too_long"
+    ]
     bad = await api.post("/api/v1/contracts/check", upload_meta(world, monthly_wage="六千"), expect=422)
     assert "fields.monthly_wage" in bad["fields"] and "数字" in bad["message"]
     bad = await send_upload(api, {**upload_meta(world), "term_type": "forever"}, 422)

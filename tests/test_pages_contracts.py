@@ -304,7 +304,11 @@ async def test_hr_initiates_from_an_uploaded_pdf(
     await page.select_option('select[name="term_type"]', label="固定期限")
     for label, value in (("合同开始日期", "2027-01-01"), ("合同终止日期", "2029-12-31"), ("月工资（元）", "2300"),
                          ("岗位", "仓管员"), ("工作地点", "广州市黄埔区")):  # fmt: skip
-        await page.locator("#term-fields div", has=page.get_by_text(label, exact=True)).locator("input").fill(value)
+        await (
+            page.locator("#term-fields div", has=page.get_by_text(label, exact=True))
+            .locator("input")
+            .fill(value)
+        )
     await page.get_by_role("button", name="发起签署").click()
     warned = page.locator(f'[data-check="{world["employee_id"]}"] [data-code="wage_below_minimum"]')
     await expect(warned).to_contain_text("2500")
