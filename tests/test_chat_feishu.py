@@ -141,6 +141,7 @@ async def test_onboarding_by_chat_and_hr_card_approval(
     assert card["content"]["header"]["title"]["content"] == "入职资料待审核"
     facts = json.dumps(card["content"]["elements"], ensure_ascii=False)
     assert FORM["name"] in facts and "4401**********123X" in facts and FORM["id_number"] not in facts
+    assert "订立书面劳动合同" in facts and "二倍工资" in facts, "core's labor-law reminder on the card"
     actions = next(e["actions"] for e in card["content"]["elements"] if e["tag"] == "action")
     assert [a["text"]["content"] for a in actions] == ["通过", "拒绝", "查看入职资料"]
     assert record_id in actions[2]["url"]

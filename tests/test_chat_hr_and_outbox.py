@@ -326,6 +326,7 @@ async def test_dingtalk_stream_onboarding_and_card(
     await client.app[CHAT].deliverer.run_once()
     cards = fake.of("card")
     assert len(cards) == 1 and cards[0]["to"] == hr_staff and cards[0]["params"]["name"] == FORM["name"]
+    assert "订立书面劳动合同" in cards[0]["params"]["labor_note"], "core's labor-law reminder on the card"
     track = cards[0]["out_track_id"]
     press = {
         "outTrackId": track, "corpId": "corp", "userId": hr_staff, "type": "actionCallback",

@@ -52,8 +52,8 @@ async def test_new_enterprise_launches_from_the_shipped_template(
     seal = await api.post("/api/v1/seals", {"type": "contract"}, expect=201)
     await mark_verified(client, enterprise_id=ent["enterprise"]["id"], phone=FORM["phone"])
     start = china_time(clock.now()).date()
+    # 甲方's name and unified credit code are not typed: they come from the enterprise.
     fields = {
-        "enterprise_name": ent["enterprise"]["name"], "enterprise_credit_code": "91350100M000100Y43",
         "enterprise_address": "广州市天河区天河路385号", "enterprise_legal_rep": "张管理",
         "contract_start_date": start.isoformat(), "contract_end_date": add_months(start, 36).isoformat(),
         "probation_months": "3", "position": "技工", "work_place": "广州市黄埔区开发大道1号",
@@ -61,9 +61,19 @@ async def test_new_enterprise_launches_from_the_shipped_template(
     }  # fmt: skip
     launch = {"template_ids": [template["id"]], "employee_ids": [approved["employee_id"]],
               "enterprise_party": {"seal_type": "contract"}, "fields": fields, "confirm_warnings": True}  # fmt: skip
+    checked = await api.post("/api/v1/contracts/check", launch, expect=200)
+    assert checked["workers"][0]["errors"] == []
     launched = await api.post("/api/v1/contracts", launch, expect=201)
     assert launched["failed"] == []
     cid = launched["contracts"][0]["id"]
+    values = {c["key"]: c["value"] for c in (await api.get(f"/api/v1/contracts/{cid}"))["controls"]}
+    assert (values["enterprise_name"], values["enterprise_credit_code"]) == (
+        ent["enterprise"]["name"], ent["enterprise"]["credit_code"],
+    )  # fmt: skip
+    typed = {**launch, "fields": {**fields, "enterprise_name": "广州测试科技有限公司（总部）"}}
+    other = (await api.post("/api/v1/contracts", typed, expect=201))["contracts"][0]["id"]
+    values = {c["key"]: c["value"] for c in (await api.get(f"/api/v1/contracts/{other}"))["controls"]}
+    assert values["enterprise_name"] == "广州测试科技有限公司（总部）", "what HR types stands"
 
     started = await worker.post(
         f"/api/v1/me/contracts/{cid}/signature", {"signature_png": signature_png()}, expect=201
@@ -80,7 +90,8 @@ async def test_new_enterprise_launches_from_the_shipped_template(
     assert final["status"] == "completed"
     document = await api.get(f"/api/v1/contracts/{cid}/document.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(document)).pages).replace("\n", "")
-    for expected in ("劳动合同书", "第四条 劳动报酬", FORM["name"], "6500", "广州市黄埔区开发大道1号"):
+    for expected in ("劳动合同书", "第四条 劳动报酬", FORM["name"], "6500", "广州市黄埔区开发大道1号",
+                     ent["enterprise"]["name"], ent["enterprise"]["credit_code"]):  # fmt: skip
         assert expected in text, expected
 
 

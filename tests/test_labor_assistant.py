@@ -156,6 +156,78 @@ async def test_reinitiating_checks_the_law_again(
     assert fresh["term"]["monthly_wage"] == "2300.00"
 
 
+def upload_meta(world: dict[str, Any], **fields: str) -> dict[str, Any]:
+    """An upload launch's meta with the same term fields as body() (blank ones left out)."""
+    legal = {k: v for k, v in body(world)["fields"].items() if k != "salary"}
+    return {
+        "name": "上传的劳动合同",
+        "employee_ids": [world["employee_id"]],
+        "enterprise_party": {"seal_type": "contract"},
+        "placements": [
+            {"party": "worker", "file": 0, "page": 1, "x": 320, "y": 700, "width": 150, "height": 60},
+            {"party": "enterprise", "file": 0, "page": 1, "x": 80, "y": 640, "width": 120, "height": 120},
+        ],
+        "fields": {k: v for k, v in {**legal, **fields}.items() if v != ""},
+    }
+
+
+async def send_upload(api: Api, meta: dict[str, Any], expect: int) -> Any:
+    import json
+
+    import aiohttp
+
+    from tests.pdfs import make_pdf
+
+    form = aiohttp.FormData()
+    form.add_field("file", make_pdf(1), filename="合同.pdf", content_type="application/pdf")
+    form.add_field("meta", json.dumps(meta, ensure_ascii=False))
+    return await api.call("POST", "/api/v1/contracts/upload", data=form, expect=expect)
+
+
+async def test_an_uploaded_pdf_carries_its_term_and_is_checked_like_a_template(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    world = await term_world(api, make_api, client, clock)
+    assert await codes_of(api, upload_meta(world)) == ([], [])
+    # The issue's case again, from an upload: refused with the same codes, nothing stored or sent.
+    low = upload_meta(world, monthly_wage="2300", probation_wage="1500")
+    assert await codes_of(api, low) == ([], ["probation_wage_too_low", "wage_below_minimum"])
+    refused = await send_upload(api, low, 409)
+    assert refused["error"] == "labor_law_warnings"
+    assert sorted(w["code"] for w in refused["workers"][0]["warnings"]) == ["probation_wage_too_low", "wage_below_minimum"]  # fmt: skip
+    assert (await api.get("/api/v1/contracts"))["total"] == 0 and await sms_to_worker(api) == []
+    # Each kind of illegal term, as for a template launch.
+    part_time = {**upload_meta(world, contract_end_date=""), "term_type": "part_time"}
+    assert (await codes_of(api, part_time))[1] == ["probation_not_allowed"]
+    assert (await codes_of(api, upload_meta(world, contract_end_date="2027-09-30")))[1] == [
+        "probation_too_long"
+    ]
+    bad = await api.post("/api/v1/contracts/check", upload_meta(world, monthly_wage="六千"), expect=422)
+    assert "fields.monthly_wage" in bad["fields"] and "数字" in bad["message"]
+    bad = await send_upload(api, {**upload_meta(world), "term_type": "forever"}, 422)
+    assert "term_type" in bad["fields"]
+    # An error blocks the worker's contract: end before start.
+    ended = await send_upload(api, upload_meta(world, contract_end_date="2026-12-01"), 201)
+    assert ended["contracts"] == [] and ended["failed"][0]["error"] == "end_before_start"
+    assert (await api.get("/api/v1/contracts"))["total"] == 0
+
+    confirmed = await send_upload(api, {**low, "confirm_warnings": True}, 201)
+    assert len(confirmed["contracts"]) == 1 and len(await sms_to_worker(api)) == 1
+    assert {w["code"] for w in confirmed["warnings"]} == {"probation_wage_too_low", "wage_below_minimum"}
+    detail = await api.get(f"/api/v1/contracts/{confirmed['contracts'][0]['id']}")
+    assert detail["source"] == "upload" and detail["term"] == {
+        "type": "fixed", "type_label": "固定期限", "start_date": "2027-01-01", "end_date": "2029-12-31",
+        "probation_end_date": "2027-02-28", "monthly_wage": "2300.00", "probation_wage": "1500.00",
+        "position": "技工", "work_place": "广州市天河区",
+    }  # fmt: skip
+    # The platform now knows of the probation: a second one with the same employer warns.
+    assert (await codes_of(api, upload_meta(world)))[1] == ["second_probation"]
+    # Without any term the PDF goes out as before, its term empty.
+    bare = await send_upload(api, {**upload_meta(world), "fields": {}}, 201)
+    term = (await api.get(f"/api/v1/contracts/{bare['contracts'][0]['id']}"))["term"]
+    assert term["type"] is None and term["start_date"] is None and term["monthly_wage"] is None
+
+
 def _id_number(birth: str, seq: int) -> str:
     first17 = f"440101{birth.replace('-', '')}{seq * 2 + 1:03d}"  # odd: male, as FORM
     return first17 + resident_id_check_char(first17)

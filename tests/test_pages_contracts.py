@@ -300,11 +300,31 @@ async def test_hr_initiates_from_an_uploaded_pdf(
     await page.get_by_role("button", name="发起签署").click()
     await expect(page.locator('[data-error-for="employee_ids"]')).to_contain_text("劳动者")
     await page.check(f'[data-person="{world["employee_id"]}"]')
+    # The term, in Chinese labels; a wage under Guangzhou's minimum is shown before anything is sent.
+    await page.select_option('select[name="term_type"]', label="固定期限")
+    for label, value in (("合同开始日期", "2027-01-01"), ("合同终止日期", "2029-12-31"), ("月工资（元）", "2300"),
+                         ("岗位", "仓管员"), ("工作地点", "广州市黄埔区")):  # fmt: skip
+        await (
+            page.locator("#term-fields div", has=page.get_by_text(label, exact=True))
+            .locator("input")
+            .fill(value)
+        )
+    await page.get_by_role("button", name="发起签署").click()
+    warned = page.locator(f'[data-check="{world["employee_id"]}"] [data-code="wage_below_minimum"]')
+    await expect(warned).to_contain_text("2500")
+    await expect(page.locator("#toast")).to_contain_text("请确认劳动法提示")
+    assert (await api.get("/api/v1/contracts"))["total"] == 0, "nothing sent before HR confirms"
+    await page.check("#confirm-warnings")
     await page.get_by_role("button", name="发起签署").click()
     await expect(page.locator("#result")).to_contain_text("成功发起 1 份")
+    await expect(page.locator("#result")).to_contain_text("最低工资标准")
     listed = await api.get("/api/v1/contracts?q=已编辑合同")
     detail = await api.get(f"/api/v1/contracts/{listed['items'][0]['id']}")
     assert {c["page"] for c in detail["controls"]} == {3}
+    term = detail["term"]
+    assert (term["type"], term["start_date"], term["monthly_wage"], term["position"]) == (
+        "fixed", "2027-01-01", "2300.00", "仓管员",
+    )  # fmt: skip
 
 
 async def test_hr_drags_the_seal_with_the_mouse_on_a_laptop_screen(

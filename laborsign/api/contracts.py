@@ -337,7 +337,12 @@ async def create(request: web.Request) -> web.Response:
     auth="enterprise",
     multipart={
         "file": "PDF 文件",
-        "meta": "JSON：{name, employee_ids, enterprise_party, placements, signing_order?}",
+        "meta": (
+            "JSON：{name, employee_ids, enterprise_party, placements, signing_order?, sign_deadline?, "
+            "term_type?, fields?, confirm_warnings?}；fields 为合同条款（contract_start_date、contract_end_date、"
+            "probation_end_date、monthly_wage、probation_wage、position、work_place，均可不填），"
+            "与模板发起同样经过劳动法检查（有风险且未 confirm_warnings 时 409 labor_law_warnings）"
+        ),
     },
     answer=LaunchOut,
     errors=(409,),

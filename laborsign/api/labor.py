@@ -14,10 +14,10 @@ from ..core.ports import Deps
 from ..core.services import labor as svc
 from .http import DEPS, ApiRoutes, body, json_response, require_actor
 from .launch import (
-    ContractIn,
     Deadline,
     FieldValues,
     Flag,
+    LaunchCheckIn,
     LaunchCheckOut,
     LaunchOut,
     TermTypeIn,
@@ -88,14 +88,14 @@ def alert_json(alert: svc.Alert) -> AlertOut:
 @routes.post(
     "/api/v1/contracts/check",
     "发起前检查：按劳动者返回不能发起的错误和需确认的劳动法提示（不发送任何内容）",
-    body=ContractIn,
+    body=LaunchCheckIn,
     auth="enterprise",
     answer=LaunchCheckOut,
     errors=(404, 409),  # a template that is not there (404) or not enabled (409)
 )
 async def check(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    data = await body(request, ContractIn)
+    data = await body(request, LaunchCheckIn)
     checks = await svc.check_launch(request.app[DEPS], actor, **data.model_dump())
     answer: LaunchCheckOut = {"workers": [worker_check_json(c) for c in checks]}
     return json_response(answer)

@@ -70,6 +70,21 @@ class ContractIn(BaseModel):
     signing_order: Annotated[Any, Codes(SigningOrder, "签署顺序（默认不限顺序）")] | None = None
 
 
+class LaunchCheckIn(ContractIn):
+    """发起前检查：模板发起的请求体，或上传发起的 meta（含 placements、不含 template_ids，按 fields 中的合同条款检查）"""
+
+    placements: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": ["array", "null"],
+                "items": {"type": "object"},
+                "description": "上传发起的签署位置（仅用于识别上传发起，检查时不校验）",
+            }
+        ),
+    ] = None
+
+
 class LaunchedContractOut(TypedDict):
     id: str
     employee_id: str

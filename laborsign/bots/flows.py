@@ -393,14 +393,16 @@ async def _contracts(ctx: Ctx, view: str, title: str) -> None:
             if c.enterprise_id not in names:
                 enterprise = await uow.get(Enterprise, c.enterprise_id)
                 names[c.enterprise_id] = enterprise.name if enterprise else ""
+        terms = await labor.term_summaries(uow, contracts)
     if not contracts:
         ctx.say("目前没有待您签署的合同。" if view == "awaiting_me" else "您还没有合同。")
         return
     lines = [f"{title}（共{total}份）："]
     for i, c in enumerate(contracts, 1):
         label = CONTRACT_STATUS_LABELS.get(ContractStatus(c.status), c.status)
+        facts = f"\n{terms[c.id]}" if terms.get(c.id) else ""  # the term, as the web shows it
         lines.append(
-            f"{i}. {c.name}（{names[c.enterprise_id]}，{label}）\n{ctx.deps.public_url}/h5/contracts/{c.id}"
+            f"{i}. {c.name}（{names[c.enterprise_id]}，{label}）{facts}\n{ctx.deps.public_url}/h5/contracts/{c.id}"
         )
     if total > len(contracts):
         lines.append(f"更多合同：{ctx.deps.public_url}/h5/contracts")

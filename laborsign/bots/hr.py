@@ -13,13 +13,16 @@ from datetime import datetime
 from ..core import outbox as ob
 from ..core.accounts import Enterprise, Member, Permission, User
 from ..core.chat import ChatIdentity, ReviewCard
-from ..core.clock import china_text
+from ..core.clock import china_text, china_time
+from ..core.contracts import Contract
 from ..core.errors import DomainError, WrongState
 from ..core.ids import new_id
+from ..core.labor_law import hiring_note
 from ..core.notices import Notice
 from ..core.onboarding import ONBOARDING_STATUS_LABELS, OnboardingRecord, OnboardingStatus
 from ..core.outbox import OutboxMessage
 from ..core.ports import Deps, UnitOfWork
+from ..core.services import labor
 from ..core.services import roster as roster_service
 from ..core.services.accounts import Actor
 from ..core.values import mask_phone
@@ -55,6 +58,9 @@ def hr_expander(apps: dict[str, str]) -> Expander:
         if message.kind == "hr_notice":
             await _expand_notice(deps, uow, message, apps)
             return
+        if message.kind == "labor_alert":
+            await _expand_alert(deps, uow, message, apps)
+            return
         if message.kind != "onboarding_submitted":
             return
         record = await uow.get(OnboardingRecord, str(message.payload.get("record_id", "")))
@@ -73,6 +79,7 @@ def hr_expander(apps: dict[str, str]) -> Expander:
             "phone_masked": mask_phone(record.phone),
             "id_number_masked": record.id_number_masked,
             "submitted_at": china_text(record.created_at),
+            "labor_note": hiring_note(record.birth_date, china_time(now).date()),
             "link": record_link(deps, record.id),
             "sms": {"enterprise": enterprise.name, "name": record.name},  # for the SMS fallback
         }
@@ -118,16 +125,30 @@ async def _expand_notice(deps: Deps, uow: UnitOfWork, message: OutboxMessage, ap
     told = await _with_permission(uow, enterprise.id, Permission.CONTRACTS)
     link = f"{deps.public_url}/dashboard/contracts/{notice.contract_id}" if notice.contract_id else None
     payload = {"notice_id": notice.id, "enterprise_id": enterprise.id, "link": link}
+    contract = await uow.get(Contract, notice.contract_id) if notice.contract_id else None
+    term = (await labor.term_texts(uow, [contract])).get(contract.id, []) if contract else []
+    text = "\n".join([notice.text, *term])  # the contract's term, as the web shows it
     for identity in await _reachable(uow, apps, told):
-        uow.outbox.add(
-            ob.chat(identity.channel, identity.external_id, "hr_notice", notice.text, now, **payload)
-        )
+        uow.outbox.add(ob.chat(identity.channel, identity.external_id, "hr_notice", text, now, **payload))
     by_sms = await uow.notices.sms_wanted([m.id for m in told])
     users = await uow.accounts.users_by_ids([m.user_id for m in told if m.id in by_sms])
     for user in users.values():
         text = f"【{enterprise.name}】{notice.text}" + (f"，详情：{link}" if link else "")
         sms = {"enterprise": enterprise.name, "notice": notice.text}
         uow.outbox.add(ob.sms(user.phone, "hr_notice", text, now, sms=sms, **payload))
+
+
+async def _expand_alert(deps: Deps, uow: UnitOfWork, message: OutboxMessage, apps: dict[str, str]) -> None:
+    """A labor-law deadline (core's alert text) to every member with the contracts permission
+    bound on an enabled HR app; their SMS was written with the row."""
+    enterprise_id = str(message.payload.get("enterprise_id", ""))
+    told = await _with_permission(uow, enterprise_id, Permission.CONTRACTS)
+    now = deps.clock.now()
+    payload = {k: message.payload.get(k) for k in ("enterprise_id", "employee_id", "alert", "link")}
+    for identity in await _reachable(uow, apps, told):
+        uow.outbox.add(
+            ob.chat(identity.channel, identity.external_id, "labor_alert", message.text, now, **payload)
+        )
 
 
 @dataclass

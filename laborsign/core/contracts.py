@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .accounts import Enterprise
 from .errors import Invalid, WrongState, not_before
 from .ids import new_id
 
@@ -499,6 +500,17 @@ def display_value(control: dict[str, Any], value: str) -> str:
         day = date.fromisoformat(value)
         return f"{day.year}年{day.month}月{day.day}日"
     return value
+
+
+# Keys a template may use for 甲方's own facts, filled from the enterprise when a launch
+# leaves them blank (the shipped standard contract uses these).
+ENTERPRISE_PREFILL_KEYS = ("enterprise_name", "enterprise_credit_code")
+
+
+def with_enterprise_prefill(given: Mapping[str, Any], enterprise: Enterprise) -> dict[str, Any]:
+    """The launch's values with 甲方's name and unified credit code where none was typed."""
+    facts = dict(zip(ENTERPRISE_PREFILL_KEYS, (enterprise.name, enterprise.credit_code), strict=True))
+    return {**given, **{k: v for k, v in facts.items() if given.get(k) in (None, "")}}
 
 
 @dataclass(frozen=True)

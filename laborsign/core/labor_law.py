@@ -81,6 +81,16 @@ CONTROL_PRESETS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 
 
+# What a launch from an uploaded PDF may say of its term: the presets' term facts (the PDF
+# already holds the text, so these are data only), all optional.
+UPLOAD_TERM_CONTROLS: tuple[dict[str, Any], ...] = tuple(
+    {"key": key, "kind": kind, "label": label, "required": False, "filled_by": "initiator"}
+    for _, controls in CONTROL_PRESETS
+    for key, kind, label in controls
+    if not key.startswith("worker_")
+)
+
+
 # 确认离职: why the contract ends, as the certificate says it.
 REASON_TYPE_LABELS = {
     "mutual_agreement": "双方协商一致",
@@ -416,3 +426,76 @@ def check_terms(values: dict[str, Any], minimum_wage: Decimal, region: str) -> l
     term = derive_term(values)
     errors = [e for e in term_errors(term, None, date.today()) if e.code == "end_before_start"]
     return errors or term_warnings(term, minimum_wage, region)
+
+
+# -- the term as people read it (chat messages and cards, the certificate) ------------------
+
+
+def date_text(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_text(term: ContractTerm) -> str | None:
+    """合同期限 in words: the type and the dates, as far as the contract says them."""
+    kind = TERM_TYPE_LABELS.get(TermType(term.type)) if term.type else None
+    if term.start_date is None:
+        return kind
+    if term.end_date is None or term.type == TermType.OPEN_ENDED:
+        dates = f"自{date_text(term.start_date)}起"
+    else:
+        dates = f"{date_text(term.start_date)}至{date_text(term.end_date)}"
+    return f"{kind}，{dates}" if kind else dates
+
+
+def term_lines(term: ContractTerm | None) -> list[str]:
+    """The term's facts, one per line (empty when the contract states none): 合同期限, 试用期,
+    月工资, 岗位, 工作地点; the same facts `GET /contracts/{id}` answers as `term`."""
+    if term is None:
+        return []
+    out = []
+    period = period_text(term)
+    if period:
+        out.append(f"合同期限：{period}")
+    if term.probation_end_date is not None:
+        out.append(f"试用期：至{date_text(term.probation_end_date)}")
+    if term.monthly_wage is not None:
+        wage = f"月工资：{_money_text(term.monthly_wage)}元"
+        if term.probation_wage is not None:
+            wage += f"（试用期{_money_text(term.probation_wage)}元）"
+        out.append(wage)
+    if term.position:
+        out.append(f"岗位：{term.position}")
+    if term.work_place:
+        out.append(f"工作地点：{term.work_place}")
+    return out
+
+
+def term_summary(term: ContractTerm | None) -> str:
+    """The term in one line for a list (a worker's 我的合同 in chat): the lines above but the
+    work place, joined."""
+    return "；".join(line for line in term_lines(term) if not line.startswith("工作地点"))
+
+
+ART_10_82 = "《劳动合同法》第十条、第八十二条"
+
+
+def written_contract_due(hire_date: date) -> date:
+    """Art. 10: a written contract within one month of the first day of work."""
+    return add_months(hire_date, 1)
+
+
+def double_wages_from(hire_date: date) -> date:
+    """Art. 82: from the day after that month the employer owes double wages each month."""
+    return add_days(written_contract_due(hire_date), 1)
+
+
+def hiring_note(birth_date: date | None, hire_date: date) -> str:
+    """What HR reviewing a new hire is reminded of: a worker under 16 may not be hired; else
+    the day the written contract is due and from when double wages accrue without it."""
+    too_young = underage(birth_date, hire_date)
+    if too_young:
+        return too_young
+    return (
+        f"按{date_text(hire_date)}入职计，应于{date_text(written_contract_due(hire_date))}前订立书面劳动合同，"
+        f"逾期未订立的，自{date_text(double_wages_from(hire_date))}起应每月支付二倍工资（{ART_10_82}）"
+    )

@@ -112,6 +112,19 @@ def chat(channel: str, recipient: str, kind: str, text: str, now: datetime, **pa
     )
 
 
+def to_hr(enterprise_id: str, kind: str, text: str, now: datetime, **payload: Any) -> OutboxMessage:
+    """An HR row: the enterprise's recipients are chosen when it is delivered (bots/hr.py)."""
+    return OutboxMessage(
+        channel=Channel.HR,
+        recipient=enterprise_id,
+        kind=kind,
+        text=text,
+        created_at=now,
+        next_attempt_at=now,
+        payload={**payload, "enterprise_id": enterprise_id},
+    )
+
+
 def sms(phone: str, kind: str, text: str, now: datetime, **payload: Any) -> OutboxMessage:
     return OutboxMessage(
         channel=Channel.SMS,

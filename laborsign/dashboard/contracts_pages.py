@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..core.labor_law import UPLOAD_TERM_CONTROLS
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 
@@ -43,7 +44,7 @@ async def new_page(request: web.Request) -> web.Response:
 
 @routes.get("/dashboard/contracts/upload")
 async def upload_page(request: web.Request) -> web.Response:
-    return dashboard(request, "contracts_upload.html")
+    return dashboard(request, "contracts_upload.html", term_controls=UPLOAD_TERM_CONTROLS)
 
 
 @routes.get("/dashboard/contracts/{id}")

@@ -123,6 +123,7 @@ def dingtalk_card_params(payload: dict[str, Any]) -> dict[str, str]:
         "id_number": str(payload.get("id_number_masked", "")),
         "submitted_at": str(payload.get("submitted_at", "")),
         "enterprise": str(payload.get("enterprise_name", "")),
+        "labor_note": str(payload.get("labor_note", "")),
         "link": str(payload.get("link", "")),
         "record_id": str(payload.get("record_id", "")),
         "status": str(payload.get("status_text", "待审核")),

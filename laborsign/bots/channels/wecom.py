@@ -92,6 +92,7 @@ def wecom_review_card(payload: dict[str, Any]) -> dict[str, Any]:
         "card_type": "button_interaction",
         "source": {"desc": "劳动合同签 · 入职审核"},
         "main_title": {"title": "入职资料待审核", "desc": payload.get("enterprise_name", "")},
+        "sub_title_text": payload.get("labor_note", ""),  # core's labor-law reminder
         "horizontal_content_list": [
             {"keyname": "姓名", "value": payload.get("name", "")},
             {"keyname": "手机号", "value": payload.get("phone_masked", "")},

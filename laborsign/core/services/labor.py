@@ -5,17 +5,21 @@ deadline alerts HR sees and is told of once."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from .. import outbox as ob
 from ..accounts import Enterprise, Permission
 from ..clock import china_time
-from ..contracts import Contract, WorkerCard
+from ..contracts import Contract, WorkerCard, with_enterprise_prefill
 from ..errors import Invalid, WrongState
 from ..labor_law import (
     ALERT_KIND_LABELS,
+    ART_10_82,
     REASON_TYPE_LABELS,
+    UPLOAD_TERM_CONTROLS,
     ContractTerm,
     MinimumWage,
     MinimumWageTable,
@@ -24,11 +28,16 @@ from ..labor_law import (
     WorkerCheck,
     add_days,
     add_months,
+    date_text,
     derive_term,
+    double_wages_from,
+    parse_term_type,
     term_errors,
+    term_lines,
+    term_summary,
     term_warnings,
+    written_contract_due,
 )
-from ..notify import notify_person
 from ..ports import Deps, LaborLawSettings, UnitOfWork
 from ..roster import Employee
 from ..templates import Template
@@ -57,7 +66,67 @@ async def precheck(
     from .contracts.controls import collect_values
 
     controls = [c for t in templates for c in t.controls]
+
+    def values_of(card: WorkerCard) -> dict[str, Any]:
+        return collect_values(controls, "initiator", given, card.prefill())
+
     types = [t.type for t in templates]
+    return await _check_workers(deps, enterprise, cards, workers, values_of, types, term_type, renewal_of)
+
+
+def upload_term_values(fields: object, term_type: object) -> dict[str, Any]:
+    """The term an upload launch states (the presets' keys, each optional and checked as a
+    template's field would be: a bad date or amount is a 422 under `fields.<key>`)."""
+    from .contracts.controls import collect_values
+
+    parse_term_type(term_type)
+    if fields not in (None, "") and not isinstance(fields, dict):
+        raise Invalid.field("fields", "fields 应为对象，键为合同条款（如 contract_start_date、monthly_wage）")
+    return collect_values(list(UPLOAD_TERM_CONTROLS), "initiator", fields or {})
+
+
+async def precheck_upload(
+    deps: Deps, enterprise: Enterprise, values: dict[str, Any], cards: dict[str, WorkerCard],
+    workers: list[str], term_type: object = None,
+) -> dict[str, WorkerCheck]:  # fmt: skip
+    """The checks of a launch from an uploaded PDF: the same rules on the term it states. With
+    dates and no type chosen it is read as a general labor contract (fixed-term when it ends)."""
+    dated = any(values.get(k) for k in ("contract_start_date", "contract_end_date"))
+    types = ["labor_contract"] if dated else []
+    return await _check_workers(deps, enterprise, cards, workers, lambda _card: values, types, term_type)
+
+
+async def check_upload_launch(
+    deps: Deps, enterprise: Enterprise, meta: dict[str, Any], cards: dict[str, WorkerCard], workers: list[str]
+) -> dict[str, WorkerCheck]:
+    """An upload launch's checks, refused (409 labor_law_warnings) until HR confirms them."""
+    values = upload_term_values(meta.get("fields"), meta.get("term_type"))
+    checks = await precheck_upload(deps, enterprise, values, cards, workers, meta.get("term_type"))
+    require_confirmed(checks, meta.get("confirm_warnings"))
+    return checks
+
+
+def refusal(check: WorkerCheck, worker_name: str) -> dict[str, str] | None:
+    """A launch's `failed` entry for a worker whose term makes the contract impossible."""
+    error = first_error(check)
+    if error is None:
+        return None
+    return {
+        "employee_id": check.employee_id,
+        "error": error.code,
+        "message": f"{worker_name}：{error.message}",
+    }
+
+
+def warnings_of(check: WorkerCheck) -> list[dict[str, str]]:
+    return [{"employee_id": check.employee_id, **w.as_dict()} for w in check.warnings]
+
+
+async def _check_workers(
+    deps: Deps, enterprise: Enterprise, cards: dict[str, WorkerCard], workers: list[str],
+    values_of: Callable[[WorkerCard], dict[str, Any]], types: list[str], term_type: object,
+    renewal_of: str | None = None,
+) -> dict[str, WorkerCheck]:  # fmt: skip
     table = minimum_table(deps.labor_law)
     today = china_time(deps.clock.now()).date()
     out: dict[str, WorkerCheck] = {}
@@ -70,7 +139,7 @@ async def precheck(
         if card is None or not card.active:
             continue
         try:
-            values = collect_values(controls, "initiator", given, card.prefill())
+            values = values_of(card)
         except Invalid:
             continue
         term = derive_term(values, types, term_type, card.position)
@@ -128,20 +197,30 @@ def first_error(check: WorkerCheck | None) -> Warning_ | None:
 
 async def check_launch(
     deps: Deps, actor: Actor, *, template_ids: object, employee_ids: object, fields: object,
-    term_type: object = None, **_launch: object,
+    term_type: object = None, placements: object = None, **_launch: object,
 ) -> list[WorkerCheck]:  # fmt: skip
-    """POST /contracts/check: the launch body's checks, nothing stored or sent."""
+    """POST /contracts/check: the launch body's checks, nothing stored or sent. An upload
+    launch's meta (placements, no template_ids) is checked on the term it states."""
     from .contracts.launch import id_list, load_templates
 
     enterprise = actor.require(Permission.CONTRACTS)
-    templates = await load_templates(
-        deps, enterprise, id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
+    upload = template_ids is None and placements is not None
+    templates = (
+        []
+        if upload
+        else await load_templates(
+            deps, enterprise, id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
+        )
     )
+    values = upload_term_values(fields, term_type) if upload else {}
     workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
     async with deps.uow() as uow:
         cards = await uow.workers.cards(deps, enterprise.id, workers)
-    given = fields if isinstance(fields, dict) else {}
-    checks = await precheck(deps, enterprise, templates, given, cards, workers, term_type)
+    if upload:
+        checks = await precheck_upload(deps, enterprise, values, cards, workers, term_type)
+    else:
+        given = with_enterprise_prefill(fields if isinstance(fields, dict) else {}, enterprise)
+        checks = await precheck(deps, enterprise, templates, given, cards, workers, term_type)
     for employee_id, check in checks.items():
         card = cards.get(employee_id)
         if card is None or not card.active:
@@ -172,7 +251,6 @@ async def term_of(deps: Deps, contract: Contract) -> ContractTerm | None:
 
 # -- deadlines --------------------------------------------------------------------------------
 
-ART_10_82 = "《劳动合同法》第十条、第八十二条"
 ART_44_46 = "《劳动合同法》第四十四条、第四十六条"
 ART_14 = "《劳动合同法》第十四条"
 ART_19_21 = "《劳动合同法》第十九条、第二十一条"
@@ -210,8 +288,7 @@ class Alert:
 CONSECUTIVE_GAP_DAYS = 31
 
 
-def _fmt(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+_fmt = date_text
 
 
 async def alerts_of(uow: UnitOfWork, enterprise_id: str, today: date) -> list[Alert]:
@@ -249,10 +326,10 @@ def _employee_alerts(
         )
 
     if not done and e.hire_date is not None and today >= add_days(e.hire_date, UNSIGNED_FROM_DAYS):
-        due = add_months(e.hire_date, 1)
+        due = written_contract_due(e.hire_date)
         if today > due:
             text = (f"{e.name}自{_fmt(e.hire_date)}入职已超过一个月，仍未订立书面劳动合同；"
-                    f"自{_fmt(add_days(due, 1))}起，用人单位应当每月支付二倍工资")  # fmt: skip
+                    f"自{_fmt(double_wages_from(e.hire_date))}起，用人单位应当每月支付二倍工资")  # fmt: skip
         else:
             text = f"{e.name}于{_fmt(e.hire_date)}入职，尚未订立书面劳动合同，请于{_fmt(due)}前订立"
         alert("no_written_contract", due, text, ART_10_82)
@@ -310,9 +387,14 @@ async def list_alerts(deps: Deps, actor: Actor, kind: str | None) -> list[Alert]
     return [a for a in items if not kind or a.kind == kind]
 
 
+def alert_text(enterprise: Enterprise, item: Alert) -> str:
+    """What HR is told of an alert, by SMS and on chat: the message the alerts page shows."""
+    return f"【{enterprise.name}】{item.message}（{item.article}）"
+
+
 async def notify_alerts(deps: Deps) -> int:
     """Background job: tells each enterprise's HR (SMS, and chat where bound) of every alert
-    once. Safe with several processes: the notice row's key lets only one of them tell."""
+    once (and on the chat of those bound on an HR app). Safe with several processes: the notice row's key lets only one of them tell."""
     now = deps.clock.now()
     today = china_time(now).date()
     told = 0
@@ -331,16 +413,19 @@ async def notify_alerts(deps: Deps) -> int:
             async with deps.uow() as uow:
                 if not await uow.labor.remember_alert(enterprise_id, item.key, now):
                     continue
+                text = alert_text(enterprise, item)
+                link = f"{deps.public_url}/dashboard/alerts"
+                facts = {"employee_id": item.employee_id, "alert": item.kind}
                 for member in hr:
                     user = users.get(member.user_id)
                     if user is None:
                         continue
-                    await notify_person(
-                        uow, phone=user.phone, user_id=user.id, kind="labor_alert",
-                        text=f"【{enterprise.name}】{item.message}（{item.article}）", link=f"{deps.public_url}/dashboard/alerts",
-                        now=now, enterprise_id=enterprise_id, employee_id=item.employee_id, alert=item.kind,
+                    uow.outbox.add(ob.sms(
+                        user.phone, "labor_alert", f"{text} {link}", now, link=link, enterprise_id=enterprise_id, **facts,
                         sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_KIND_LABELS[item.kind], "date": item.due_date.isoformat()},
-                    )  # fmt: skip
+                    ))  # fmt: skip
+                # HR's chat: one row the deliverer expands to every member bound on an HR app.
+                uow.outbox.add(ob.to_hr(enterprise_id, "labor_alert", text, now, link=link, **facts))
                 await uow.commit()
                 told += 1
     return told
@@ -556,3 +641,21 @@ async def contract_end_text(deps: Deps, phone: str) -> str:
         else:
             lines.append(f"{who}未约定终止日期，请咨询用人单位")
     return "\n".join(lines)
+
+
+async def terms_for(uow: UnitOfWork, items: list[Contract]) -> dict[str, ContractTerm]:
+    """Each contract's term (stored, or read from the values of a contract from before terms
+    were stored); a certificate has none."""
+    shown = [c for c in items if c.source != "certificate"]
+    stored = await uow.labor.terms_of([c.id for c in shown])
+    return {c.id: stored.get(c.id) or derive_term(c.values) for c in shown}
+
+
+async def term_texts(uow: UnitOfWork, items: list[Contract]) -> dict[str, list[str]]:
+    """Each contract's term as the lines a chat message shows (none when it states none):
+    the facts the web answers as `term`."""
+    return {cid: term_lines(term) for cid, term in (await terms_for(uow, items)).items()}
+
+
+async def term_summaries(uow: UnitOfWork, items: list[Contract]) -> dict[str, str]:
+    return {cid: term_summary(term) for cid, term in (await terms_for(uow, items)).items()}

@@ -72,6 +72,7 @@ def review_card(payload: dict[str, Any]) -> dict[str, Any]:
                     _field("提交时间", payload.get("submitted_at")),
                 ],
             },
+            {"tag": "div", "text": _plain(str(payload.get("labor_note", "")))},
             {"tag": "action", "actions": buttons},
         ],
     }

@@ -21,6 +21,7 @@ from ...contracts import (
     WorkerCard,
     parse_signing_order,
     validate_contract_name,
+    with_enterprise_prefill,
 )
 from ...errors import DomainError, Invalid, NotFound, WrongState
 from ...events import ContractLaunched, contract_facts
@@ -105,7 +106,7 @@ async def initiate(
     order = parse_signing_order(signing_order)
     ids = id_list(template_ids, "template_ids", "请至少选择一个已开启的模板")
     workers = id_list(employee_ids, "employee_ids", "请至少选择一名劳动者")
-    given = fields if isinstance(fields, dict) else {}
+    given = with_enterprise_prefill(fields if isinstance(fields, dict) else {}, enterprise)
     now = deps.clock.now()
     templates = await load_templates(deps, enterprise, ids)
     contract_name = validate_contract_name(name if name not in (None, "") else templates[0].name)
@@ -322,7 +323,8 @@ async def initiate_from_upload(
     deps: Deps, actor: Actor, *, pdf: bytes, meta: dict[str, Any], ctx: Context
 ) -> LaunchResult:
     """上传文件直接发起: the PDF is used as it is; only the parties' signature and seal areas
-    are added (as prepared fields)."""
+    are added (as prepared fields). The term it states (meta `fields`, `term_type`) is stored
+    and checked like a template launch's (labor.check_upload_launch)."""
     enterprise = actor.require(Permission.CONTRACTS)
     require_enterprise_verified(enterprise)
     facts = await deps.pdf.inspect(pdf)
@@ -366,12 +368,13 @@ async def initiate_from_upload(
     kinds = {c["kind"] for c in controls}
     if kinds != {"signature", "seal"}:
         raise Invalid.field("placements", "请同时放置劳动者签名位置和企业盖章位置")
+    async with deps.uow() as uow:
+        cards = await uow.workers.cards(deps, enterprise.id, workers)
+    checks = await labor.check_upload_launch(deps, enterprise, meta, cards, workers)  # before any blob
     pdf = await deps.pdf.add_slots(pdf, party_slots(controls))
     blob = await deps.blobs.put(pdf)
     sha = hashlib.sha256(pdf).hexdigest()
     result = LaunchResult(batch_id=uuid.uuid4().hex)
-    async with deps.uow() as uow:
-        cards = await uow.workers.cards(deps, enterprise.id, workers)
     creator = actor.user.id if actor.user else (actor.api_key.created_by if actor.api_key else "")
     for employee_id in workers:
         card = cards.get(employee_id)
@@ -380,6 +383,11 @@ async def initiate_from_upload(
                 {"employee_id": employee_id, "error": "employee_not_found", "message": "员工不存在或不在职"}
             )
             continue
+        refused = labor.refusal(checks[employee_id], card.name)
+        if refused is not None:
+            result.failed.append(refused)
+            continue
+        result.warnings.extend(labor.warnings_of(checks[employee_id]))
         contract = Contract(
             enterprise_id=enterprise.id, batch_id=result.batch_id, name=name, employee_id=employee_id,
             created_by=creator, created_at=deps.clock.now(), source="upload", document_blob=blob,
@@ -388,5 +396,5 @@ async def initiate_from_upload(
             controls=controls, values={}, enterprise_party=party, worker_user_id=card.user_id,
             worker_name=card.name, worker_phone=card.phone, sign_deadline=deadline, signing_order=order,
         )  # fmt: skip
-        result.created.append(await store_and_launch(deps, actor, contract, ctx))
+        result.created.append(await store_and_launch(deps, actor, contract, ctx, checks[employee_id].term))
     return result

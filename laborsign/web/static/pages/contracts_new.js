@@ -138,6 +138,9 @@ function enter3(values) {
     return "<label>" + escape(c.label) + (c.required ? " *" : "") + "</label>" + input + '<div class="field-error" data-error-for="fields.' + c.key + '"></div>';
   }).join("") || '<p class="muted">所选模板没有需要发起方填写的内容。</p>';
   Object.keys(values || {}).forEach(function (k) { const el = form.querySelector('[name="' + k + '"]'); if (el) el.value = values[k]; });
+  // 甲方's own facts come from the enterprise (the server fills them too when left blank).
+  const own = { enterprise_name: me.enterprise.name, enterprise_credit_code: me.enterprise.credit_code };
+  Object.keys(own).forEach(function (k) { const el = form.querySelector('[name="' + k + '"]'); if (el && !el.value) el.value = own[k] || ""; });
   if (prefill) {
     Object.keys(prefill.fields).forEach(function (k) {
       const input = form.querySelector('[name="' + k + '"]');

@@ -49,6 +49,41 @@ async function loadPeople() {
   });
 }
 
+const CONFIRM = "请确认劳动法提示：阅读上方各项后勾选“我已知悉”，再发起签署";
+const confirmBox = document.getElementById("confirm-warnings");
+
+/* The term typed in, by its API key (blank ones left out). */
+function terms() {
+  const out = {};
+  document.querySelectorAll("[data-term]").forEach(function (el) { if (el.value.trim()) out[el.dataset.term] = el.value.trim(); });
+  return out;
+}
+
+/* Each worker's errors and warnings; true when any warns (HR must confirm). */
+function showChecks(workers) {
+  const named = workers.filter(function (w) { return w.errors.length || w.warnings.length; });
+  const warned = named.some(function (w) { return w.warnings.length; });
+  document.getElementById("checks").innerHTML = named.map(function (w) {
+    const p = people.find(function (x) { return x.id === w.employee_id; });
+    return '<div class="banner mt-10" data-check="' + escape(w.employee_id) + '"><b>' + escape(w.worker_name || (p ? p.name : w.employee_id)) + "：</b>" +
+      w.errors.map(function (e) { return '<div class="field-error" data-code="' + escape(e.code) + '">不能发起：' + escape(e.message) + "</div>"; }).join("") +
+      w.warnings.map(function (x) { return '<div data-code="' + escape(x.code) + '">' + escape(x.message) + (x.article ? '<span class="muted">（' + escape(x.article) + "）</span>" : "") + "</div>"; }).join("") +
+      "</div>";
+  }).join("");
+  document.getElementById("checks").dataset.done = "1";
+  document.getElementById("confirm-row").hidden = !warned;
+  if (!warned) confirmBox.checked = false;
+  return warned;
+}
+
+/* A changed term is checked again: an earlier confirmation does not cover it. */
+document.getElementById("term-fields").addEventListener("change", function () {
+  confirmBox.checked = false;
+  document.getElementById("confirm-row").hidden = true;
+  document.getElementById("checks").innerHTML = "";
+  delete document.getElementById("checks").dataset.done;
+});
+
 let timer = null;
 document.getElementById("q").addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(loadPeople, 300); });
 form.addEventListener("submit", async function (e) {
@@ -63,13 +98,21 @@ form.addEventListener("submit", async function (e) {
       Object.assign({ party: "worker", file: 0, page: wp }, spot(wp, form.worker_spot.value, 150, 60)),
       Object.assign({ party: "enterprise", file: 0, page: sp }, spot(sp, form.seal_spot.value, 120, 120)),
     ],
+    term_type: form.term_type.value || null, fields: terms(), confirm_warnings: confirmBox.checked,
   };
+  // The labor-law checks first (nothing is sent): HR reads them and confirms before the launch.
+  const c = await api("POST", "/api/v1/contracts/check", meta);
+  if (!c.ok) { showError(form, c.data); return; }
+  if (showChecks(c.data.workers) && !confirmBox.checked) { clearErrors(form); showError(null, { message: CONFIRM }); return; }
   const fd = new FormData(); fd.append("file", file, file.name); fd.append("meta", JSON.stringify(meta));
   const r = await api("POST", "/api/v1/contracts/upload", fd);
+  if (!r.ok && r.data && r.data.error === "labor_law_warnings") { showChecks(r.data.workers); showError(null, { message: CONFIRM }); return; }
   if (!r.ok) { showError(form, r.data); return; }
   clearErrors(form);
   document.getElementById("result").innerHTML = '<div class="banner ok">成功发起 ' + r.data.contracts.length +
     " 份" + (r.data.failed.length ? "，失败 " + r.data.failed.length + " 份：" + r.data.failed.map(function (f) { return escape(f.message); }).join("；") : "") +
-    '。<a href="/dashboard/contracts">查看合同</a></div>';
+    '。<a href="/dashboard/contracts">查看合同</a></div>' +
+    (r.data.warnings.length ? '<div class="banner mt-10"><b>劳动法提示：</b><br>' + Array.from(new Set(r.data.warnings.map(function (w) { return w.message; })))
+      .map(escape).join("<br>") + "</div>" : "");
 });
 onMe(loadPeople);
