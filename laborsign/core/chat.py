@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import WrongState
+from .errors import Conflict, WrongState
 from .ids import new_id
 
 CONVERSATION_TTL = timedelta(hours=24)
@@ -240,7 +240,7 @@ def error_summary(raw: str) -> str:
     return "消息平台返回错误，发送失败" if raw else "发送失败"
 
 
-class StepConflict(Exception):
+class StepConflict(Conflict):
     """Another process changed this person's state between the step's read and its write."""
 
 
