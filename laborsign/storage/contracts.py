@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
@@ -35,7 +36,7 @@ from ..core.exports import LedgerRecord
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
+from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, versioned
 
 contracts = Table(
     "contracts",
@@ -187,7 +188,7 @@ saved_signatures = Table(
 
 
 def map_contracts() -> None:
-    mapper_registry.map_imperatively(Contract, contracts)
+    mapper_registry.map_imperatively(Contract, contracts, **versioned(contracts, first=0))
     mapper_registry.map_imperatively(Party, parties)
     mapper_registry.map_imperatively(ContractEvent, events)
     mapper_registry.map_imperatively(Seal, seals)
@@ -398,15 +399,18 @@ class ContractRepository:
         return list((await self.s.execute(stmt)).scalars())
 
     async def bump_version(self, contract: Contract, expected: int) -> bool:
-        """Optimistic lock: only one concurrent signer of a contract gets through."""
-        with self.s.no_autoflush:
-            result = await self.s.execute(
-                update(contracts)
-                .where(contracts.c.id == contract.id, contracts.c.version == expected)
-                .values(version=expected + 1)
-                .execution_options(synchronize_session=False)
-            )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        """Claims the contract for a change: writes its version on at once through the mapper's
+        own version check (False when another transaction wrote it first; this one is then
+        spent). Only the expiry job of core/services/contracts.py still asks for it; a change
+        that simply commits is guarded by that same check at its flush."""
+        if contract.version != expected:
+            return False
+        contract.version = expected + 1
+        try:
+            await self.s.flush()
+        except StaleDataError:
+            return False
+        return True
 
     async def claim_session(self, session_id: str, now: datetime, until: datetime, take_over: bool) -> bool:
         """pending → confirming, once: a double confirmation signs nothing twice. With

@@ -18,7 +18,7 @@ from typing import Any
 from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
 from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
-from ..errors import DomainError, Invalid, NotFound, WrongState
+from ..errors import Conflict, DomainError, Invalid, NotFound, WrongState
 from ..events import ContractCompleted, PartySigned, contract_facts
 from ..identity_rules import IdType
 from ..notify import notify_person
@@ -56,6 +56,7 @@ from .verification import VerificationDeps, VerifiedPerson, verified_identity
 log = logging.getLogger("laborsign.signing")
 
 INTENT_RESULT_CTX = "signing_sessions.intent_result"
+CONTRACT_CHANGED = "合同已被其他操作更新，请刷新后重试"
 
 
 def _intent_method(raw: object) -> IntentMethod:
@@ -538,10 +539,10 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
     now = deps.clock.now()
     async with deps.uow() as uow:
         stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
-        if stored.version != version or not await uow.contracts.bump_version(stored, version):
-            raise WrongState("合同已被其他操作更新，请刷新后重试", "concurrent_update")
+        if stored.version != version:  # changed while the PDF was signed
+            raise Conflict(CONTRACT_CHANGED)
+        # Changed from here to the commit: the mapper's version check fails it (Conflict).
         stored_parties = (await uow.contracts.parties_of([stored.id]))[stored.id]
-        stored.version = version  # record_signature increments it to match the row
         mine = next(p for p in stored_parties if p.role == role)
         stored.values = {**stored.values, **values}
         completed = stored.record_signature(
@@ -597,5 +598,8 @@ def completed_notice(contract: Contract) -> dict[str, str]:
     seals is issued to them, not signed by both."""
     if contract.source == "certificate":
         enterprise = contract.enterprise_party["name"]
-        return {"kind": "certificate_issued", "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载："}
+        return {
+            "kind": "certificate_issued",
+            "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载：",
+        }
     return {"kind": "contract_completed", "text": f"《{contract.name}》已由双方签署完成，可随时查看和下载："}
