@@ -177,11 +177,24 @@ class ReviewCard:
     decided_by: str | None = None
     decided_at: datetime | None = None
     response_code: str | None = None  # WeCom: lets the card be updated once
+    version: int = 0  # the optimistic lock (storage): two presses racing, one claim wins
     id: str = field(default_factory=new_id)
 
+    def claim(self) -> None:
+        """A press takes the card before the review runs, so a second press (on any host)
+        stops there: a claim racing this one fails with a Conflict when it commits."""
+        if self.status != CardStatus.OPEN:
+            raise WrongState("该卡片已处理", "card_decided")
+        self.status = CardStatus.DECIDED
+
+    def release(self) -> None:
+        """Gives a claimed card back when the review it started changed nothing."""
+        if self.status == CardStatus.DECIDED and self.decision is None:
+            self.status = CardStatus.OPEN
+
     def decide(self, decision: str, by_name: str, now: datetime) -> None:
-        """Records the outcome. The status may already say decided: the storage layer claims
-        the card with a compare-and-set before the review runs, so a second press stops there."""
+        """Records the outcome (the card is claimed already by the press that decided it, or
+        is another copy of that record's card)."""
         if self.decision is not None:
             raise WrongState("该卡片已处理", "card_decided")
         self.status = CardStatus.DECIDED

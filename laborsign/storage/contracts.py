@@ -175,6 +175,7 @@ signing_sessions = Table(
     Column("intent_result_enc", Text),
     Column("intent_at", UTCDateTime()),
     Column("applying_until", UTCDateTime()),  # lease of the process applying its signatures
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 saved_signatures = Table(
@@ -192,7 +193,7 @@ def map_contracts() -> None:
     mapper_registry.map_imperatively(Party, parties)
     mapper_registry.map_imperatively(ContractEvent, events)
     mapper_registry.map_imperatively(Seal, seals)
-    mapper_registry.map_imperatively(SigningSession, signing_sessions)
+    mapper_registry.map_imperatively(SigningSession, signing_sessions, **versioned(signing_sessions))
 
 
 VIEWS = ("all", "awaiting_me", "awaiting_others", "completed")
@@ -411,35 +412,6 @@ class ContractRepository:
         except StaleDataError:
             return False
         return True
-
-    async def claim_session(self, session_id: str, now: datetime, until: datetime, take_over: bool) -> bool:
-        """pending → confirming, once: a double confirmation signs nothing twice. With
-        `take_over`, a session left confirming by a process whose lease ran out (it died) is
-        claimed instead. Either way the claimer holds the lease until `until`."""
-        if take_over:
-            claimable = and_(
-                signing_sessions.c.status == "confirming",
-                or_(signing_sessions.c.applying_until.is_(None), signing_sessions.c.applying_until <= now),
-            )
-        else:
-            claimable = signing_sessions.c.status == "pending"
-        with self.s.no_autoflush:
-            result = await self.s.execute(
-                update(signing_sessions)
-                .where(signing_sessions.c.id == session_id, claimable)
-                .values(status="confirming", applying_until=until)
-                .execution_options(synchronize_session=False)
-            )
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-    async def extend_lease(self, session_id: str, until: datetime) -> None:
-        with self.s.no_autoflush:
-            await self.s.execute(
-                update(signing_sessions)
-                .where(signing_sessions.c.id == session_id, signing_sessions.c.status == "confirming")
-                .values(applying_until=until)
-                .execution_options(synchronize_session=False)
-            )
 
     async def session_by_intent_ref(self, ref: str) -> SigningSession | None:
         stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)
