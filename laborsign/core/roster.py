@@ -159,3 +159,8 @@ class Invitation:
     batch: str | None = None
     status: str = InvitationStatus.SENT
     id: str = field(default_factory=new_id)
+
+    def joined(self) -> None:
+        """The invited worker submitted their onboarding data (an invitation answered once)."""
+        if self.status == InvitationStatus.SENT:
+            self.status = InvitationStatus.JOINED

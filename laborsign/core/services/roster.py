@@ -461,7 +461,7 @@ async def submit_onboarding(
         )  # fmt: skip
         uow.add(record)
         for invitation in await uow.roster.open_invitations(enterprise.id, user.phone):
-            invitation.status = InvitationStatus.JOINED
+            invitation.joined()
         uow.record(
             OnboardingSubmitted(enterprise_id=enterprise.id, at=now, record_id=record.id, name=form.name)
         )
