@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .accounts import Enterprise, User
 from .events import (
     EVENT_CLASSES,
     ContractCompleted,
@@ -17,11 +18,15 @@ from .events import (
     ContractExpired,
     ContractWithdrawn,
     DomainEvent,
+    OnboardingApproved,
+    OnboardingRejected,
     OnboardingSubmitted,
     PartySigned,
 )
 from .integrations import event_body
 from .notices import notice_for
+from .notify import notify_person
+from .onboarding import OnboardingRecord
 from .outbox import Channel, OutboxMessage
 from .ports import UnitOfWork
 
@@ -85,10 +90,32 @@ async def tell_hr(uow: UnitOfWork, event: DomainEvent) -> None:
     )  # fmt: skip
 
 
+async def tell_worker_of_review(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The worker hears the review's outcome by SMS (and on their bound chat)."""
+    assert isinstance(event, OnboardingApproved | OnboardingRejected)
+    record = await uow.get(OnboardingRecord, event.record_id)
+    enterprise = await uow.get(Enterprise, event.enterprise_id)
+    worker = await uow.get(User, record.user_id) if record is not None else None
+    if record is None or enterprise is None or worker is None:
+        return
+    if isinstance(event, OnboardingApproved):
+        kind, result = "onboarding_approved", "已审核通过，欢迎加入！"
+        text = f"您提交给【{enterprise.name}】的入职资料{result}"
+    else:
+        kind, result = "onboarding_rejected", f"未通过审核，原因：{event.reason}。请修改后重新提交。"
+        text = f"您提交给【{enterprise.name}】的入职资料{result}"
+    await notify_person(
+        uow, phone=worker.phone, user_id=worker.id, kind=kind, text=text, link=None, now=event.at,
+        enterprise_id=enterprise.id, record_id=record.id, sms={"enterprise": enterprise.name, "result": result},
+    )  # fmt: skip
+
+
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+HANDLERS[OnboardingApproved] = (deliver_to_integrators, tell_worker_of_review)
+HANDLERS[OnboardingRejected] = (deliver_to_integrators, tell_worker_of_review)
 for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):
     HANDLERS[_told] = (deliver_to_integrators, tell_hr)
 

@@ -12,7 +12,7 @@ from ..accounts import Enterprise, Permission, User
 from ..budgets import spend
 from ..clock import china_time
 from ..contracts import parse_day_range
-from ..errors import Invalid, NotFound, WrongState
+from ..errors import Conflict, Invalid, NotFound, WrongState
 from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, OnboardingSubmitted
 from ..identity_rules import mask_id_number
 from ..notify import notify_person
@@ -299,9 +299,8 @@ async def invite_link(deps: Deps, actor: Actor, reset: bool = False) -> JoinLink
         try:
             await uow.commit()
             return link
-        except Exception as exc:  # another request created it first: use theirs
-            if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
-                raise
+        except Conflict:  # another request created it first: use theirs
+            pass
     async with deps.uow() as uow:
         existing = await uow.roster.join_link(enterprise.id)
         assert existing is not None
@@ -567,12 +566,6 @@ async def approve(
                 name=record.name,
             )
         )
-        worker = await uow.get_or_404(User, record.user_id)
-        await notify_person(
-            uow, phone=worker.phone, user_id=worker.id, kind="onboarding_approved",
-            text=f"您提交给【{enterprise.name}】的入职资料已审核通过，欢迎加入！", link=None, now=now,
-            enterprise_id=enterprise.id, record_id=record.id, sms={"enterprise": enterprise.name, "result": "已审核通过，欢迎加入！"},
-        )  # fmt: skip
         await uow.commit()
     return record, employee
 
@@ -587,13 +580,6 @@ async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> On
                 enterprise_id=enterprise.id, at=now, record_id=record.id, name=record.name,
                 reason=record.reject_reason or "",
             )
-        )  # fmt: skip
-        worker = await uow.get_or_404(User, record.user_id)
-        await notify_person(
-            uow, phone=worker.phone, user_id=worker.id, kind="onboarding_rejected",
-            text=f"您提交给【{enterprise.name}】的入职资料未通过审核，原因：{record.reject_reason}。请修改后重新提交。",
-            link=None, now=now, enterprise_id=enterprise.id, record_id=record.id,
-            sms={"enterprise": enterprise.name, "result": f"未通过审核，原因：{record.reject_reason}。请修改后重新提交。"},
         )  # fmt: skip
         await uow.commit()
     return record
