@@ -128,6 +128,20 @@ class ContractExpired(ContractChange):
     label = "合同过期"
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkerInvited(DomainEvent):
+    """HR invited a person to join by name and phone: the invitation SMS. Internal (not in
+    EVENT_CLASSES): integrators are not offered it."""
+
+    type = "invitation.sent"
+    label = "邀请入职"
+    invitation_id: str
+    name: str
+    phone: str
+    enterprise_name: str
+    link: str
+
+
 EVENT_CLASSES: tuple[type[DomainEvent], ...] = (
     OnboardingSubmitted,
     OnboardingApproved,

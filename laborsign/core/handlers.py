@@ -22,6 +22,7 @@ from .events import (
     OnboardingRejected,
     OnboardingSubmitted,
     PartySigned,
+    WorkerInvited,
 )
 from .integrations import event_body
 from .notices import notice_for
@@ -29,6 +30,7 @@ from .notify import notify_person
 from .onboarding import OnboardingRecord
 from .outbox import Channel, OutboxMessage
 from .ports import UnitOfWork
+from .roster import invitation_text
 
 Handler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
 
@@ -110,10 +112,20 @@ async def tell_worker_of_review(uow: UnitOfWork, event: DomainEvent) -> None:
     )  # fmt: skip
 
 
+async def send_invitation(uow: UnitOfWork, event: DomainEvent) -> None:
+    assert isinstance(event, WorkerInvited)
+    await notify_person(
+        uow, phone=event.phone, user_id=None, kind="invitation", link=event.link, now=event.at,
+        text=invitation_text(event.name, event.enterprise_name),
+        invitation_id=event.invitation_id, sms={"name": event.name, "enterprise": event.enterprise_name},
+    )  # fmt: skip
+
+
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+HANDLERS[WorkerInvited] = (send_invitation,)
 HANDLERS[OnboardingApproved] = (deliver_to_integrators, tell_worker_of_review)
 HANDLERS[OnboardingRejected] = (deliver_to_integrators, tell_worker_of_review)
 for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):

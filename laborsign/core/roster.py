@@ -147,6 +147,11 @@ class JoinLink:
         return secrets.token_urlsafe(12)
 
 
+def invitation_text(name: str, enterprise_name: str) -> str:
+    """The invitation SMS (one invitation by the handler table, many in bulk by the service)."""
+    return f"{name}您好，【{enterprise_name}】邀请您办理入职，请点击链接填写入职资料："
+
+
 @dataclass(eq=False)
 class Invitation:
     enterprise_id: str

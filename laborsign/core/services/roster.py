@@ -13,13 +13,26 @@ from ..budgets import spend
 from ..clock import china_time
 from ..contracts import parse_day_range
 from ..errors import Conflict, Invalid, NotFound, WrongState
-from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, OnboardingSubmitted
+from ..events import (
+    EmployeeResigned,
+    OnboardingApproved,
+    OnboardingRejected,
+    OnboardingSubmitted,
+    WorkerInvited,
+)
 from ..identity_rules import mask_id_number
-from ..notify import notify_person
 from ..onboarding import OnboardingRecord, validate_onboarding
 from ..paging import Cursor, looks_like_id_number, next_cursor, search_text
 from ..ports import Deps, UnitOfWork
-from ..roster import Department, Employee, Invitation, InvitationStatus, JoinLink, validate_department_name
+from ..roster import (
+    Department,
+    Employee,
+    Invitation,
+    InvitationStatus,
+    JoinLink,
+    invitation_text,
+    validate_department_name,
+)
 from ..values import Phone
 from .accounts import Actor
 
@@ -307,10 +320,6 @@ async def invite_link(deps: Deps, actor: Actor, reset: bool = False) -> JoinLink
         return existing
 
 
-def _invite_text(enterprise: Enterprise, name: str) -> str:
-    return f"{name}您好，【{enterprise.name}】邀请您办理入职，请点击链接填写入职资料："
-
-
 async def invite_one(
     deps: Deps, actor: Actor, name: object, phone: object, department_id: object
 ) -> Invitation:
@@ -342,10 +351,11 @@ async def invite_one(
             created_by=actor.user.id if actor.user else "", department_id=department.id if department else None,
         )  # fmt: skip
         uow.add(invitation)
-        await notify_person(
-            uow, phone=parsed, user_id=None, kind="invitation", text=_invite_text(enterprise, person),
-            link=join_url(deps, link.token), now=now, invitation_id=invitation.id,
-            sms={"name": person, "enterprise": enterprise.name},
+        uow.record(
+            WorkerInvited(
+                enterprise_id=enterprise.id, at=now, invitation_id=invitation.id, name=person, phone=parsed,
+                enterprise_name=enterprise.name, link=join_url(deps, link.token),
+            )
         )  # fmt: skip
         await spend(uow.budgets, deps.limits.invites_per_enterprise, enterprise.id, now)
         await uow.commit()
@@ -376,7 +386,7 @@ async def invite_many(deps: Deps, actor: Actor, rows: list[dict[str, Any]]) -> i
         messages.append(
             {
                 "id": new_id(), "channel": "sms", "recipient": row["phone"], "kind": "invitation",
-                "text": f"{_invite_text(enterprise, row['name'])} {url}", "payload": {"link": url, "invitation_id": invitation_id, "sms": {"name": row["name"], "enterprise": enterprise.name}},
+                "text": f"{invitation_text(row['name'], enterprise.name)} {url}", "payload": {"link": url, "invitation_id": invitation_id, "sms": {"name": row["name"], "enterprise": enterprise.name}},
                 "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
             }
         )  # fmt: skip
