@@ -142,6 +142,24 @@ class WorkerInvited(DomainEvent):
     link: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class LaborAlertRaised(DomainEvent):
+    """A labor-law alert (no written contract, renewal due, …) met for the first time: the
+    enterprise's HR hear of it. Internal (not in EVENT_CLASSES)."""
+
+    type = "labor.alert"
+    label = "用工风险提醒"
+    kind: str
+    kind_label: str
+    message: str
+    article: str
+    employee_id: str
+    employee_name: str
+    due_date: str
+    enterprise_name: str
+    link: str
+
+
 EVENT_CLASSES: tuple[type[DomainEvent], ...] = (
     OnboardingSubmitted,
     OnboardingApproved,

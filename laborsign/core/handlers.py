@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .accounts import Enterprise, User
+from .accounts import Enterprise, Permission, User
 from .events import (
     EVENT_CLASSES,
     ContractCompleted,
@@ -18,6 +18,7 @@ from .events import (
     ContractExpired,
     ContractWithdrawn,
     DomainEvent,
+    LaborAlertRaised,
     OnboardingApproved,
     OnboardingRejected,
     OnboardingSubmitted,
@@ -121,11 +122,30 @@ async def send_invitation(uow: UnitOfWork, event: DomainEvent) -> None:
     )  # fmt: skip
 
 
+async def tell_hr_of_alert(uow: UnitOfWork, event: DomainEvent) -> None:
+    """Every member with the contracts permission, by SMS (and on their bound chat)."""
+    assert isinstance(event, LaborAlertRaised)
+    members, _ = await uow.accounts.members_of(event.enterprise_id, 0, 1000)
+    hr = [m for m in members if m.can(Permission.CONTRACTS)]
+    users = await uow.accounts.users_by_ids([m.user_id for m in hr])
+    for member in hr:
+        user = users.get(member.user_id)
+        if user is None:
+            continue
+        await notify_person(
+            uow, phone=user.phone, user_id=user.id, kind="labor_alert",
+            text=f"【{event.enterprise_name}】{event.message}（{event.article}）", link=event.link, now=event.at,
+            enterprise_id=event.enterprise_id, employee_id=event.employee_id, alert=event.kind,
+            sms={"enterprise": event.enterprise_name, "name": event.employee_name, "event": event.kind_label, "date": event.due_date},
+        )  # fmt: skip
+
+
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
 HANDLERS[WorkerInvited] = (send_invitation,)
+HANDLERS[LaborAlertRaised] = (tell_hr_of_alert,)
 HANDLERS[OnboardingApproved] = (deliver_to_integrators, tell_worker_of_review)
 HANDLERS[OnboardingRejected] = (deliver_to_integrators, tell_worker_of_review)
 for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):

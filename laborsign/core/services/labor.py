@@ -13,6 +13,7 @@ from ..accounts import Enterprise, Permission
 from ..clock import china_time
 from ..contracts import Contract, WorkerCard
 from ..errors import Invalid, WrongState
+from ..events import LaborAlertRaised
 from ..labor_law import (
     ALERT_KIND_LABELS,
     REASON_TYPE_LABELS,
@@ -28,7 +29,6 @@ from ..labor_law import (
     term_errors,
     term_warnings,
 )
-from ..notify import notify_person
 from ..ports import Deps, LaborLawSettings, UnitOfWork
 from ..roster import Employee
 from ..templates import Template
@@ -322,25 +322,20 @@ async def notify_alerts(deps: Deps) -> int:
         async with deps.uow() as uow:
             enterprise = await uow.get(Enterprise, enterprise_id)
             items = await alerts_of(uow, enterprise_id, today)
-            members, _ = await uow.accounts.members_of(enterprise_id, 0, 1000)
-            hr = [m for m in members if m.can(Permission.CONTRACTS)]
-            users = await uow.accounts.users_by_ids([m.user_id for m in hr])
         if enterprise is None:
             continue
         for item in items:
             async with deps.uow() as uow:
                 if not await uow.labor.remember_alert(enterprise_id, item.key, now):
                     continue
-                for member in hr:
-                    user = users.get(member.user_id)
-                    if user is None:
-                        continue
-                    await notify_person(
-                        uow, phone=user.phone, user_id=user.id, kind="labor_alert",
-                        text=f"【{enterprise.name}】{item.message}（{item.article}）", link=f"{deps.public_url}/dashboard/alerts",
-                        now=now, enterprise_id=enterprise_id, employee_id=item.employee_id, alert=item.kind,
-                        sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_KIND_LABELS[item.kind], "date": item.due_date.isoformat()},
-                    )  # fmt: skip
+                uow.record(
+                    LaborAlertRaised(
+                        enterprise_id=enterprise_id, at=now, kind=item.kind, kind_label=ALERT_KIND_LABELS[item.kind],
+                        message=item.message, article=item.article, employee_id=item.employee_id,
+                        employee_name=item.employee_name, due_date=item.due_date.isoformat(),
+                        enterprise_name=enterprise.name, link=f"{deps.public_url}/dashboard/alerts",
+                    )
+                )  # fmt: skip
                 await uow.commit()
                 told += 1
     return told
