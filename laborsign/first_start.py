@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-
 from .core import standard_contract
+from .core.errors import Conflict
 from .core.services.templates import ship_public_template
 from .storage.platform import shared_value
 
@@ -39,7 +38,7 @@ async def ship_standard_template(deps: AppDeps) -> None:
                 (FILE_NAME, pdf),
                 controls,
             )
-        except IntegrityError:
+        except Conflict:
             made = None  # another process made it a moment ago
         if made is not None:
             log.info("standard labor contract offered as a public template", extra={"template": made.id})

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
+from laborsign.core.errors import Conflict
 from laborsign.core.events import ContractExpired
 from laborsign.core.handlers import dispatch
 from laborsign.core.outbox import Channel
@@ -55,7 +55,7 @@ async def test_events_are_handled_in_the_committing_transaction(
     # The same event handled again (a handler run twice) cannot make a second delivery.
     async with deps.uow() as uow:
         await dispatch(uow, [event])
-        with pytest.raises(IntegrityError):
+        with pytest.raises(Conflict):
             await uow.commit()
     # Another enterprise's events never reach this endpoint.
     async with deps.uow() as uow:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-
 from ..core import outbox as ob
 from ..core.chat import (
     ChatIdentity,
@@ -31,7 +29,7 @@ from ..core.chat import (
     StepConflict,
 )
 from ..core.clock import china_time
-from ..core.errors import DomainError, Invalid
+from ..core.errors import Conflict, DomainError, Invalid
 from ..core.ports import Deps
 from ..core.values import mask_phone
 
@@ -395,7 +393,7 @@ class Engine:
                 )  # fmt: skip
             try:
                 await uow.commit()
-            except StaleDataError:
+            except Conflict:
                 return 0  # a message for one of them arrived just now: next sweep
         return len(expired)
 

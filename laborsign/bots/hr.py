@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ..core import outbox as ob
 from ..core.accounts import Enterprise, Member, Permission, User
-from ..core.chat import ChatIdentity, ReviewCard
+from ..core.chat import CardStatus, ChatIdentity, ReviewCard
 from ..core.clock import china_text, china_time
 from ..core.contracts import Contract
 from ..core.errors import DomainError, WrongState
@@ -173,7 +173,7 @@ async def decide(
             enterprise = await uow.get(Enterprise, card.enterprise_id)
     if card is None:
         return CardResult("卡片已失效", False)
-    if card.status != "open":
+    if card.status != CardStatus.OPEN:
         text = _decided_text(card.decision, card.decided_by)
         await _update_pressed(deps, card, text, response_code)
         return CardResult(text, False, card)
@@ -183,10 +183,7 @@ async def decide(
         return CardResult("未知操作", False, card)
     # Presses on two cards of one record (WeCom and DingTalk, any host) are told apart by
     # the database: each card is claimed once, and approve/reject lock the record's row.
-    async with deps.uow() as uow:  # claim the card first: a second press stops here
-        claimed = await uow.chat.decide_card_once(card)
-        await uow.commit()
-    if not claimed:
+    if not await _claim(deps, channel, card_key):  # a second press stops here
         async with deps.uow() as uow:
             fresh = await uow.chat.card(channel, card_key)
         by = fresh.decided_by if fresh else None
@@ -204,9 +201,7 @@ async def decide(
         async with deps.uow() as uow:
             record = await uow.get(OnboardingRecord, card.record_id)
             reviewer = (
-                await uow.accounts.member(card.enterprise_id, record.reviewed_by or "")
-                if record
-                else None
+                await uow.accounts.member(card.enterprise_id, record.reviewed_by or "") if record else None
             )
         decision = "approve" if record and record.status == OnboardingStatus.APPROVED else "reject"
         by = reviewer.name if reviewer else ""
@@ -214,11 +209,24 @@ async def decide(
         async with deps.uow() as uow:  # give the card back: nothing happened
             fresh = await uow.chat.card(channel, card_key)
             if fresh is not None:
-                fresh.status = "open"
+                fresh.release()
                 await uow.commit()
         return CardResult(exc.message, False, card)
     await _close_cards(deps, card, decision, by, response_code)
     return CardResult(_decided_text(decision, by), acted, card)
+
+
+async def _claim(deps: Deps, channel: str, card_key: str) -> bool:
+    try:
+        async with deps.uow() as uow:
+            card = await uow.chat.card(channel, card_key)
+            if card is None:
+                return False
+            card.claim()
+            await uow.commit()
+    except WrongState:  # decided already, or claimed by a press on another host (Conflict)
+        return False
+    return True
 
 
 def _decided_text(decision: str | None, by: str | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import WrongState
+from .errors import Conflict, WrongState
 from .ids import new_id
 
 CONVERSATION_TTL = timedelta(hours=24)
@@ -177,11 +177,24 @@ class ReviewCard:
     decided_by: str | None = None
     decided_at: datetime | None = None
     response_code: str | None = None  # WeCom: lets the card be updated once
+    version: int = 0  # the optimistic lock (storage): two presses racing, one claim wins
     id: str = field(default_factory=new_id)
 
+    def claim(self) -> None:
+        """A press takes the card before the review runs, so a second press (on any host)
+        stops there: a claim racing this one fails with a Conflict when it commits."""
+        if self.status != CardStatus.OPEN:
+            raise WrongState("该卡片已处理", "card_decided")
+        self.status = CardStatus.DECIDED
+
+    def release(self) -> None:
+        """Gives a claimed card back when the review it started changed nothing."""
+        if self.status == CardStatus.DECIDED and self.decision is None:
+            self.status = CardStatus.OPEN
+
     def decide(self, decision: str, by_name: str, now: datetime) -> None:
-        """Records the outcome. The status may already say decided: the storage layer claims
-        the card with a compare-and-set before the review runs, so a second press stops there."""
+        """Records the outcome (the card is claimed already by the press that decided it, or
+        is another copy of that record's card)."""
         if self.decision is not None:
             raise WrongState("该卡片已处理", "card_decided")
         self.status = CardStatus.DECIDED
@@ -240,7 +253,7 @@ def error_summary(raw: str) -> str:
     return "消息平台返回错误，发送失败" if raw else "发送失败"
 
 
-class StepConflict(Exception):
+class StepConflict(Conflict):
     """Another process changed this person's state between the step's read and its write."""
 
 

@@ -45,6 +45,18 @@ class WrongState(DomainError):
     default_code = "wrong_state"
 
 
+class Conflict(WrongState):
+    """Someone else changed the same record between our read and our write (a lost
+    optimistic-lock race or a duplicate insert): nothing was written, the caller may reload
+    and try again. The unit of work raises it for the database's own conflict errors."""
+
+    default_code = "concurrent_update"
+
+    def __init__(self, message: str = "记录已被其他操作更新，请刷新后重试", code: str | None = None,
+                 **extra: object) -> None:  # fmt: skip
+        super().__init__(message, code, **extra)
+
+
 class TooLarge(DomainError):
     status = 413
     default_code = "too_large"

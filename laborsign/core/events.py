@@ -128,6 +128,37 @@ class ContractExpired(ContractChange):
     label = "合同过期"
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkerInvited(DomainEvent):
+    """HR invited a person to join by name and phone: the invitation SMS. Internal (not in
+    EVENT_CLASSES): integrators are not offered it."""
+
+    type = "invitation.sent"
+    label = "邀请入职"
+    invitation_id: str
+    name: str
+    phone: str
+    enterprise_name: str
+    link: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaborAlertRaised(DomainEvent):
+    """A labor-law alert (no written contract, renewal due, …) met for the first time: the
+    enterprise's HR hear of it. Internal (not in EVENT_CLASSES)."""
+
+    type = "labor.alert"
+    label = "用工风险提醒"
+    kind: str
+    kind_label: str
+    text: str
+    employee_id: str
+    employee_name: str
+    due_date: str
+    enterprise_name: str
+    link: str
+
+
 EVENT_CLASSES: tuple[type[DomainEvent], ...] = (
     OnboardingSubmitted,
     OnboardingApproved,

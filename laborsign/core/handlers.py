@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from . import outbox as ob
+from .accounts import Enterprise, Permission, User
 from .events import (
     EVENT_CLASSES,
     ContractCompleted,
@@ -17,13 +19,20 @@ from .events import (
     ContractExpired,
     ContractWithdrawn,
     DomainEvent,
+    LaborAlertRaised,
+    OnboardingApproved,
+    OnboardingRejected,
     OnboardingSubmitted,
     PartySigned,
+    WorkerInvited,
 )
 from .integrations import event_body
 from .notices import notice_for
+from .notify import notify_person
+from .onboarding import OnboardingRecord
 from .outbox import Channel, OutboxMessage
 from .ports import UnitOfWork
+from .roster import invitation_text
 
 Handler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
 
@@ -85,10 +94,62 @@ async def tell_hr(uow: UnitOfWork, event: DomainEvent) -> None:
     )  # fmt: skip
 
 
+async def tell_worker_of_review(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The worker hears the review's outcome by SMS (and on their bound chat)."""
+    assert isinstance(event, OnboardingApproved | OnboardingRejected)
+    record = await uow.get(OnboardingRecord, event.record_id)
+    enterprise = await uow.get(Enterprise, event.enterprise_id)
+    worker = await uow.get(User, record.user_id) if record is not None else None
+    if record is None or enterprise is None or worker is None:
+        return
+    if isinstance(event, OnboardingApproved):
+        kind, result = "onboarding_approved", "已审核通过，欢迎加入！"
+        text = f"您提交给【{enterprise.name}】的入职资料{result}"
+    else:
+        kind, result = "onboarding_rejected", f"未通过审核，原因：{event.reason}。请修改后重新提交。"
+        text = f"您提交给【{enterprise.name}】的入职资料{result}"
+    await notify_person(
+        uow, phone=worker.phone, user_id=worker.id, kind=kind, text=text, link=None, now=event.at,
+        enterprise_id=enterprise.id, record_id=record.id, sms={"enterprise": enterprise.name, "result": result},
+    )  # fmt: skip
+
+
+async def send_invitation(uow: UnitOfWork, event: DomainEvent) -> None:
+    assert isinstance(event, WorkerInvited)
+    await notify_person(
+        uow, phone=event.phone, user_id=None, kind="invitation", link=event.link, now=event.at,
+        text=invitation_text(event.name, event.enterprise_name),
+        invitation_id=event.invitation_id, sms={"name": event.name, "enterprise": event.enterprise_name},
+    )  # fmt: skip
+
+
+async def tell_hr_of_alert(uow: UnitOfWork, event: DomainEvent) -> None:
+    """Every member with the contracts permission by SMS, and one HR row that the deliverer
+    expands to every such member bound on an HR app (WeCom, DingTalk, Feishu)."""
+    assert isinstance(event, LaborAlertRaised)
+    members, _ = await uow.accounts.members_of(event.enterprise_id, 0, 1000)
+    hr = [m for m in members if m.can(Permission.CONTRACTS)]
+    users = await uow.accounts.users_by_ids([m.user_id for m in hr])
+    facts = {"employee_id": event.employee_id, "alert": event.kind}
+    sms = {"enterprise": event.enterprise_name, "name": event.employee_name, "event": event.kind_label, "date": event.due_date}
+    for member in hr:
+        user = users.get(member.user_id)
+        if user is not None:
+            uow.outbox.add(ob.sms(
+                user.phone, "labor_alert", f"{event.text} {event.link}", event.at, link=event.link,
+                enterprise_id=event.enterprise_id, sms=sms, **facts,
+            ))  # fmt: skip
+    uow.outbox.add(ob.to_hr(event.enterprise_id, "labor_alert", event.text, event.at, link=event.link, **facts))
+
+
 HANDLERS: dict[type[DomainEvent], tuple[Handler, ...]] = {
     cls: (deliver_to_integrators,) for cls in EVENT_CLASSES
 }
 HANDLERS[OnboardingSubmitted] = (ask_hr_to_review, deliver_to_integrators)
+HANDLERS[WorkerInvited] = (send_invitation,)
+HANDLERS[LaborAlertRaised] = (tell_hr_of_alert,)
+HANDLERS[OnboardingApproved] = (deliver_to_integrators, tell_worker_of_review)
+HANDLERS[OnboardingRejected] = (deliver_to_integrators, tell_worker_of_review)
 for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):
     HANDLERS[_told] = (deliver_to_integrators, tell_hr)
 

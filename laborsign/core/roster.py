@@ -147,6 +147,11 @@ class JoinLink:
         return secrets.token_urlsafe(12)
 
 
+def invitation_text(name: str, enterprise_name: str) -> str:
+    """The invitation SMS (one invitation by the handler table, many in bulk by the service)."""
+    return f"{name}您好，【{enterprise_name}】邀请您办理入职，请点击链接填写入职资料："
+
+
 @dataclass(eq=False)
 class Invitation:
     enterprise_id: str
@@ -159,3 +164,8 @@ class Invitation:
     batch: str | None = None
     status: str = InvitationStatus.SENT
     id: str = field(default_factory=new_id)
+
+    def joined(self) -> None:
+        """The invited worker submitted their onboarding data (an invitation answered once)."""
+        if self.status == InvitationStatus.SENT:
+            self.status = InvitationStatus.JOINED

@@ -80,7 +80,41 @@ class SigningSession:
     intent_result_enc: str | None = None  # the provider's detail (similarity…), encrypted
     intent_at: datetime | None = None
     applying_until: datetime | None = None  # while confirming: the applying process's lease
+    version: int = 0  # the optimistic lock (storage): two claims of one session, one wins
     id: str = field(default_factory=new_id)
+
+    # -- transitions: pending → confirming (claimed, under a lease) → done ---------------------
+
+    def claim(self, now: datetime, until: datetime, take_over: bool = False) -> bool:
+        """Starts applying the signatures, holding the lease until `until`; False when the
+        session is not claimable. `take_over`: claims one left confirming by an applier whose
+        lease ran out (it died) instead of a pending one. Two claims racing are told apart by
+        the version check when they commit: one of them gets a Conflict."""
+        claimable = self.abandoned(now) if take_over else self.status == SessionStatus.PENDING
+        if not claimable:
+            return False
+        self.status = SessionStatus.CONFIRMING
+        self.applying_until = until
+        return True
+
+    def renew(self, until: datetime) -> bool:
+        """Moves the applier's lease (to now: lets it go); False once it is no longer applying."""
+        if self.status != SessionStatus.CONFIRMING:
+            return False
+        self.applying_until = until
+        return True
+
+    def finish(self, signed: list[str], failed: list[dict[str, Any]], now: datetime) -> None:
+        """Every contract was tried: the outcome is kept for the signer. An SMS session's
+        intent was verified by the code that confirmed it."""
+        if self.status != SessionStatus.CONFIRMING:
+            raise WrongState("该签署未在进行中", "session_not_confirming")
+        self.status = SessionStatus.DONE
+        self.applying_until = None
+        if self.intent_method == IntentMethod.SMS:
+            self.intent_status = IntentStatus.PASSED
+            self.intent_at = now
+        self.result = {"signed": signed, "failed": failed}
 
     def abandoned(self, now: datetime) -> bool:
         """Left half applied: confirming, and its applier's lease has run out."""

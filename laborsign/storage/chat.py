@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..core.chat import ChatIdentity, Conversation, DeadLetter, InboundMessage, ReviewCard
 from ..core.outbox import OutboxMessage, OutboxStatus
 from .outbox import outbox
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, upsert
+from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, upsert, versioned
 
 chat_identities = Table(
     "chat_identities",
@@ -96,6 +96,7 @@ chat_review_cards = Table(
     Column("decided_by", String(50)),
     Column("decided_at", UTCDateTime()),
     Column("response_code", String(200)),
+    Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("channel", "card_key", name="uq_chat_review_cards_key"),
 )
 
@@ -130,11 +131,9 @@ chat_tokens = Table(
 
 def map_chat() -> None:
     mapper_registry.map_imperatively(ChatIdentity, chat_identities)
-    mapper_registry.map_imperatively(
-        Conversation, chat_conversations, version_id_col=chat_conversations.c.version
-    )
+    mapper_registry.map_imperatively(Conversation, chat_conversations, **versioned(chat_conversations))
     mapper_registry.map_imperatively(InboundMessage, chat_inbound)
-    mapper_registry.map_imperatively(ReviewCard, chat_review_cards)
+    mapper_registry.map_imperatively(ReviewCard, chat_review_cards, **versioned(chat_review_cards))
     mapper_registry.map_imperatively(DeadLetter, outbox_dead_letters)
 
 
@@ -237,16 +236,6 @@ class ChatRepository:
     async def cards_of(self, record_id: str) -> list[ReviewCard]:
         stmt = select(ReviewCard).where(chat_review_cards.c.record_id == record_id)
         return list((await self.s.execute(stmt)).scalars())
-
-    async def decide_card_once(self, card: ReviewCard) -> bool:
-        """Compare-and-set so that two presses (or two processes) act once."""
-        result = await self.s.execute(
-            update(chat_review_cards)
-            .where(chat_review_cards.c.id == card.id, chat_review_cards.c.status == "open")
-            .values(status="decided")
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- dead letters ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
@@ -35,7 +36,7 @@ from ..core.exports import LedgerRecord
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
+from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, versioned
 
 contracts = Table(
     "contracts",
@@ -174,6 +175,7 @@ signing_sessions = Table(
     Column("intent_result_enc", Text),
     Column("intent_at", UTCDateTime()),
     Column("applying_until", UTCDateTime()),  # lease of the process applying its signatures
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 saved_signatures = Table(
@@ -187,11 +189,11 @@ saved_signatures = Table(
 
 
 def map_contracts() -> None:
-    mapper_registry.map_imperatively(Contract, contracts)
+    mapper_registry.map_imperatively(Contract, contracts, **versioned(contracts, first=0))
     mapper_registry.map_imperatively(Party, parties)
     mapper_registry.map_imperatively(ContractEvent, events)
     mapper_registry.map_imperatively(Seal, seals)
-    mapper_registry.map_imperatively(SigningSession, signing_sessions)
+    mapper_registry.map_imperatively(SigningSession, signing_sessions, **versioned(signing_sessions))
 
 
 VIEWS = ("all", "awaiting_me", "awaiting_others", "completed")
@@ -398,44 +400,18 @@ class ContractRepository:
         return list((await self.s.execute(stmt)).scalars())
 
     async def bump_version(self, contract: Contract, expected: int) -> bool:
-        """Optimistic lock: only one concurrent signer of a contract gets through."""
-        with self.s.no_autoflush:
-            result = await self.s.execute(
-                update(contracts)
-                .where(contracts.c.id == contract.id, contracts.c.version == expected)
-                .values(version=expected + 1)
-                .execution_options(synchronize_session=False)
-            )
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-    async def claim_session(self, session_id: str, now: datetime, until: datetime, take_over: bool) -> bool:
-        """pending → confirming, once: a double confirmation signs nothing twice. With
-        `take_over`, a session left confirming by a process whose lease ran out (it died) is
-        claimed instead. Either way the claimer holds the lease until `until`."""
-        if take_over:
-            claimable = and_(
-                signing_sessions.c.status == "confirming",
-                or_(signing_sessions.c.applying_until.is_(None), signing_sessions.c.applying_until <= now),
-            )
-        else:
-            claimable = signing_sessions.c.status == "pending"
-        with self.s.no_autoflush:
-            result = await self.s.execute(
-                update(signing_sessions)
-                .where(signing_sessions.c.id == session_id, claimable)
-                .values(status="confirming", applying_until=until)
-                .execution_options(synchronize_session=False)
-            )
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-    async def extend_lease(self, session_id: str, until: datetime) -> None:
-        with self.s.no_autoflush:
-            await self.s.execute(
-                update(signing_sessions)
-                .where(signing_sessions.c.id == session_id, signing_sessions.c.status == "confirming")
-                .values(applying_until=until)
-                .execution_options(synchronize_session=False)
-            )
+        """Claims the contract for a change: writes its version on at once through the mapper's
+        own version check (False when another transaction wrote it first; this one is then
+        spent). Only the expiry job of core/services/contracts.py still asks for it; a change
+        that simply commits is guarded by that same check at its flush."""
+        if contract.version != expected:
+            return False
+        contract.version = expected + 1
+        try:
+            await self.s.flush()
+        except StaleDataError:
+            return False
+        return True
 
     async def session_by_intent_ref(self, ref: str) -> SigningSession | None:
         stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)

@@ -12,10 +12,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..core.errors import NotFound
+from ..core.errors import Conflict, NotFound
 from ..core.events import DomainEvent
 from ..core.handlers import dispatch
 from . import epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
@@ -35,6 +37,9 @@ from .templates import TemplateRepository
 from .verification import VerificationRepository
 
 T = TypeVar("T")
+# What the database says when another transaction got to the same row first: a versioned
+# UPDATE that matched no row (the version moved on) or a unique key already taken.
+DATABASE_CONFLICTS = (StaleDataError, IntegrityError)
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x4C534D47  # "LSMG": any constant, the same in every LaborSign process
 
@@ -77,7 +82,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class UnitOfWork:
-    """One transaction. Repositories hang off it; leaving without commit rolls back."""
+    """One transaction. Repositories hang off it; leaving without commit rolls back.
+
+    A conflict with another transaction (core.errors.Conflict) is raised in place of the
+    database's own error, wherever in the block it surfaces (commit, flush or autoflush), so
+    callers catch a domain error and a door answers 409."""
 
     accounts: AccountRepository
     outbox: OutboxRepository
@@ -126,6 +135,8 @@ class UnitOfWork:
         # close() rolls back anything uncommitted but, unlike rollback(), leaves loaded
         # objects readable after the block.
         await self.session.close()
+        if isinstance(exc, DATABASE_CONFLICTS):
+            raise Conflict() from exc
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
@@ -143,7 +154,10 @@ class UnitOfWork:
         return obj
 
     async def flush(self) -> None:
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except DATABASE_CONFLICTS as exc:
+            raise Conflict() from exc
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -153,7 +167,10 @@ class UnitOfWork:
         while self._events:
             events, self._events = self._events, []
             await dispatch(self, events)
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except DATABASE_CONFLICTS as exc:
+            raise Conflict() from exc
 
 
 class _Session(OrmSession):

@@ -25,6 +25,19 @@ metadata = MetaData(naming_convention=NAMING)
 mapper_registry = registry(metadata=metadata)
 
 
+def versioned(table: Table, first: int = 1) -> dict[str, Any]:
+    """Mapper options for the one optimistic-locking style: SQLAlchemy's version counter.
+    Every UPDATE of a row names the version it read (WHERE version = :read) and moves it on;
+    one that matches no row, because another transaction wrote it first, fails the flush,
+    and the unit of work raises the domain's Conflict. `first` is the version of a new row
+    (a contract counts from 0, as its domain object does)."""
+
+    def next_version(current: int | None) -> int:
+        return first if current is None else current + 1
+
+    return {"version_id_col": table.c.version, "version_id_generator": next_version}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC; always returns aware UTC (SQLite drops the offset)."""
 

@@ -36,7 +36,7 @@ from ..accounts import (
     validate_password,
     validate_person_name,
 )
-from ..errors import Forbidden, Invalid, NotFound, Unauthorized, WrongState
+from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WrongState
 from ..ports import Deps, UnitOfWork
 from ..values import CreditCode, Phone
 from .limits import Asker, issue_code, solve_captcha
@@ -453,10 +453,8 @@ async def create_enterprise(
         _record_agreement(uow, user, now, ip, user_agent)
         try:
             await uow.commit()
-        except Exception as exc:  # a concurrent registration of the same code won the race
-            if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-                raise WrongState("该统一社会信用代码已注册企业", "credit_code_taken") from exc
-            raise
+        except Conflict as exc:  # a concurrent registration of the same code won the race
+            raise WrongState("该统一社会信用代码已注册企业", "credit_code_taken") from exc
         memberships = await _memberships(deps, user.id)
     return enterprise, LoginResult(user, memberships, session, token)
 

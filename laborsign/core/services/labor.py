@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .. import outbox as ob
 from ..accounts import Enterprise, Permission
 from ..clock import china_time
 from ..contracts import Contract, WorkerCard, with_enterprise_prefill
 from ..errors import Invalid, WrongState
+from ..events import LaborAlertRaised
 from ..labor_law import (
     ALERT_KIND_LABELS,
     ART_10_82,
@@ -393,8 +393,9 @@ def alert_text(enterprise: Enterprise, item: Alert) -> str:
 
 
 async def notify_alerts(deps: Deps) -> int:
-    """Background job: tells each enterprise's HR (SMS, and chat where bound) of every alert
-    once (and on the chat of those bound on an HR app). Safe with several processes: the notice row's key lets only one of them tell."""
+    """Background job: tells each enterprise's HR of every alert once (LaborAlertRaised: SMS,
+    and the chat of those bound on an HR app). Safe with several processes: the notice row's
+    key lets only one of them tell."""
     now = deps.clock.now()
     today = china_time(now).date()
     told = 0
@@ -404,28 +405,20 @@ async def notify_alerts(deps: Deps) -> int:
         async with deps.uow() as uow:
             enterprise = await uow.get(Enterprise, enterprise_id)
             items = await alerts_of(uow, enterprise_id, today)
-            members, _ = await uow.accounts.members_of(enterprise_id, 0, 1000)
-            hr = [m for m in members if m.can(Permission.CONTRACTS)]
-            users = await uow.accounts.users_by_ids([m.user_id for m in hr])
         if enterprise is None:
             continue
         for item in items:
             async with deps.uow() as uow:
                 if not await uow.labor.remember_alert(enterprise_id, item.key, now):
                     continue
-                text = alert_text(enterprise, item)
-                link = f"{deps.public_url}/dashboard/alerts"
-                facts = {"employee_id": item.employee_id, "alert": item.kind}
-                for member in hr:
-                    user = users.get(member.user_id)
-                    if user is None:
-                        continue
-                    uow.outbox.add(ob.sms(
-                        user.phone, "labor_alert", f"{text} {link}", now, link=link, enterprise_id=enterprise_id, **facts,
-                        sms={"enterprise": enterprise.name, "name": item.employee_name, "event": ALERT_KIND_LABELS[item.kind], "date": item.due_date.isoformat()},
-                    ))  # fmt: skip
-                # HR's chat: one row the deliverer expands to every member bound on an HR app.
-                uow.outbox.add(ob.to_hr(enterprise_id, "labor_alert", text, now, link=link, **facts))
+                uow.record(
+                    LaborAlertRaised(
+                        enterprise_id=enterprise_id, at=now, kind=item.kind, kind_label=ALERT_KIND_LABELS[item.kind],
+                        text=alert_text(enterprise, item), employee_id=item.employee_id,
+                        employee_name=item.employee_name, due_date=item.due_date.isoformat(),
+                        enterprise_name=enterprise.name, link=f"{deps.public_url}/dashboard/alerts",
+                    )
+                )  # fmt: skip
                 await uow.commit()
                 told += 1
     return told

@@ -12,14 +12,27 @@ from ..accounts import Enterprise, Permission, User
 from ..budgets import spend
 from ..clock import china_time
 from ..contracts import parse_day_range
-from ..errors import Invalid, NotFound, WrongState
-from ..events import EmployeeResigned, OnboardingApproved, OnboardingRejected, OnboardingSubmitted
+from ..errors import Conflict, Invalid, NotFound, WrongState
+from ..events import (
+    EmployeeResigned,
+    OnboardingApproved,
+    OnboardingRejected,
+    OnboardingSubmitted,
+    WorkerInvited,
+)
 from ..identity_rules import mask_id_number
-from ..notify import notify_person
 from ..onboarding import OnboardingRecord, validate_onboarding
 from ..paging import Cursor, looks_like_id_number, next_cursor, search_text
 from ..ports import Deps, UnitOfWork
-from ..roster import Department, Employee, Invitation, InvitationStatus, JoinLink, validate_department_name
+from ..roster import (
+    Department,
+    Employee,
+    Invitation,
+    InvitationStatus,
+    JoinLink,
+    invitation_text,
+    validate_department_name,
+)
 from ..values import Phone
 from .accounts import Actor
 
@@ -299,17 +312,12 @@ async def invite_link(deps: Deps, actor: Actor, reset: bool = False) -> JoinLink
         try:
             await uow.commit()
             return link
-        except Exception as exc:  # another request created it first: use theirs
-            if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
-                raise
+        except Conflict:  # another request created it first: use theirs
+            pass
     async with deps.uow() as uow:
         existing = await uow.roster.join_link(enterprise.id)
         assert existing is not None
         return existing
-
-
-def _invite_text(enterprise: Enterprise, name: str) -> str:
-    return f"{name}您好，【{enterprise.name}】邀请您办理入职，请点击链接填写入职资料："
 
 
 async def invite_one(
@@ -343,10 +351,11 @@ async def invite_one(
             created_by=actor.user.id if actor.user else "", department_id=department.id if department else None,
         )  # fmt: skip
         uow.add(invitation)
-        await notify_person(
-            uow, phone=parsed, user_id=None, kind="invitation", text=_invite_text(enterprise, person),
-            link=join_url(deps, link.token), now=now, invitation_id=invitation.id,
-            sms={"name": person, "enterprise": enterprise.name},
+        uow.record(
+            WorkerInvited(
+                enterprise_id=enterprise.id, at=now, invitation_id=invitation.id, name=person, phone=parsed,
+                enterprise_name=enterprise.name, link=join_url(deps, link.token),
+            )
         )  # fmt: skip
         await spend(uow.budgets, deps.limits.invites_per_enterprise, enterprise.id, now)
         await uow.commit()
@@ -377,7 +386,7 @@ async def invite_many(deps: Deps, actor: Actor, rows: list[dict[str, Any]]) -> i
         messages.append(
             {
                 "id": new_id(), "channel": "sms", "recipient": row["phone"], "kind": "invitation",
-                "text": f"{_invite_text(enterprise, row['name'])} {url}", "payload": {"link": url, "invitation_id": invitation_id, "sms": {"name": row["name"], "enterprise": enterprise.name}},
+                "text": f"{invitation_text(row['name'], enterprise.name)} {url}", "payload": {"link": url, "invitation_id": invitation_id, "sms": {"name": row["name"], "enterprise": enterprise.name}},
                 "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
             }
         )  # fmt: skip
@@ -461,7 +470,7 @@ async def submit_onboarding(
         )  # fmt: skip
         uow.add(record)
         for invitation in await uow.roster.open_invitations(enterprise.id, user.phone):
-            invitation.status = InvitationStatus.JOINED
+            invitation.joined()
         uow.record(
             OnboardingSubmitted(enterprise_id=enterprise.id, at=now, record_id=record.id, name=form.name)
         )
@@ -567,12 +576,6 @@ async def approve(
                 name=record.name,
             )
         )
-        worker = await uow.get_or_404(User, record.user_id)
-        await notify_person(
-            uow, phone=worker.phone, user_id=worker.id, kind="onboarding_approved",
-            text=f"您提交给【{enterprise.name}】的入职资料已审核通过，欢迎加入！", link=None, now=now,
-            enterprise_id=enterprise.id, record_id=record.id, sms={"enterprise": enterprise.name, "result": "已审核通过，欢迎加入！"},
-        )  # fmt: skip
         await uow.commit()
     return record, employee
 
@@ -587,13 +590,6 @@ async def reject(deps: Deps, actor: Actor, record_id: str, reason: object) -> On
                 enterprise_id=enterprise.id, at=now, record_id=record.id, name=record.name,
                 reason=record.reject_reason or "",
             )
-        )  # fmt: skip
-        worker = await uow.get_or_404(User, record.user_id)
-        await notify_person(
-            uow, phone=worker.phone, user_id=worker.id, kind="onboarding_rejected",
-            text=f"您提交给【{enterprise.name}】的入职资料未通过审核，原因：{record.reject_reason}。请修改后重新提交。",
-            link=None, now=now, enterprise_id=enterprise.id, record_id=record.id,
-            sms={"enterprise": enterprise.name, "result": f"未通过审核，原因：{record.reject_reason}。请修改后重新提交。"},
         )  # fmt: skip
         await uow.commit()
     return record

@@ -18,7 +18,7 @@ from typing import Any
 from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
 from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
-from ..errors import DomainError, Invalid, NotFound, WrongState
+from ..errors import Conflict, DomainError, Invalid, NotFound, WrongState
 from ..events import ContractCompleted, PartySigned, contract_facts
 from ..identity_rules import IdType
 from ..notify import notify_person
@@ -47,6 +47,7 @@ from .verification import VerificationDeps, VerifiedPerson, verified_identity
 log = logging.getLogger("laborsign.signing")
 
 INTENT_RESULT_CTX = "signing_sessions.intent_result"
+CONTRACT_CHANGED = "合同已被其他操作更新，请刷新后重试"
 
 
 def _intent_method(raw: object) -> IntentMethod:
@@ -392,10 +393,14 @@ async def _apply(
     claim is a lease renewed while the work goes on: if this process dies, the session is
     finished by whoever confirms it again or by the resume job once the lease runs out."""
     now = deps.clock.now()
-    async with deps.uow() as uow:
-        if not await uow.contracts.claim_session(session.id, now, now + APPLY_LEASE, take_over):
-            return None
-        await uow.commit()
+    try:
+        async with deps.uow() as uow:
+            stored = await uow.get(SigningSession, session.id)
+            if stored is None or not stored.claim(now, now + APPLY_LEASE, take_over):
+                return None
+            await uow.commit()
+    except Conflict:
+        return None  # claimed by another confirmation or process a moment ago
     gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
     errors: dict[str, DomainError] = {}
 
@@ -413,31 +418,32 @@ async def _apply(
     except asyncio.CancelledError:
         # Stopped half-way (the process is shutting down): the lease ends now, so the resume
         # job of this or another process signs what is left at once.
+        await _stop(lease)
         await asyncio.shield(_release(deps, session.id))
         raise
     finally:
-        lease.cancel()
+        await _stop(lease)  # no renewal races the session's last write
     signed = [cid for cid in session.contract_ids if cid not in errors]
     failed = [{"id": cid, "error": e.code, "message": e.message} for cid, e in errors.items()]
     async with deps.uow() as uow:
         stored = await uow.get_or_404(SigningSession, session.id)
-        stored.status = SessionStatus.DONE
-        stored.applying_until = None
-        if stored.intent_method == IntentMethod.SMS:
-            stored.intent_status = IntentStatus.PASSED
-            stored.intent_at = now
-        stored.result = {"signed": signed, "failed": failed}
+        stored.finish(signed, failed, now)
         await uow.commit()
     return {"signed": signed, "failed": failed}
+
+
+async def _move_lease(deps: Deps, session_id: str, until: datetime) -> None:
+    async with deps.uow() as uow:
+        stored = await uow.get(SigningSession, session_id)
+        if stored is not None and stored.renew(until):
+            await uow.commit()
 
 
 async def _hold_lease(deps: Deps, session_id: str) -> None:
     while True:
         await asyncio.sleep(APPLY_LEASE.total_seconds() / 3)
         try:
-            async with deps.uow() as uow:
-                await uow.contracts.extend_lease(session_id, deps.clock.now() + APPLY_LEASE)
-                await uow.commit()
+            await _move_lease(deps, session_id, deps.clock.now() + APPLY_LEASE)
         except Exception:  # a missed renewal is retried; the work goes on
             log.warning("could not renew a signing lease", extra={"session": session_id})
 
@@ -458,10 +464,16 @@ def _signed_by(party: Party, session: SigningSession) -> bool:
     )
 
 
+async def _stop(lease: asyncio.Task[None]) -> None:
+    lease.cancel()
+    await asyncio.gather(lease, return_exceptions=True)
+
+
 async def _release(deps: Deps, session_id: str) -> None:
-    async with deps.uow() as uow:
-        await uow.contracts.extend_lease(session_id, deps.clock.now())
-        await uow.commit()
+    try:
+        await _move_lease(deps, session_id, deps.clock.now())
+    except Conflict:
+        pass  # taken over meanwhile: the lease is someone else's now
 
 
 def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
@@ -529,10 +541,10 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
     now = deps.clock.now()
     async with deps.uow() as uow:
         stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
-        if stored.version != version or not await uow.contracts.bump_version(stored, version):
-            raise WrongState("合同已被其他操作更新，请刷新后重试", "concurrent_update")
+        if stored.version != version:  # changed while the PDF was signed
+            raise Conflict(CONTRACT_CHANGED)
+        # Changed from here to the commit: the mapper's version check fails it (Conflict).
         stored_parties = (await uow.contracts.parties_of([stored.id]))[stored.id]
-        stored.version = version  # record_signature increments it to match the row
         mine = next(p for p in stored_parties if p.role == role)
         stored.values = {**stored.values, **values}
         completed = stored.record_signature(
@@ -588,5 +600,8 @@ def completed_notice(contract: Contract) -> dict[str, str]:
     seals is issued to them, not signed by both."""
     if contract.source == "certificate":
         enterprise = contract.enterprise_party["name"]
-        return {"kind": "certificate_issued", "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载："}
+        return {
+            "kind": "certificate_issued",
+            "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载：",
+        }
     return {"kind": "contract_completed", "text": f"《{contract.name}》已由双方签署完成，可随时查看和下载："}
