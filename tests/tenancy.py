@@ -4,6 +4,7 @@ expects 404. A new enterprise-scoped route with a path id must register a factor
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 
@@ -184,4 +185,8 @@ async def export_job(b: Api, clock: FakeClock) -> dict[str, str]:
         job = await b.post("/api/v1/contracts/export.zip", expect=202)
     finally:
         jobs.export_zip_stream_max = was
+    for _ in range(400):  # zipped in the server's loop: its file is there once done
+        if (await b.get(job["url"]))["status"] == "done":
+            break
+        await asyncio.sleep(0.05)
     return {"id": job["id"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,13 +26,14 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
-from ..core.exports import LedgerRecord
+from ..core.exports import LEDGER_VALUES, LedgerRecord
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
@@ -321,11 +323,19 @@ class ContractRepository:
                 .scalar_subquery()
             )
 
+        # Only the JSON paths the ledger shows, extracted by the database (decoding three JSON
+        # documents per row in Python was most of the export's time).
+        def first(document: Any, keys: tuple[str, ...]) -> Any:
+            filled = [func.nullif(document[k].as_string(), "") for k in keys]
+            return func.coalesce(*filled) if len(filled) > 1 else filled[0]
+
+        values = [first(contracts.c["values"], keys) for keys in LEDGER_VALUES.values()]
+        party = [contracts.c.enterprise_party[k].as_string() for k in ("name", "credit_code")]
         columns = [
             contracts.c.id, contracts.c.created_at, contracts.c.name, contracts.c.worker_name,
-            contracts.c["values"], contracts.c.enterprise_party, contracts.c.template_ids,
-            contracts.c.status, contracts.c.document_sha256, signed("worker"), signed("enterprise"),
-            employees.c.id_type, employees.c.id_number_enc,
+            type_coerce(contracts.c.template_ids, String), contracts.c.status, contracts.c.document_sha256,
+            signed("worker"), signed("enterprise"), employees.c.id_type, employees.c.id_number_enc,
+            *values, *party,
         ]  # fmt: skip
         stmt = (
             select(*columns)
@@ -335,7 +345,20 @@ class ContractRepository:
             .order_by(contracts.c.created_at.desc(), contracts.c.id.desc())
             .limit(limit)
         )
-        return [LedgerRecord(*row) for row in (await self.s.execute(stmt)).all()]
+        keys = list(LEDGER_VALUES)
+        out = []
+        for row in (await self.s.execute(stmt)).all():
+            (cid, created, name, worker, templates, status, sha, worker_at, employer_at, id_type, id_enc,
+             *rest) = row  # fmt: skip
+            out.append(
+                LedgerRecord(
+                    cid, created, name, worker, dict(zip(keys, rest[: len(keys)], strict=True)),
+                    {"name": rest[-2], "credit_code": rest[-1]},
+                    json.loads(templates) if templates and templates != "[]" else [],
+                    status, sha, worker_at, employer_at, id_type, id_enc,
+                )
+            )
+        return out
 
     async def page(
         self,
