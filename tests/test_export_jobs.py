@@ -57,7 +57,7 @@ async def signed_world(api: Api, make_api: Any, clock: FakeClock, signed: int) -
 async def test_large_set_is_a_job_small_set_streams(
     api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
-    world, done = await signed_world(api, make_api, clock, 2)
+    await signed_world(api, make_api, clock, 2)
     job = await api.post("/api/v1/contracts/export.zip?view=completed", expect=202)
     assert job["total"] == 2 and job["status"] in ("queued", "running") and job["download_url"] is None
     seen = await finished(api, job)

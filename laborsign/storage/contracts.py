@@ -354,7 +354,7 @@ class ContractRepository:
                 LedgerRecord(
                     cid, created, name, worker, dict(zip(keys, rest[: len(keys)], strict=True)),
                     {"name": rest[-2], "credit_code": rest[-1]},
-                    json.loads(templates) if templates and templates != "[]" else [],
+                    _id_list(templates),
                     status, sha, worker_at, employer_at, id_type, id_enc,
                 )
             )
@@ -534,3 +534,11 @@ class ContractRepository:
                 .where(saved_signatures.c.user_id == user_id)
                 .values(blob=blob, updated_at=now)
             )
+
+
+def _id_list(raw: Any) -> list[str]:
+    """The template ids as the driver gives them: text on SQLite (decoded only when not
+    empty), already a list from asyncpg's JSON codec on PostgreSQL."""
+    if isinstance(raw, list):
+        return raw
+    return json.loads(raw) if raw and raw != "[]" else []
