@@ -71,18 +71,6 @@ TERM_TYPE_LABELS = {
 TERM_TYPE_KEYS = ("term_type", "contract_term_type")
 POSITION_KEYS = ("position", "job_title", "post", "worker_position")
 WORK_PLACE_KEYS = ("work_place", "work_location", "workplace")
-# The contract's filled values the ledger reads, each element from the first of its keys that
-# is filled: the database picks it (ledger reads extract just these, never the whole JSON).
-LEDGER_VALUES: dict[str, tuple[str, ...]] = {
-    TERM_TYPE_KEYS[0]: TERM_TYPE_KEYS,
-    START_KEYS[0]: START_KEYS,
-    END_KEYS[0]: END_KEYS,
-    PROBATION_MONTHS_KEYS[0]: PROBATION_MONTHS_KEYS,
-    PROBATION_END_KEYS[0]: PROBATION_END_KEYS,
-    WAGE_KEYS[0]: WAGE_KEYS,
-    POSITION_KEYS[0]: POSITION_KEYS,
-    WORK_PLACE_KEYS[0]: WORK_PLACE_KEYS,
-}
 GENDER_LABELS = {"male": "男", "female": "女"}
 _ID_LABELS: dict[str, str] = {str(k): v for k, v in ID_TYPE_LABELS.items()}
 

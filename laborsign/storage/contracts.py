@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,14 +25,13 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
-    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
-from ..core.exports import LEDGER_VALUES, LedgerRecord
+from ..core.exports import LedgerRecord
 from ..core.paging import Cursor
 from ..core.signing import Seal, SigningSession
 from .paging import keyset_page, phone_terms, prefix
@@ -323,24 +321,11 @@ class ContractRepository:
                 .scalar_subquery()
             )
 
-        # Only the JSON paths the ledger shows, picked out by the database as one small array
-        # per document (decoding three whole JSON documents per row in Python was most of the
-        # export's time); SQLite parses each document once for all its paths.
-        wanted = [k for keys in LEDGER_VALUES.values() for k in keys]
-        pg = self.s.get_bind().dialect.name == "postgresql"
-
-        def picked(document: Any, keys: list[str]) -> Any:
-            if pg:
-                return func.json_build_array(*(document.op("->>")(literal(k, String)) for k in keys))
-            return func.json_extract(document, *(literal(f'$."{k}"', String) for k in keys))
-
-        values = [picked(contracts.c["values"], wanted)]
-        party = [picked(contracts.c.enterprise_party, ["name", "credit_code"])]
         columns = [
             contracts.c.id, contracts.c.created_at, contracts.c.name, contracts.c.worker_name,
-            type_coerce(contracts.c.template_ids, String), contracts.c.status, contracts.c.document_sha256,
-            signed("worker"), signed("enterprise"), employees.c.id_type, employees.c.id_number_enc,
-            *values, *party,
+            contracts.c["values"], contracts.c.enterprise_party, contracts.c.template_ids,
+            contracts.c.status, contracts.c.document_sha256, signed("worker"), signed("enterprise"),
+            employees.c.id_type, employees.c.id_number_enc,
         ]  # fmt: skip
         stmt = (
             select(*columns)
@@ -350,24 +335,7 @@ class ContractRepository:
             .order_by(contracts.c.created_at.desc(), contracts.c.id.desc())
             .limit(limit)
         )
-        groups = [len(keys) for keys in LEDGER_VALUES.values()]
-        out = []
-        for row in (await self.s.execute(stmt)).all():
-            (cid, created, name, worker, templates, status, sha, worker_at, employer_at, id_type, id_enc,
-             picked_values, picked_party) = row  # fmt: skip
-            raw, party_values, at = _id_list(picked_values), _id_list(picked_party), 0
-            chosen: dict[str, Any] = {}
-            for element, size in zip(LEDGER_VALUES, groups, strict=True):
-                chosen[element] = next((v for v in raw[at : at + size] if v not in (None, "")), None)
-                at += size
-            out.append(
-                LedgerRecord(
-                    cid, created, name, worker, chosen,
-                    {"name": party_values[0], "credit_code": party_values[1]},
-                    _id_list(templates), status, sha, worker_at, employer_at, id_type, id_enc,
-                )
-            )
-        return out
+        return [LedgerRecord(*row) for row in (await self.s.execute(stmt)).all()]
 
     async def page(
         self,
@@ -543,11 +511,3 @@ class ContractRepository:
                 .where(saved_signatures.c.user_id == user_id)
                 .values(blob=blob, updated_at=now)
             )
-
-
-def _id_list(raw: Any) -> list[Any]:
-    """A JSON array as the driver gives it: text on SQLite (decoded only when not empty),
-    already a list from asyncpg's JSON codec on PostgreSQL."""
-    if isinstance(raw, list):
-        return raw
-    return json.loads(raw) if raw and raw != "[]" else []
