@@ -2,6 +2,12 @@
 contracts as JSON Lines — wall time and the process's RSS growth while it answers.
 
 Run: .venv/bin/python bench/exports.py [--rows 100000] [--repeat 3] [--backends sqlite,postgresql]
+     [--only roster,ledger,jsonl,zip] [--baseline SRC] [--zip-pdfs 2000] [--pdf-kib 200]
+
+`--baseline SRC` runs the ledger and JSON Lines cases once more in a child process that
+imports laborsign from SRC (e.g. `git archive main | tar -x -C SRC`), in the same run. The zip
+case stores `--zip-pdfs` signed-contract files of `--pdf-kib` each and zips them as the
+background job (POST export.zip → 202, polled until done, then downloaded).
 
 The rows are inserted straight into a migrated database (ID numbers encrypted with the app's
 own cipher), then each export is downloaded through a real HTTP server in this process while a
@@ -24,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "--src" in sys.argv:  # the baseline child: the package under test comes from there
+    sys.path.insert(0, sys.argv[sys.argv.index("--src") + 1])
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiohttp.test_utils import TestServer
@@ -160,8 +168,66 @@ def _naive(value: Any) -> Any:
     return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
-async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, list[tuple[float, float, int]]]:
+CASES = {
+    "roster": ("roster xlsx", "/api/v1/employees/export.xlsx"),
+    "ledger": ("ledger xlsx", "/api/v1/contracts/export.xlsx"),
+    "jsonl": ("elements jsonl", "/api/v1/contracts/export.jsonl"),
+}
+
+
+async def store_pdfs(server: TestServer, count: int, kib: int) -> None:
+    """Gives the first `count` contracts a stored file of their own (incompressible bytes of
+    `kib` KiB behind a PDF header: what is measured is moving them, not checking them)."""
+    import os
+
+    deps = server.app[DEPS]  # type: ignore[index]
+    async with deps.uow() as uow:
+        session = uow.session  # type: ignore[attr-defined]
+        ids = list((await session.execute(text("SELECT id FROM contracts ORDER BY created_at LIMIT :n"), {"n": count})).scalars())
+    keys = [await deps.blobs.put(b"%PDF-1.7\n" + os.urandom(kib * 1024)) for _ in ids]
+    async with deps.uow() as uow:
+        session = uow.session  # type: ignore[attr-defined]
+        for cid, key in zip(ids, keys, strict=True):
+            await session.execute(
+                text("UPDATE contracts SET document_blob = :k, document_sha256 = :k WHERE id = :id"), {"k": key, "id": cid}
+            )
+        await session.execute(text("UPDATE contracts SET status = 'signing' WHERE document_blob = :z"), {"z": "0" * 64})
+        await uow.commit()
+
+
+async def timed_zip_job(server: TestServer, s: Session) -> tuple[float, float, int]:
+    server.app[DEPS].config.jobs.export_zip_stream_max = 0  # type: ignore[index]
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        status, job = await s.call("POST", "/api/v1/contracts/export.zip")
+        assert status == 202, (status, job)
+        while job["status"] in ("queued", "running"):
+            await asyncio.sleep(0.2)
+            _, job = await s.call("GET", job["url"])
+        assert job["status"] == "done", job
+        zipped = time.perf_counter() - start
+        size = await s.download(job["download_url"])
+    print(f"  zip job: {zipped:.2f} s to zip, {time.perf_counter() - start:.2f} s with the download", file=sys.stderr)
+    return zipped, rss.growth_mib, size
+
+
+async def run_zip(backend: str, pdfs: int, kib: int, repeat: int) -> dict[str, list[tuple[float, float, int]]]:
     out: dict[str, list[tuple[float, float, int]]] = {}
+    async with bench_stack(backend, "bench-export-zip-") as (server, s, _):
+        await register(s)
+        await fill(server, pdfs)
+        await store_pdfs(server, pdfs, kib)
+        for _ in range(repeat):
+            out.setdefault(f"zip job ({pdfs}x{kib} KiB)", []).append(await timed_zip_job(server, s))
+    return out
+
+
+async def run_backend(
+    backend: str, rows: int, repeat: int, only: list[str]
+) -> dict[str, list[tuple[float, float, int]]]:
+    out: dict[str, list[tuple[float, float, int]]] = {}
+    if only == ["zip"]:
+        return out
     async with bench_stack(backend, "bench-export-") as (server, s, tmp):
         await register(s)
         started = time.perf_counter()
@@ -172,15 +238,12 @@ async def run_backend(backend: str, rows: int, repeat: int) -> dict[str, list[tu
         )
         token = next(c.value for c in s.http.cookie_jar if c.key == "laborsign_session")
         for n in range(repeat):
-            for name, path in (
-                ("roster xlsx", "/api/v1/employees/export.xlsx"),
-                ("ledger xlsx", "/api/v1/contracts/export.xlsx"),
-                ("elements jsonl", "/api/v1/contracts/export.jsonl"),
-            ):
+            for name, path in (CASES[c] for c in only if c in CASES):
                 out.setdefault(name, []).append(await timed_export(s, path))
                 print(f"  {backend} {name} {n + 1}: {out[name][-1][0]:.2f} s", file=sys.stderr)
-            out.setdefault("baseline: read only", []).append((await baseline_read(server, token), 0.0, 0))
-        for _ in range(repeat):  # last: it grows the heap, and Python keeps what it grew
+            if "baselines" in only:
+                out.setdefault("baseline: read only", []).append((await baseline_read(server, token), 0.0, 0))
+        for _ in range(repeat if "baselines" in only else 0):  # last: it grows the heap, and Python keeps what it grew
             took, growth = await baseline_in_memory(server, token, Path(tmp) / "in-memory.xlsx")
             out.setdefault("baseline: in-memory xlsx", []).append((took, growth, 0))
     return out
@@ -191,19 +254,39 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--only", default="roster,ledger,jsonl,zip,baselines")
+    parser.add_argument("--baseline", default="", help="source tree of the version to compare with")
+    parser.add_argument("--src", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--zip-pdfs", type=int, default=2000)
+    parser.add_argument("--pdf-kib", type=int, default=200)
     args = parser.parse_args()
-    print(f"exports, {args.rows} rows, {args.repeat} runs per backend (medians)")
-    print(f"{'backend':<11} {'export':<26} {'s':>7} {'rows/s':>8} {'RSS +MiB':>9} {'MB':>7}")
+    only = args.only.split(",")
+    label = " (baseline)" if args.src else ""
+    if not args.src:
+        print(f"exports, {args.rows} rows, {args.repeat} runs per backend (medians)")
+        print(f"{'backend':<11} {'export':<37} {'s':>7} {'rows/s':>8} {'RSS +MiB':>9} {'MB':>7}")
     for backend in args.backends.split(","):
-        results = asyncio.run(run_backend(backend, args.rows, args.repeat))
+        results = asyncio.run(run_backend(backend, args.rows, args.repeat, only))
+        if "zip" in only:
+            results.update(asyncio.run(run_zip(backend, args.zip_pdfs, args.pdf_kib, args.repeat)))
         for name, runs in results.items():
             took = statistics.median(r[0] for r in runs)
             growth = statistics.median(r[1] for r in runs)
             size = statistics.median(r[2] for r in runs) / 1e6
+            count = args.zip_pdfs if name.startswith("zip") else args.rows
             print(
-                f"{backend:<11} {name:<26} {took:>7.2f} {args.rows / took:>8.0f} {growth:>9.1f} {size:>7.1f}"
-                f"   ({', '.join(f'{r[0]:.2f}' for r in runs)})"
+                f"{backend:<11} {name + label:<37} {took:>7.2f} {count / took:>8.0f} {growth:>9.1f} {size:>7.1f}"
+                f"   ({', '.join(f'{r[0]:.2f}' for r in runs)})",
+                flush=True,
             )
+    if args.baseline:
+        import subprocess
+
+        subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--repeat", str(args.repeat),
+             "--backends", args.backends, "--only", "ledger,jsonl", "--src", args.baseline],
+            check=True,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

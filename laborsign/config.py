@@ -194,6 +194,9 @@ class JobsConfig(_Section):
     # Run the background work (outbox deliverer, chat housekeeping) in this process. Safe with
     # several processes; tests switch it off and drive one pass at a time.
     background: bool = True
+    # A bulk download of signed PDFs of at most this many files streams at once; a larger one
+    # is zipped by a background job into the file store, with progress, and downloaded after.
+    export_zip_stream_max: int = Field(200, ge=0, le=100_000)
 
 
 class TemplatesConfig(_Section):

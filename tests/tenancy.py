@@ -4,6 +4,7 @@ expects 404. A new enterprise-scoped route with a path id must register a factor
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 
@@ -172,3 +173,20 @@ async def webhook_endpoint(b: Api, clock: FakeClock) -> dict[str, str]:
         expect=201,
     )
     return {"id": created["id"], "delivery_id": "0" * 32}
+
+
+@foreign("/api/v1/exports/{id}", "/api/v1/exports/{id}/file.zip")
+async def export_job(b: Api, clock: FakeClock) -> dict[str, str]:
+    from laborsign.api.http import DEPS
+
+    jobs = b.client.server_client.app[DEPS].config.jobs
+    was, jobs.export_zip_stream_max = jobs.export_zip_stream_max, -1  # even an empty set as a job
+    try:
+        job = await b.post("/api/v1/contracts/export.zip", expect=202)
+    finally:
+        jobs.export_zip_stream_max = was
+    for _ in range(400):  # zipped in the server's loop: its file is there once done
+        if (await b.get(job["url"]))["status"] == "done":
+            break
+        await asyncio.sleep(0.05)
+    return {"id": job["id"]}

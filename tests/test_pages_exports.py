@@ -1,10 +1,11 @@
 """Export buttons in a real browser: the roster page exports what its filters show, the
-contract list exports its current view."""
+contract list exports its current view, and 下载PDF压缩包 follows a background job to its zip."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
+from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
 from tests.conftest import Api
 from tests.test_onboarding import FORM, onboard
@@ -30,7 +32,7 @@ async def download(page: Any, name: str) -> list[tuple[Any, ...]]:
 
 
 async def test_export_buttons_follow_the_filters(
-    desktop: Any, api: Api, make_api: Any, clock: FakeClock
+    desktop: Any, api: Api, make_api: Any, client: Any, clock: FakeClock
 ) -> None:
     await api.register_enterprise(clock)
     worker = await make_api()
@@ -61,3 +63,16 @@ async def test_export_buttons_follow_the_filters(
         "export_employees_xlsx",
         "export_employees_xlsx",
     ]
+
+    # 下载PDF压缩包 of a set the server zips in the background: progress, then the download
+    jobs = client.app[DEPS].config.jobs
+    jobs.export_zip_stream_max = -1  # even this empty set is a job
+    async with page.expect_download() as info:
+        await page.get_by_role("link", name="下载PDF压缩包").click()
+    done = await info.value
+    await expect(page.locator("#zip-download")).to_contain_text("打包完成（0 份）")
+    data = await asyncio.to_thread(Path(await done.path()).read_bytes)
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist() == []
+    events = await api.get("/api/v1/enterprise/events")
+    assert events["items"][0]["kind"] == "export_contracts_zip"
+    assert events["items"][0]["details"]["filters"] == {"view": "completed"}

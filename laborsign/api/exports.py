@@ -12,18 +12,22 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
 from aiohttp import web
+from typing_extensions import TypedDict
 
-from ..core.clock import china_time
+from ..core.clock import china_time, iso
+from ..core.exports import EXPORT_STATUS_LABELS, ExportJob, ExportStatus
 from ..core.services import exports as svc
 from ..core.services import roster as roster_svc
 from ..core.services.accounts import Actor
 from ..core.services.contracts import queries as contract_queries
 from . import contracts as contracts_api
-from .http import DEPS, ApiRoutes, client_ip, require_actor
+from .http import DEPS, ApiRoutes, client_ip, json_response, require_actor
 from .roster import EMPLOYEE_DAYS
+from .schemas import Codes, Timestamp, Url
 
 routes = ApiRoutes("导出")
 
@@ -170,5 +174,102 @@ async def contracts_zip(request: web.Request) -> web.StreamResponse:
             await response.write(chunk)
 
     await svc.signed_pdfs_zip(request.app[DEPS], actor, *args, send)
+    await response.write_eof()
+    return response
+
+
+class ExportJobOut(TypedDict):
+    id: str
+    kind: str
+    status: Annotated[str, Codes(ExportStatus)]
+    status_label: str
+    done: int
+    total: int
+    size: int | None
+    error: str | None
+    created_at: Timestamp
+    finished_at: Timestamp | None
+    expires_at: Timestamp | None
+    url: Url
+    download_url: Url | None
+
+
+def job_json(job: ExportJob) -> ExportJobOut:
+    ready = job.status == ExportStatus.DONE and job.file is not None
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "status_label": EXPORT_STATUS_LABELS[ExportStatus(job.status)],
+        "done": job.done,
+        "total": job.total,
+        "size": job.size,
+        "error": job.error,
+        "created_at": iso(job.created_at),
+        "finished_at": iso(job.finished_at) if job.finished_at else None,
+        "expires_at": iso(job.expires_at) if job.expires_at else None,
+        "url": f"/api/v1/exports/{job.id}",
+        "download_url": f"/api/v1/exports/{job.id}/file.zip" if ready else None,
+    }
+
+
+@routes.post(
+    "/api/v1/contracts/export.zip",
+    "批量下载已签署合同PDF（筛选条件同合同列表；记入审计）：份数不超过 jobs.export_zip_stream_max 时直接返回"
+    " ZIP，否则 202 返回后台打包任务，按 url 查询进度，完成后从 download_url 下载",
+    auth="enterprise",
+    query=CONTRACT_QUERY,
+    produces="application/zip",
+    also=((202, "application/json", ExportJobOut),),
+)
+async def contracts_zip_job(request: web.Request) -> web.StreamResponse:
+    actor, args = await _contract_export(request, "export_contracts_zip")
+    deps = request.app[DEPS]
+    total = await svc.zip_total(deps, actor, *args)
+    if total > deps.config.jobs.export_zip_stream_max:
+        job = await svc.start_zip_job(deps, actor, _filters(request, CONTRACT_QUERY), total)
+        return json_response(job_json(job), status=202)
+    response = await _stream(request, "已签署合同", "zip", "application/zip")
+    async for chunk in svc.signed_pdf_chunks(deps, actor, *args):
+        if chunk:
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@routes.get(
+    "/api/v1/exports/{id}",
+    "后台导出任务的进度（本企业有导出合同权限的成员可见）",
+    auth="enterprise",
+    answer=ExportJobOut,
+)
+async def export_job(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    job = await svc.export_job(request.app[DEPS], actor, request.match_info["id"])
+    return json_response(job_json(job))
+
+
+@routes.get(
+    "/api/v1/exports/{id}/file.zip",
+    "下载后台打包完成的压缩包（未完成、失败或已过期：409）",
+    auth="enterprise",
+    produces="application/zip",
+    errors=(409,),
+)
+async def export_file(request: web.Request) -> web.StreamResponse:
+    actor = await require_actor(request)
+    job, chunks = await svc.export_download(request.app[DEPS], actor, request.match_info["id"])
+    stamp = china_time(job.finished_at or job.created_at).strftime("%Y%m%d%H%M")
+    name = quote(f"已签署合同-{stamp}.zip", safe="")
+    response = web.StreamResponse(
+        headers={"Content-Type": "application/zip", "Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+    )
+    if job.size is not None:
+        response.content_length = job.size
+    first = await anext(aiter(chunks), b"")  # a missing file is a 404/503 before anything is sent
+    await response.prepare(request)
+    await response.write(first)
+    async for chunk in chunks:
+        await response.write(chunk)
     await response.write_eof()
     return response

@@ -406,6 +406,8 @@ class RouteDoc:
     answer: Any = None
     # Error statuses this operation can answer beyond the ones implied by auth, body and path.
     errors: tuple[int, ...] = ()
+    # Other success answers: (status, content type, answer type), e.g. a 202 job beside a 200 file.
+    also: tuple[tuple[int, str, Any], ...] = ()
 
 
 class ApiRoutes:
@@ -431,12 +433,13 @@ class ApiRoutes:
         paged: bool = False,
         answer: Any = None,
         errors: tuple[int, ...] = (),
+        also: tuple[tuple[int, str, Any], ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.docs.append(
                 RouteDoc(
                     method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged,
-                    answer, errors,
+                    answer, errors, also,
                 )
             )  # fmt: skip
             self.table.route(method, path)(handler)

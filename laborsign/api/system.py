@@ -164,6 +164,12 @@ def _operation(doc: RouteDoc, definitions: dict[str, Any]) -> dict[str, Any]:
     if doc.status != 204:
         ok["content"] = {doc.produces: {"schema": _answer_schema(doc, definitions)}}
     responses: dict[str, Any] = {str(doc.status): ok}
+    for status, produces, answer in doc.also:
+        other = RouteDoc(doc.method, doc.path, doc.summary, doc.tag, produces=produces, answer=answer)
+        responses[str(status)] = {
+            "description": "成功",
+            "content": {produces: {"schema": _answer_schema(other, definitions)}},
+        }
     for status in sorted(_error_statuses(doc)):
         responses[str(status)] = {
             "description": ERROR_STATUSES[status],

@@ -6,6 +6,7 @@ memory stays flat however many rows there are."""
 
 from __future__ import annotations
 
+import enum
 import io
 import zipfile
 from collections.abc import Iterable
@@ -271,3 +272,55 @@ def pdf_name(contract: Contract, used: set[str]) -> str:
         name = f"{safe}-{contract.id}.pdf"
     used.add(name)
     return name
+
+
+# --- the bulk zip of signed PDFs as a background job -----------------------------------------
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"  # done, and its file removed after the download window
+
+
+EXPORT_STATUS_LABELS = {
+    ExportStatus.QUEUED: "排队中",
+    ExportStatus.RUNNING: "正在打包",
+    ExportStatus.DONE: "已完成",
+    ExportStatus.FAILED: "失败",
+    ExportStatus.EXPIRED: "已过期",
+}
+ZIP_JOB = "contracts_zip"
+
+
+@dataclass
+class ExportJob:
+    """One background export: what was asked (the list's filters), how far it got and where
+    its file is. A process works on a job while it holds the lease; a job whose lease ran out
+    (its process died) is started again from the beginning by whoever claims it next, up to
+    a few attempts, then it fails."""
+
+    id: str
+    enterprise_id: str
+    created_by: str
+    kind: str
+    filters: dict[str, str]
+    status: str
+    total: int
+    created_at: datetime
+    done: int = 0
+    attempts: int = 0
+    file: str | None = None
+    size: int | None = None
+    error: str | None = None
+    lease_until: datetime | None = None
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def export_file_name(job_id: str) -> str:
+    """Where a job's zip lives in the file store: named by the job, not by its content (the
+    content is known only once written, and a job started again writes the same name)."""
+    return f"exports/{job_id}.zip"

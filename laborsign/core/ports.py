@@ -5,7 +5,7 @@ and providers. Services depend only on these shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -19,7 +19,7 @@ from .contracts import Contract, ContractEvent, ContractFilters, Party, WorkerCa
 from .crypto import FieldCipher
 from .epoch_cache import EpochCache
 from .events import DomainEvent
-from .exports import LedgerRecord
+from .exports import ExportJob, LedgerRecord
 from .integrations import DeliveryAttempt, TargetPolicy, WebhookEndpoint
 from .labor_law import ContractTerm
 from .notices import Notice, NoticePrefs
@@ -250,6 +250,20 @@ class NoticeRepo(Protocol):
     async def mark_all_read(self, prefs: NoticePrefs, now: datetime) -> None: ...
 
 
+class ExportJobRepo(Protocol):
+    async def add(self, job: ExportJob) -> None: ...
+    async def get(self, job_id: str, enterprise_id: str) -> ExportJob | None: ...
+    async def claimable(self, now: datetime, limit: int) -> list[str]: ...
+    async def claim(self, job_id: str, owner: str, now: datetime, until: datetime) -> ExportJob | None: ...
+    async def progress(self, job_id: str, owner: str, done: int, until: datetime) -> bool: ...
+    async def finish(
+        self, job_id: str, owner: str, *, status: str, done: int, size: int | None, file: str | None,
+        error: str | None, now: datetime, expires_at: datetime | None,
+    ) -> bool: ...  # fmt: skip
+    async def lapsed(self, now: datetime, limit: int) -> list[ExportJob]: ...
+    async def forget_file(self, job_id: str) -> None: ...
+
+
 class OutboxQueueRepo(Protocol):
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]: ...
     async def release(self, message_id: str, lease_until: datetime, now: datetime) -> bool: ...
@@ -323,6 +337,8 @@ class UnitOfWork(Protocol):
     def notices(self) -> NoticeRepo: ...
     @property
     def summary(self) -> SummaryRepo: ...
+    @property
+    def exports(self) -> ExportJobRepo: ...
 
     def record(self, event: DomainEvent) -> None:
         """A domain event, handed to the handler table (core/handlers.py) on commit."""
@@ -355,6 +371,15 @@ class BlobStore(Protocol):
     async def put(self, data: bytes) -> str: ...
     async def get(self, key: str) -> bytes: ...
     async def exists(self, key: str) -> bool: ...
+
+    # Named files written and read as streams (exports): nothing whole in memory, large
+    # files go up to object storage in parts.
+    async def put_stream(self, name: str, chunks: AsyncIterable[bytes]) -> int:
+        """Stores the chunks under `name` (replacing what was there); returns the size."""
+        ...
+
+    def get_stream(self, name: str) -> AsyncIterator[bytes]: ...
+    async def remove(self, name: str) -> None: ...
 
 
 class PageBox(Protocol):

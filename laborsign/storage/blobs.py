@@ -16,11 +16,11 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,12 +37,26 @@ _KEY = re.compile(r"^[0-9a-f]{64}$")
 # Huawei OBS, Baidu BOS. Anything else (MinIO, SeaweedFS, Ceph) gets path style.
 _VIRTUAL_HOSTS = ("aliyuncs.com", "myqcloud.com", "amazonaws.com", "myhuaweicloud.com", "bcebos.com")
 PROBE = "laborsign-probe.txt"
+# Named files beside the content-addressed ones (a background export's zip): a folder of
+# their own, so the orphan sweep, which looks only at `ab/<sha256>` names, never meets them.
+_NAMED = re.compile(r"^exports/[0-9A-Za-z_-]{1,64}\.[a-z]{1,8}$")
+# A streamed upload to a bucket goes in parts of this size, two in flight: at most a few
+# parts are held however large the file.
+PART_SIZE = 8 * 1024 * 1024
+PARTS_IN_FLIGHT = 2
+READ_CHUNK = 256 * 1024
 
 
 def object_name(key: str) -> str:
     if not _KEY.match(key):
         raise NotFound("文件不存在", "blob_not_found")
     return f"{key[:2]}/{key}"
+
+
+def named(name: str) -> str:
+    if not _NAMED.match(name):
+        raise NotFound("文件不存在", "blob_not_found")
+    return name
 
 
 def _unavailable(exc: BaseException) -> Unavailable:
@@ -60,6 +74,9 @@ class Backend(Protocol):
     async def delete(self, key: str) -> None: ...
     def keys(self) -> AsyncIterator[str]: ...
     async def close(self) -> None: ...
+    async def write_stream(self, name: str, chunks: AsyncIterable[bytes]) -> int: ...
+    def read_stream(self, name: str) -> AsyncIterator[bytes]: ...
+    async def remove(self, name: str) -> None: ...
 
 
 class LocalBlobs:
@@ -109,6 +126,50 @@ class LocalBlobs:
 
     async def close(self) -> None:
         return None
+
+    async def write_stream(self, name: str, chunks: AsyncIterable[bytes]) -> int:
+        """Into a temporary file beside the final one, renamed when complete: a reader sees
+        the whole file or none, and a writer that died leaves only its temporary file."""
+        path = self.root / named(name)
+        await asyncio.to_thread(path.parent.mkdir, mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{id(chunks):x}.tmp")
+        fh = await asyncio.to_thread(
+            lambda: os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        )
+        size = 0
+        try:
+            async for chunk in chunks:
+                if chunk:
+                    await asyncio.to_thread(fh.write, chunk)
+                    size += len(chunk)
+            await asyncio.to_thread(_sync_close, fh)
+            await asyncio.to_thread(os.replace, tmp, path)
+        except BaseException:
+            fh.close()
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            raise
+        return size
+
+    async def read_stream(self, name: str) -> AsyncIterator[bytes]:
+        path = self.root / named(name)
+        try:
+            fh = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise NotFound("文件不存在", "blob_not_found") from None
+        try:
+            while chunk := await asyncio.to_thread(fh.read, READ_CHUNK):
+                yield chunk
+        finally:
+            fh.close()
+
+    async def remove(self, name: str) -> None:
+        await asyncio.to_thread((self.root / named(name)).unlink, missing_ok=True)
+
+
+def _sync_close(fh: Any) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+    fh.close()
 
 
 @dataclass(frozen=True)
@@ -240,6 +301,62 @@ class S3Blobs:
     async def close(self) -> None:
         return None
 
+    async def write_stream(self, name: str, chunks: AsyncIterable[bytes]) -> int:
+        """A multipart upload: parts of PART_SIZE, PARTS_IN_FLIGHT at a time; the object
+        appears only when the last part is in, and a failed upload is aborted."""
+        import obstore
+
+        size = 0
+
+        async def counted() -> AsyncIterator[bytes]:
+            nonlocal size
+            async for chunk in chunks:
+                size += len(chunk)
+                yield chunk
+
+        try:
+            await obstore.put_async(
+                self.store, named(name), counted(), use_multipart=True,
+                chunk_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT,
+            )  # fmt: skip
+        except Exception as exc:
+            if isinstance(exc, NotFound | Unavailable) or not _from_store(exc):
+                raise
+            raise _unavailable(exc) from exc
+        return size
+
+    async def read_stream(self, name: str) -> AsyncIterator[bytes]:
+        import obstore
+
+        try:
+            answer = await obstore.get_async(self.store, named(name))
+        except FileNotFoundError:
+            raise NotFound("文件不存在", "blob_not_found") from None
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        try:
+            async for chunk in answer.stream(min_chunk_size=READ_CHUNK):
+                yield bytes(chunk)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    async def remove(self, name: str) -> None:
+        import obstore
+
+        try:
+            await obstore.delete_async(self.store, named(name))
+        except FileNotFoundError:
+            return
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+
+def _from_store(exc: BaseException) -> bool:
+    """An error of obstore itself (the bucket, the network), not one the chunks raised."""
+    import obstore.exceptions
+
+    return isinstance(exc, obstore.exceptions.BaseError | OSError)
+
 
 class TrackedBlobStore:
     """The `BlobStore` port: every upload is recorded before its file is written, and every
@@ -267,3 +384,12 @@ class TrackedBlobStore:
     async def exists(self, key: str) -> bool:
         object_name(key)
         return await self.backend.exists(key)
+
+    async def put_stream(self, name: str, chunks: AsyncIterable[bytes]) -> int:
+        return await self.backend.write_stream(named(name), chunks)
+
+    def get_stream(self, name: str) -> AsyncIterator[bytes]:
+        return self.backend.read_stream(named(name))
+
+    async def remove(self, name: str) -> None:
+        await self.backend.remove(named(name))

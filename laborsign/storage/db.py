@@ -26,6 +26,7 @@ from .chat import ChatRepository, OutboxQueue, TokenStore
 from .chat_steps import chat_steps_for
 from .contracts import ContractRepository
 from .epoch import epoch_reader, watch
+from .exports import ExportJobRepository
 from .guards import BudgetStore, SeenStore
 from .integrations import IntegrationRepository
 from .labor import LaborRepository
@@ -104,6 +105,7 @@ class UnitOfWork:
     labor: LaborRepository
     notices: NoticeRepository
     summary: SummaryRepository
+    exports: ExportJobRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -127,6 +129,7 @@ class UnitOfWork:
         self._events: list[DomainEvent] = []
         self.labor = LaborRepository(self.session)
         self.summary = SummaryRepository(self.session)
+        self.exports = ExportJobRepository(self.session)
         return self
 
     async def __aexit__(

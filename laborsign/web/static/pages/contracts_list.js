@@ -2,6 +2,7 @@ import { api } from "../js/api.js";
 import { onMe } from "../js/chrome.js";
 import { pager } from "../js/pager.js";
 import { exportWith } from "../js/exports.js";
+import { zipButton } from "../js/zipjob.js";
 import { enterpriseSign } from "../js/signing.js";
 import { CONTRACT_STATUS } from "../js/labels.js";
 import { departmentOptions } from "../js/tree.js";
@@ -96,3 +97,5 @@ async function loadDepartments() {
   select.innerHTML = departmentOptions(r.data.items, chosen, "全部部门");
 }
 onMe(async function () { await loadDepartments(); counts(); load(); });
+
+zipButton(document.getElementById("zip-export"), document.getElementById("zip-progress"));
