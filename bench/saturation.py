@@ -18,7 +18,7 @@ RSS of each serve process before and after the webhook rounds.
 
     .venv/bin/python bench/saturation.py [--rounds 3] [--seconds 5] [--connections 32]
         [--db sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--only me|webhook]
-        [--baseline DIR]
+        [--baseline DIR] [--open-share 0.3] [--rss-messages 100000]
 
 `--baseline DIR` runs the same against another checkout's code, side by side in the same run
 (e.g. `mkdir /tmp/base-src && git archive b99d081 | tar -x -C /tmp/base-src`).
@@ -160,14 +160,54 @@ async def closed_loop(target: dict[str, Any], seconds: float, connections: int) 
     }
 
 
-def client_process(target: dict[str, Any], seconds: float, connections: int, out: Any) -> None:
-    out.put(asyncio.run(closed_loop(target, seconds, connections)))
+async def open_loop(target: dict[str, Any], seconds: float, rate: float) -> dict[str, Any]:
+    """`rate` requests a second on schedule, whether or not earlier ones were answered; the
+    latency counts from when each was due (queueing shows in the tail, not in the client)."""
+    make = make_requests(target)
+    latencies: list[float] = []
+    errors: list[str] = []
+    total = int(rate * seconds)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as http:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            method, url, params, body, headers = make(i % target["connections"], i // target["connections"])
+            try:
+                async with http.request(method, url, params=params, data=body, headers=headers) as resp:
+                    text = await resp.read()
+                    if resp.status != 200 or b"<Encrypt>" not in text:
+                        errors.append(f"{resp.status} {text[:200]!r}")
+            except aiohttp.ClientError as exc:
+                errors.append(repr(exc))
+            latencies.append(time.perf_counter() - due)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "req_s": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "done": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+    }
 
 
-def measure(target: dict[str, Any], seconds: float, connections: int) -> dict[str, Any]:
+def client_process(target: dict[str, Any], seconds: float, connections: int, out: Any, rate: float = 0) -> None:
+    if rate:
+        out.put(asyncio.run(open_loop(target, seconds, rate)))
+    else:
+        out.put(asyncio.run(closed_loop(target, seconds, connections)))
+
+
+def measure(target: dict[str, Any], seconds: float, connections: int, rate: float = 0) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    proc = ctx.Process(target=client_process, args=(target, seconds, connections, out))
+    proc = ctx.Process(target=client_process, args=(target, seconds, connections, out, rate))
     proc.start()
     result = out.get(timeout=seconds + 120)
     proc.join()
@@ -352,6 +392,31 @@ async def run(args: argparse.Namespace, bare_port: int, bare_pid: int) -> None:
                 }
                 print(f"  RSS serve {db}: {rss_before[db]} KiB after warm-up, {after} KiB after {messages} more "
                       f"messages ({change:+.1%})")  # fmt: skip
+        if args.open_share and args.only != "me":
+            # Open loop at a share of each webhook target's own saturation (its median req/s).
+            print(f"\nopen loop at {args.open_share:.0%} of each target's saturation, {args.seconds:g} s")
+            for name in [n for n in order if n.startswith("webhook ")]:
+                rate = summary[name]["req_s"] * args.open_share
+                targets[name]["first_msg_id"] = 10**12 + 90 * 10**8
+                figures = measure(targets[name], args.seconds, args.connections, rate=rate)
+                summary[f"open {name}"] = {k: round(figures[k], 1) for k in ("req_s", "p50_ms", "p99_ms")}
+                print(f"  {name:25s} offered {rate:7.1f}/s  done {figures['req_s']:7.1f}/s  p50 "
+                      f"{figures['p50_ms']:7.1f} ms  p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']} "
+                      f"{figures['first_error'][:120]}", flush=True)  # fmt: skip
+        if args.rss_messages and args.only != "me":
+            # RSS of each serve process (this checkout's) over many more messages, closed loop.
+            for db in [d for d in dbs if " " not in d]:
+                name = f"webhook {db}"
+                start_kib, sent, chunk = rss_kib(served[db].pid), 0, 0
+                while sent < args.rss_messages:
+                    targets[name]["first_msg_id"] = 10**12 + (100 + chunk) * 10**8
+                    sent += measure(targets[name], 20, args.connections)["done"]
+                    chunk += 1
+                end_kib = rss_kib(served[db].pid)
+                summary[f"rss over {sent} {db}"] = {"before_kib": start_kib, "after_kib": end_kib,
+                                                    "change": round(end_kib / start_kib - 1, 4)}  # fmt: skip
+                print(f"  RSS serve {db}: {start_kib} KiB, {end_kib} KiB after {sent} more messages "
+                      f"({end_kib / start_kib - 1:+.1%})", flush=True)  # fmt: skip
         print(json.dumps(summary, ensure_ascii=False))
 
 
@@ -376,6 +441,10 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--baseline", default="", help="another checkout's source folder, measured beside")
     parser.add_argument("--only", choices=("", "me", "webhook"), default="")
+    parser.add_argument("--open-share", type=float, default=0,
+                        help="then open loop at this share of each webhook target's saturation (e.g. 0.3)")
+    parser.add_argument("--rss-messages", type=int, default=0,
+                        help="then this many more webhook messages per serve process, RSS before and after")
     parser.add_argument("--bare-server", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:

@@ -10,6 +10,8 @@ import pytest
 
 from laborsign.core import outbox as ob
 from laborsign.core.chat import ChatIdentity, ChatStep, Conversation, InboundMessage, StepConflict
+from laborsign.core.errors import Forbidden
+from laborsign.core.replay import SeenKey, callback_key
 from laborsign.storage.db import Database
 
 NOW = datetime(2026, 12, 2, 8, 30, 15, 250000, tzinfo=UTC)
@@ -82,3 +84,51 @@ async def test_two_processes_step_one_person(database_url: str) -> None:
     finally:
         await one.dispose()
         await two.dispose()
+
+
+async def test_a_signed_callbacks_guard_commits_with_its_step(database_url: str) -> None:
+    """A safe-mode callback's replay guard is written in its step's transaction: the first
+    body and a platform's retry of it pass, the same signature over another body is refused
+    in another process and stores nothing of its step — and a guard the step did not commit
+    (a conflict) is not remembered either."""
+    one, two = Database(database_url), Database(database_url)
+    try:
+        identity = ChatIdentity("wechat", "wxapp", "openid-g", NOW)
+        first = callback_key("wechat", "wxapp:ts:nonce:sig:msgsig", b"<xml>body</xml>", NOW)
+        reply = ob.chat("wechat", "openid-g", "reply", "您好", NOW)
+        assert await one.chat_steps.save(ChatStep(inbound("msg:g1", "您好"), identity, [], [reply], first)) is None
+
+        forged = callback_key("wechat", "wxapp:ts:nonce:sig:msgsig", b"<xml>other</xml>", NOW)
+        _, read, _ = await two.chat_steps.person("wechat", "wxapp", "openid-g", "msg:g2")
+        assert read is not None
+        read.bind("user-1", "13800000000", NOW)
+        spam = ob.chat("wechat", "openid-g", "reply", "伪造", NOW)
+        with pytest.raises(Forbidden) as refused:
+            await two.chat_steps.save(ChatStep(inbound("msg:g2", "伪造"), read, [], [spam], forged))
+        assert refused.value.code == "replayed"
+        assert (await two.chat_steps.person("wechat", "wxapp", "openid-g", "msg:g2"))[0] is None
+        _, again, _ = await one.chat_steps.person("wechat", "wxapp", "openid-g", "msg:g3")
+        assert again is not None and again.user_id is None
+
+        # The platform's retry (same signature, same body) is let through: the dedupe answers it.
+        retry = callback_key("wechat", "wxapp:ts:nonce:sig:msgsig", b"<xml>body</xml>", NOW)
+        earlier = await two.chat_steps.save(ChatStep(inbound("msg:g1", "again"), again, [], [], retry))
+        assert earlier is not None and earlier.reply == "您好"
+
+        # A step undone by a conflict leaves its guard unwritten: the same key passes later.
+        stale = ChatIdentity("wechat", "wxapp", "openid-g", NOW)  # a second insert of the person
+        lost = callback_key("wechat", "wxapp:ts2:nonce2:sig2:msgsig2", b"<xml>x</xml>", NOW)
+        with pytest.raises(StepConflict):
+            await one.chat_steps.save(ChatStep(inbound("msg:g4", ""), stale, [], [], lost))
+        assert await admit_seen_first(two, lost)
+
+        async with two.uow() as uow:
+            texts = [m.text for m in await uow.outbox.for_recipient("wechat", "openid-g")]
+        assert texts == ["您好"]
+    finally:
+        await one.dispose()
+        await two.dispose()
+
+
+async def admit_seen_first(db: Database, seen: SeenKey) -> bool:
+    return await db.chat_steps.seen.remember(seen.scope, seen.key, seen.digest, seen.now, seen.until) is None

@@ -31,6 +31,7 @@ from ..core.chat import (
 from ..core.clock import china_time
 from ..core.errors import Conflict, DomainError, Invalid
 from ..core.ports import Deps
+from ..core.replay import SeenKey, admit_seen
 from ..core.values import mask_phone
 
 log = logging.getLogger("laborsign.bots")
@@ -54,6 +55,9 @@ class Incoming:
     # Doors that cannot answer in the response (the DingTalk stream) get the replies queued
     # in the outbox in the same transaction as the step.
     reply_by_outbox: bool = False
+    # The callback's replay guard when its signature covers the message (a safe-mode body):
+    # written in the step's own transaction instead of one of its own before it.
+    guard: SeenKey | None = None
 
 
 @dataclass
@@ -224,6 +228,8 @@ class Engine:
                     return await self._step(msg)
                 except Busy:
                     pass  # another process stepped this person meanwhile: again, on fresh state
+            if msg.guard is not None:  # nothing stored it: the callback is still used once
+                await admit_seen(self.deps.chat_steps.seen, msg.guard)
             return Outcome(["系统繁忙，请稍后重新发送。"])
 
     async def _step(self, msg: Incoming) -> Outcome:
@@ -235,6 +241,8 @@ class Engine:
         store = self.deps.chat_steps
         seen, identity, conversations = await store.person(msg.channel, msg.app_id, msg.external_id, dedupe)
         if seen is not None:
+            if msg.guard is not None:  # a retry: the same body passes, another is refused
+                await admit_seen(store.seen, msg.guard)
             return _again(seen)
         if identity is None:
             identity = ChatIdentity(msg.channel, msg.app_id, msg.external_id, now)
@@ -249,7 +257,7 @@ class Engine:
             else None
         )
         try:
-            earlier = await store.save(ChatStep(inbound, ctx.identity, ctx.touched, ctx.outbox))
+            earlier = await store.save(ChatStep(inbound, ctx.identity, ctx.touched, ctx.outbox, msg.guard))
         except StepConflict as exc:
             raise Busy() from exc
         if earlier is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import Conflict, WrongState
 from .ids import new_id
+from .replay import SeenKey
 
 CONVERSATION_TTL = timedelta(hours=24)
 
@@ -261,9 +262,11 @@ class StepConflict(Conflict):
 class ChatStep:
     """What one conversation step stores, in one transaction: the message once (its dedupe
     key; None for callbacks without one), the identity, the conversations it touched and the
-    outbox rows it queued."""
+    outbox rows it queued — and, for a callback whose signature covers what was stepped, its
+    replay guard (core/replay.py), written first: a refused replay stores nothing."""
 
     inbound: InboundMessage | None
     identity: ChatIdentity
     conversations: list[Conversation]
     outbox: list[Any]  # OutboxMessage
+    guard: SeenKey | None = None

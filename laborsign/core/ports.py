@@ -223,7 +223,9 @@ class ChatSteps(Protocol):
     async def save(self, step: ChatStep) -> InboundMessage | None:
         """Stores the step in one transaction, durably before it returns; the earlier message
         (nothing stored) when its key is there already. Raises `StepConflict` when another
-        process changed the same conversation or created the same identity meanwhile."""
+        process changed the same conversation or created the same identity meanwhile. With
+        `step.guard` the replay guard's row is written first in that transaction, and a
+        signature seen with another body raises Forbidden (core/replay.py), nothing stored."""
         ...
 
 

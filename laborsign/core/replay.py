@@ -9,6 +9,7 @@ header signatures do not cover the body) and is refused."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -31,14 +32,43 @@ def _hash(text: str | bytes) -> str:
     return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
+@dataclass(frozen=True)
+class SeenKey:
+    """A signed callback to remember once, as `SeenRepo.remember` stores it (key and body
+    hashed): for stores that write it in the transaction of what the callback changes."""
+
+    scope: str
+    key: str
+    digest: str
+    now: datetime
+    until: datetime
+
+
+def callback_key(scope: str, key: str, body: bytes, now: datetime, remember: timedelta = REMEMBER) -> SeenKey:
+    return SeenKey(scope, _hash(key), _hash(body), now, now + remember)
+
+
+def check_seen(seen: SeenKey, stored: str | None) -> None:
+    """What `remember` returned for `seen`: None (the first time) or the same body passes."""
+    if stored is not None and stored != seen.digest:
+        raise replayed()
+
+
+def replayed() -> Forbidden:
+    return Forbidden("回调签名已被使用过，拒绝重放", "replayed")
+
+
 async def admit_callback(
     repo: SeenRepo, scope: str, key: str, body: bytes, now: datetime, remember: timedelta = REMEMBER
 ) -> None:
     """For a callback whose signature was checked: first time or an identical retry passes,
     anything else under a seen signature raises Forbidden (403)."""
-    seen = await repo.remember(scope, _hash(key), _hash(body), now, now + remember)
-    if seen is not None and seen != _hash(body):
-        raise Forbidden("回调签名已被使用过，拒绝重放", "replayed")
+    seen = callback_key(scope, key, body, now, remember)
+    await admit_seen(repo, seen)
+
+
+async def admit_seen(repo: SeenRepo, seen: SeenKey) -> None:
+    check_seen(seen, await repo.remember(seen.scope, seen.key, seen.digest, seen.now, seen.until))
 
 
 async def use_once(repo: SeenRepo, scope: str, key: str, now: datetime, until: datetime) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import sqlite3
 import threading
 import weakref
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Dialect, make_url
@@ -37,6 +38,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from ..core.chat import ChatIdentity, ChatStep, Conversation, InboundMessage, StepConflict
 from ..core.outbox import OutboxMessage
+from ..core.replay import check_seen
 from .chat import chat_conversations, chat_identities, chat_inbound
 from .guards import seen_once
 from .outbox import outbox
@@ -112,6 +114,30 @@ class _Statements:
             .order_by(chat_conversations.c.updated_at.desc()),
             dialect,
         )
+        # The dedupe check and the person in one statement: the message's row if its key is
+        # stored, else (on the same single row of `one`) the identity and its conversations.
+        one = select(literal_column("1").label("one")).subquery("one")
+        self.seen_or_person = _Sql(
+            select(*chat_inbound.c, *chat_identities.c, *chat_conversations.c)
+            .select_from(
+                one.outerjoin(chat_inbound, and_(*where_eq(chat_inbound, "channel", "app_id", "dedupe_key")))
+                .outerjoin(
+                    chat_identities,
+                    and_(chat_inbound.c.id.is_(None), *where_eq(chat_identities, "channel", "app_id", "external_id")),
+                )
+                .outerjoin(
+                    chat_conversations,
+                    and_(
+                        chat_conversations.c.channel == chat_identities.c.channel,
+                        chat_conversations.c.app_id == chat_identities.c.app_id,
+                        chat_conversations.c.external_id == chat_identities.c.external_id,
+                        chat_conversations.c.identity_id == chat_identities.c.id,
+                    ),
+                )
+            )
+            .order_by(chat_conversations.c.updated_at.desc()),
+            dialect,
+        )
         self.inserts = {t.name: _Sql(insert(t).values({c.name: bindparam(c.name) for c in t.c}), dialect)
                         for t in (chat_identities, chat_conversations, outbox)}  # fmt: skip
         self._updates: dict[tuple[str, tuple[str, ...]], _Sql] = {}
@@ -173,6 +199,16 @@ class _Store:
         message: InboundMessage = self._loaded(InboundMessage, "chat_inbound", _INBOUND, row)
         return message
 
+    def _seen_or_person(
+        self, rows: list[Sequence[Any]]
+    ) -> tuple[InboundMessage | None, ChatIdentity | None, list[Conversation]]:
+        """Rows of `seen_or_person`: the stored message, or the person."""
+        width = len(_INBOUND)
+        if rows and rows[0][0] is not None:
+            return self._inbound(rows[0][:width]), None, []
+        identity, conversations = self._person([row[width:] for row in rows if row[width] is not None])
+        return None, identity, conversations
+
     def _person(self, rows: list[Sequence[Any]]) -> tuple[ChatIdentity | None, list[Conversation]]:
         if not rows:
             return None, []
@@ -184,6 +220,14 @@ class _Store:
             if row[width] is not None
         ]
         return identity, conversations
+
+    def _guard(self, step: ChatStep) -> tuple[list[Any], list[Any]] | None:
+        """The replay guard's `seen_insert` and `seen_digest` arguments, when the step has one."""
+        g = step.guard
+        if g is None:
+            return None
+        values = {"scope": g.scope, "key": g.key, "digest": g.digest, "seen_at": g.now, "until": g.until}
+        return self.sql.seen_insert.args(values), self.sql.seen_digest.args(values)
 
     def _ops(self, step: ChatStep) -> tuple[Op | None, list[Op], Callable[[], None]]:
         """The step as statements: the dedupe insert (first), then the changes; and what to
@@ -270,8 +314,10 @@ class SqliteChatSteps(_Store):
         super().__init__(sqlite_dialect.dialect())
         self._path = path
         self._reader: sqlite3.Connection | None = None
-        self._jobs: list[_Job] = []
-        self._wake = threading.Condition()
+        # The hand-off: a C queue (one put per job, the writer blocks in get and then takes
+        # whatever else arrived meanwhile); None tells it to stop.
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closing = False
         self._checkpoint_due = threading.Event()
@@ -301,36 +347,32 @@ class SqliteChatSteps(_Store):
     async def person(
         self, channel: str, app_id: str, external_id: str, dedupe_key: str | None
     ) -> tuple[InboundMessage | None, ChatIdentity | None, list[Conversation]]:
-        if dedupe_key is not None:
-            values = {"channel": channel, "app_id": app_id, "dedupe_key": dedupe_key}
-            rows = self._query(self.sql.inbound.text, self.sql.inbound.args(values))
-            if rows:
-                return self._inbound(rows[0]), None, []
-        values = {"channel": channel, "app_id": app_id, "external_id": external_id}
-        identity, conversations = self._person(
-            self._query(self.sql.person.text, self.sql.person.args(values))
-        )
-        return None, identity, conversations
+        sql = self.sql.seen_or_person
+        values = {"channel": channel, "app_id": app_id, "external_id": external_id, "dedupe_key": dedupe_key}
+        return self._seen_or_person(self._query(sql.text, sql.args(values)))
 
     # writes: on the writer thread, in batches ---------------------------------------------------
 
     async def _write(self, run: Callable[[sqlite3.Connection], Any], durable: bool = True) -> Any:
         """`durable`: on disk when this returns (fsync of the WAL). Otherwise it is on disk
         with the next durable commit — in WAL mode that fsync covers every earlier frame."""
+        if self._closing:
+            raise RuntimeError("the chat store is closed")
+        if self._thread is None:
+            self._start()
         future = asyncio.get_running_loop().create_future()
-        with self._wake:
-            if self._closing:
-                raise RuntimeError("the chat store is closed")
-            self._jobs.append(_Job(run, future, durable))
+        self._jobs.put(_Job(run, future, durable))
+        return await future
+
+    def _start(self) -> None:
+        with self._starting:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._writer, name="chat-writer", daemon=True)
-                self._thread.start()
                 self._checkpointer = threading.Thread(
                     target=self._checkpoints, name="chat-checkpoints", daemon=True
                 )
                 self._checkpointer.start()
-            self._wake.notify()
-        return await future
+                self._thread = threading.Thread(target=self._writer, name="chat-writer", daemon=True)
+                self._thread.start()
 
     def _writer(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -342,13 +384,23 @@ class SqliteChatSteps(_Store):
             conn.execute("PRAGMA wal_autocheckpoint=0")
             synchronous = ""
             commits = 0
-            while True:
-                with self._wake:
-                    while not self._jobs and not self._closing:
-                        self._wake.wait()
-                    batch, self._jobs = self._jobs, []
-                    if not batch and self._closing:
-                        return
+            stop = False
+            while not stop:
+                first = self._jobs.get()
+                batch = [first] if first is not None else []
+                while True:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stop = True
+                    else:
+                        batch.append(job)
+                if first is None:
+                    stop = True
+                if not batch:
+                    continue
                 wanted = "FULL" if any(job.durable for job in batch) else "NORMAL"
                 if wanted != synchronous:  # a step's answer waits for the disk, a guard's row not
                     conn.execute(f"PRAGMA synchronous={wanted}")
@@ -400,8 +452,13 @@ class SqliteChatSteps(_Store):
     async def save(self, step: ChatStep) -> InboundMessage | None:
         first, ops, committed = self._ops(step)
         inbound_sql, inbound = self.sql.inbound.text, step.inbound
+        guard, seen = self._guard(step), step.guard
 
         def run(conn: sqlite3.Connection) -> Sequence[Any] | None:
+            if guard is not None and seen is not None:  # first: a refused replay stores nothing
+                if conn.execute(self.sql.seen_insert.text, guard[0]).fetchone() is None:
+                    stored = conn.execute(self.sql.seen_digest.text, guard[1]).fetchone()
+                    check_seen(seen, str(stored[0]) if stored else None)
             if first is not None and conn.execute(first[1], first[2]).fetchone() is None:
                 assert inbound is not None
                 values = {
@@ -429,10 +486,10 @@ class SqliteChatSteps(_Store):
         return None
 
     async def close(self) -> None:
-        with self._wake:
-            self._closing = True
-            self._wake.notify()
+        self._closing = True
+        with self._starting:
             thread = self._thread
+        self._jobs.put(None)  # after what was put before it
         self._checkpoint_due.set()
         for each in (thread, self._checkpointer):
             if each is not None:
@@ -524,31 +581,28 @@ class PostgresChatSteps(_Store):
     async def person(
         self, channel: str, app_id: str, external_id: str, dedupe_key: str | None
     ) -> tuple[InboundMessage | None, ChatIdentity | None, list[Conversation]]:
-        sql = self.sql
+        sql = self.sql.seen_or_person
+        values = {"channel": channel, "app_id": app_id, "external_id": external_id, "dedupe_key": dedupe_key}
+        args = sql.args(values)
 
-        async def work(conn: Any) -> tuple[Any, list[Any]]:
-            if dedupe_key is not None:
-                values = {"channel": channel, "app_id": app_id, "dedupe_key": dedupe_key}
-                row = await conn.fetchrow(sql.inbound.text, *sql.inbound.args(values))
-                if row is not None:
-                    return row, []
-            values = {"channel": channel, "app_id": app_id, "external_id": external_id}
-            return None, await conn.fetch(sql.person.text, *sql.person.args(values))
+        async def work(conn: Any) -> list[Any]:
+            return await conn.fetch(sql.text, *args)
 
-        seen, rows = await self._run(work)
-        if seen is not None:
-            return self._inbound(seen), None, []
-        identity, conversations = self._person(rows)
-        return None, identity, conversations
+        return self._seen_or_person(await self._run(work))
 
     async def save(self, step: ChatStep) -> InboundMessage | None:
         import asyncpg
 
         first, ops, committed = self._ops(step)
         sql, inbound = self.sql, step.inbound
+        guard, seen = self._guard(step), step.guard
 
         async def work(conn: Any) -> Any:
             async with conn.transaction():
+                if guard is not None and seen is not None:  # first: a refused replay stores nothing
+                    if await conn.fetchrow(sql.seen_insert.text, *guard[0]) is None:
+                        stored = await conn.fetchval(sql.seen_digest.text, *guard[1])
+                        check_seen(seen, str(stored) if stored is not None else None)
                 if first is not None and await conn.fetchrow(first[1], *first[2]) is None:
                     assert inbound is not None
                     values = {

@@ -4,6 +4,7 @@ customer-service message when the step takes longer)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from aiohttp import web
 from ..api.http import ApiRoutes
 from ..bots.engine import Incoming
 from ..core.errors import Forbidden
+from ..core.replay import callback_key
 from .common import (
     admit,
     answer_in_time,
@@ -106,11 +108,19 @@ async def wechat_message(request: web.Request) -> web.Response:
     if crypto is not None:
         xml = decrypted(lambda: crypto.decrypt_message(body, msg_signature, timestamp, nonce))
         refuse_hostile_xml(xml)
-    await admit(chat, "wechat", f"{config.app_id}:{timestamp}:{nonce}:{signature}:{msg_signature}", body)
+    key = f"{config.app_id}:{timestamp}:{nonce}:{signature}:{msg_signature}"
+    if crypto is None:  # the signature does not cover the body: refuse a replay before anything
+        await admit(chat, "wechat", key, body)
     message = parsed(lambda: parse_message(xml))
     incoming = _incoming(message, config.app_id)
     if incoming is None:
+        if crypto is not None:
+            await admit(chat, "wechat", key, body)
         return text_response("success")  # unknown types: acknowledged, ignored
+    if crypto is not None:
+        # msg_signature covers the encrypted message, so what is stepped is what was signed:
+        # the guard rides in the step's transaction (a replay under another body stores nothing).
+        incoming = replace(incoming, guard=callback_key("wechat", key, body, chat.deps.clock.now()))
     outcome = await answer_in_time(chat.engine, incoming, late_reply(chat, incoming))
     if outcome is None or not outcome.text:
         return text_response("success")

@@ -3,6 +3,7 @@ here) and `template_card_event` presses on the onboarding-review card."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from ..api.http import ApiRoutes
 from ..bots import hr
 from ..bots.engine import Incoming
 from ..core.errors import BadRequest, Forbidden
+from ..core.replay import callback_key
 from .common import (
     admit,
     answer_in_time,
@@ -84,14 +86,18 @@ async def wecom_message(request: web.Request) -> web.Response:
         raise refuse_plaintext()  # WeCom always encrypts: a plaintext body is not from it
     xml = decrypted(lambda: crypto.decrypt_message(body, signature, timestamp, nonce))
     refuse_hostile_xml(xml)
-    await admit(chat, "wecom", f"{chat.config.wecom.corp_id}:{timestamp}:{nonce}:{signature}", body)
+    # The signature covers the encrypted message: the guard rides in a step's transaction,
+    # and is written first for whatever is not a step.
+    key = f"{chat.config.wecom.corp_id}:{timestamp}:{nonce}:{signature}"
     message = parsed(lambda: parse_message(xml))
     corp_id = chat.config.wecom.corp_id
     data: dict[str, Any] = getattr(message, "_data", {}) or {}
     user = safe_str(data.get("FromUserName"), 128)
     if not user:
+        await admit(chat, "wecom", key, body)
         return text_response("")
     if data.get("MsgType") == "event" and data.get("Event") == "template_card_event":
+        await admit(chat, "wecom", key, body)
         await _card_event(chat, corp_id, user, data)
         return text_response("")
     event = data.get("Event") if data.get("MsgType") == "event" else None
@@ -104,12 +110,14 @@ async def wecom_message(request: web.Request) -> web.Response:
             dedupe_key=f"event:{user}:{created}:{event}",
         )  # fmt: skip
     elif data.get("MsgType") != "text":
+        await admit(chat, "wecom", key, body)
         return text_response("")  # other events (enter_agent, location…): nothing to do
     else:
         incoming = Incoming(
             channel="wecom", app_id=corp_id, external_id=user, text=safe_str(data.get("Content")).strip(),
             dedupe_key=f"msg:{data.get('MsgId')}" if data.get("MsgId") else None,
         )  # fmt: skip
+    incoming = replace(incoming, guard=callback_key("wecom", key, body, chat.deps.clock.now()))
     outcome = await answer_in_time(chat.engine, incoming, late_reply(chat, incoming))
     if outcome is None or not outcome.text:
         return text_response("")
