@@ -34,6 +34,7 @@ from ..core.services import contracts as svc
 from ..core.services.contracts import Context
 from ..core.signing import IntentMethod, Seal
 from ..core.values import mask_phone
+from ..inputs import header_text, parse_json
 from .http import (
     CURSOR_DOC,
     DEPS,
@@ -48,7 +49,6 @@ from .http import (
     require_user,
     scale_param,
 )
-from .inputs import header_text, parse_json
 from .labor import LaborTermOut, labor_term_json
 from .launch import ContractIn, Flag, LaunchOut, launch_json
 from .schemas import Codes, PageFields, Timestamp, Url
