@@ -155,6 +155,12 @@ class AppDeps:
     def chat_steps(self) -> ChatSteps:
         return self.db.chat_steps
 
+    @property
+    def hr_only_channels(self) -> tuple[str, ...]:
+        from .bots.channels.registry import hr_only
+
+        return hr_only()
+
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         self.tasks.spawn(work, name)
 
