@@ -26,7 +26,7 @@ from .api import summary as summary_api
 from .api import system as system_api
 from .api import templates as templates_api
 from .api import verification as verification_api
-from .api.http import DEPS, METRICS, ApiRoutes, Metrics, csrf, observe
+from .api.http import csrf
 from .config import Config, LaborLawConfig
 from .core.budgets import Limits
 from .core.clock import Clock, SystemClock
@@ -38,11 +38,13 @@ from .core.pdf.pades import PkiSettings
 from .core.pdf.tools import PdfEngine, shared_workers
 from .core.ports import AuthEpoch, ChatSteps
 from .first_start import ship_standard_template
+from .http import CHAT, DEPS, METRICS, ApiRoutes, Metrics, asks_for_json, door, json_errors, mount, observe
 from .identity import IdentityProviders, build_identity
 from .storage.blobs import Backend, LocalBlobs, S3Blobs, S3Settings, TrackedBlobStore
 from .storage.db import Database, UnitOfWork
 from .storage.platform import shared_value, sweep_orphans
 from .tasks import BackgroundTasks
+from .web import setup_static
 from .web.errors import page_errors
 from .web.security import setup_security
 
@@ -153,6 +155,12 @@ class AppDeps:
     def chat_steps(self) -> ChatSteps:
         return self.db.chat_steps
 
+    @property
+    def hr_only_channels(self) -> tuple[str, ...]:
+        from .bots.channels.registry import hr_only
+
+        return hr_only()
+
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         self.tasks.spawn(work, name)
 
@@ -205,6 +213,7 @@ def dev_capabilities(config: Config) -> dict[str, bool]:
 
 
 def api_route_tables(config: Config) -> list[ApiRoutes]:
+    """The routes the OpenAPI document describes: the API door's and the webhooks door's."""
     dev = dev_capabilities(config)
     tables = [
         system_api.routes,
@@ -225,10 +234,16 @@ def api_route_tables(config: Config) -> list[ApiRoutes]:
     if dev["payments"]:
         tables.append(verification_api.dev_routes)
     from .api import chat as chat_api
+
+    tables += [chat_api.routes, *webhook_route_tables()]
+    return tables
+
+
+def webhook_route_tables() -> list[ApiRoutes]:
+    """The webhooks door's routes: the identity providers' callbacks and each chat channel's."""
     from .bots.channels.registry import ADAPTERS
 
-    tables += [chat_api.routes, *(adapter.routes() for adapter in ADAPTERS)]
-    return tables
+    return [verification_api.webhook_routes, *(adapter.routes() for adapter in ADAPTERS)]
 
 
 def private_data_dir(path: Path) -> None:
@@ -246,17 +261,39 @@ def build_deps(config: Config, clock: Clock | None = None) -> AppDeps:
 
 
 def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[observe, page_errors, csrf], client_max_size=1024 * 1024)
-    setup_security(app, https=config.server.secure_cookies)
+    """The root application: the doors (laborsign/http.py), the security headers on every
+    answer, and the process's start and stop."""
     deps = build_deps(config, clock)
+    app = web.Application(middlewares=[observe], client_max_size=1024 * 1024)
+    setup_security(app, https=config.server.secure_cookies)
     app[DEPS] = deps
-    app[METRICS] = Metrics()
-    tables = api_route_tables(config)
-    app[system_api.OPENAPI_DOCS] = [doc for table in tables for doc in table.docs]
-    for table in tables:
-        app.add_routes(table.table)
+    metrics = app[METRICS] = Metrics()
 
+    from .bots.runtime import ChatRuntime
+
+    chat = app[CHAT] = ChatRuntime(deps, config)
+
+    tables = api_route_tables(config)
+    hook_tables = webhook_route_tables()
+
+    api = door(deps, [json_errors(), csrf])
+    api[METRICS] = metrics
+    api[CHAT] = chat
+    # Also on the root: what the document describes spans the API and the webhooks doors.
+    api[system_api.OPENAPI_DOCS] = app[system_api.OPENAPI_DOCS] = [doc for t in tables for doc in t.docs]
+    for table in tables:
+        if table not in hook_tables:
+            api.add_routes(table.table)
+
+    hooks = door(deps, [json_errors()])  # no CSRF: callers sign their callbacks
+    hooks[CHAT] = chat
+    for table in hook_tables:
+        hooks.add_routes(table.table)
+
+    from .dashboard import chat_pages as dashboard_chat_pages
     from .dashboard import contracts_pages, labor_pages, roster_pages, templates_pages
+    from .dashboard import integrations_pages as dashboard_integrations_pages
+    from .dashboard import notices_pages as dashboard_notices_pages
     from .dashboard import pages as dashboard_pages
     from .dashboard import verification_pages as dashboard_verification_pages
     from .h5 import contracts_pages as h5_contracts_pages
@@ -264,25 +301,30 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
     from .h5 import pages as h5_pages
     from .h5 import verification_pages as h5_verification_pages
 
-    dashboard_pages.setup(app)
-    templates_pages.setup(app)
-    contracts_pages.setup(app)
-    labor_pages.setup(app)
-    roster_pages.setup(app)
-    h5_onboarding_pages.setup(app)
-    h5_pages.setup(app)
-    h5_contracts_pages.setup(app)
-    dashboard_verification_pages.setup(app)
-    h5_verification_pages.setup(app, sandbox_pages=dev_capabilities(config)["sandbox_pages"])
-    from .dashboard import chat_pages as dashboard_chat_pages
+    # The pages: the worker's (H5 and PC) and the site's (employer dashboard, platform console,
+    # login, public verification, static files). A client that asks for JSON gets JSON errors.
+    h5 = door(deps, [json_errors(asks_for_json), page_errors])
+    h5_onboarding_pages.setup(h5)
+    h5_pages.setup(h5)
+    h5_contracts_pages.setup(h5)
+    h5_verification_pages.setup(h5, sandbox_pages=dev_capabilities(config)["sandbox_pages"])
 
-    dashboard_chat_pages.setup(app)
-    from .dashboard import integrations_pages as dashboard_integrations_pages
+    site = door(deps, [json_errors(asks_for_json), page_errors])
+    dashboard_pages.setup(site)
+    templates_pages.setup(site)
+    contracts_pages.setup(site)
+    labor_pages.setup(site)
+    roster_pages.setup(site)
+    dashboard_verification_pages.setup(site)
+    dashboard_chat_pages.setup(site)
+    dashboard_integrations_pages.setup(site)
+    dashboard_notices_pages.setup(site)
+    setup_static(site)
 
-    dashboard_integrations_pages.setup(app)
-    from .dashboard import notices_pages as dashboard_notices_pages
-
-    dashboard_notices_pages.setup(app)
+    mount(app, "api", api)
+    mount(app, "webhooks", hooks)
+    mount(app, "h5", h5)
+    mount(app, "site", site, rest=True)  # and every path no door owns: a wrong link gets a page
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         await deps.start(migrate)
@@ -290,11 +332,6 @@ def create_app(config: Config, clock: Clock | None = None, *, migrate: bool = Tr
         await deps.stop()
 
     app.cleanup_ctx.append(database)
-
-    from .bots.runtime import ChatRuntime
-    from .webhooks.common import CHAT
-
-    chat = app[CHAT] = ChatRuntime(deps, config)
 
     async def chat_channels(app: web.Application) -> AsyncIterator[None]:
         async with chat.running(background=config.jobs.background):

@@ -10,13 +10,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+import pytest
 
+from laborsign.api import system as system_api
 from laborsign.bootstrap import create_app
 from laborsign.config import load_config
 from laborsign.core.clock import FakeClock
 from laborsign.core.contracts import CONTRACT_STATUS_LABELS
 from laborsign.core.templates import TEMPLATE_TYPES
+from laborsign.dashboard import pages as dashboard_pages
 from laborsign.web import STATIC, static_build
 
 PACKAGE = Path(__file__).resolve().parent.parent / "laborsign"
@@ -107,21 +109,21 @@ async def test_page_errors_are_pages_in_chinese_and_the_api_keeps_json(client: A
 
 
 async def test_a_fault_in_a_page_is_the_sites_500_page_and_a_favicon_is_served(
-    aiohttp_client: Any, config: Any, clock: Any
+    aiohttp_client: Any, config: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(request: web.Request) -> web.Response:
-        raise RuntimeError("a bug in a page handler")
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in a handler")
 
-    app = create_app(config, clock=clock, migrate=False)
-    app.router.add_get("/dashboard/broken", broken)  # a page with a bug, as a test route
-    app.router.add_get("/api/v1/broken", broken)
-    client = await aiohttp_client(app)
-    page = await client.get("/dashboard/broken")
+    # A bug in the dashboard's home page and in the API's OpenAPI document.
+    monkeypatch.setattr(dashboard_pages, "dashboard", broken)
+    monkeypatch.setattr(system_api, "build_openapi", broken)
+    client = await aiohttp_client(create_app(config, clock=clock, migrate=False))
+    page = await client.get("/dashboard")
     text = await page.text()
     assert page.status == 500 and page.content_type == "text/html"
     assert "服务暂时出错" in text and "app.css" in text and 'href="/dashboard"' in text
     assert "Internal Server Error" not in text and "RuntimeError" not in text
-    api = await client.get("/api/v1/broken")
+    api = await client.get("/api/v1/openapi.json")
     assert api.status == 500 and (await api.json())["error"] == "internal_error"
     assert 'rel="icon"' in text
     icon = await client.get("/favicon.ico")

@@ -30,6 +30,7 @@ from ..core.services.accounts import SIDES, Actor, LoginResult
 from ..core.services.limits import Asker
 from ..core.values import mask_phone
 from ..core.verification import EnterpriseStatus
+from ..inputs import header_text
 from .http import (
     DEPS,
     SESSION_COOKIE,
@@ -43,7 +44,6 @@ from .http import (
     require_actor,
     require_user,
 )
-from .inputs import header_text
 from .schemas import Codes, Page, Timestamp
 
 routes = ApiRoutes("账号与企业")

@@ -14,7 +14,7 @@ from ..core.errors import NotFound, WrongState
 from ..core.outbox import Channel
 from ..core.services import chat as svc
 from ..core.services import roster as roster_service
-from .http import DEPS, ApiRoutes, json_response, page_json, paging, require_actor
+from .http import CHAT, DEPS, ApiRoutes, json_response, page_json, paging, require_actor
 from .schemas import Codes, Page, Timestamp, Url
 
 routes = ApiRoutes("聊天渠道")
@@ -75,8 +75,6 @@ async def dead_letters(request: web.Request) -> web.Response:
 async def retry(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     count = await svc.retry_dead_letters(request.app[DEPS], actor)
-    from ..webhooks.common import CHAT
-
     chat = request.app.get(CHAT)
     if chat is not None:
         chat.deliverer.wakeup.set()
@@ -94,7 +92,6 @@ async def wechat_qr(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     deps = request.app[DEPS]
     from ..bots.channels import SendError
-    from ..webhooks.common import CHAT
 
     chat = request.app.get(CHAT)
     if chat is None or chat.wechat is None:

@@ -38,6 +38,7 @@ from ..core.services.contracts import seals as seal_svc
 from ..core.services.contracts.audit import Context
 from ..core.signing import IntentMethod, Seal
 from ..core.values import mask_phone
+from ..inputs import header_text, parse_json
 from .http import (
     CURSOR_DOC,
     DEPS,
@@ -52,7 +53,6 @@ from .http import (
     require_user,
     scale_param,
 )
-from .inputs import header_text, parse_json
 from .labor import LaborTermOut, labor_term_json
 from .launch import ContractIn, Flag, LaunchOut, launch_json
 from .schemas import Codes, PageFields, Timestamp, Url

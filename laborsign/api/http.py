@@ -1,177 +1,40 @@
-"""HTTP plumbing shared by the JSON API and the pages: app keys, errors, request ids,
-metrics, CSRF, authentication, body parsing and the route registry behind OpenAPI."""
+"""The JSON API's own plumbing: CSRF, authentication, client addresses, body and query
+parsing. What every door shares (keys, JSON errors, the route registry) is `laborsign/http.py`;
+its names are re-exported here for the API's modules."""
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import ipaddress
-import json
-import logging
 import re
 import secrets
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestPayloadError
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
-from ..core.errors import BadRequest, DomainError, Forbidden, Invalid, Unauthorized
+from ..core.errors import BadRequest, Forbidden, Invalid, Unauthorized
 from ..core.services import accounts as account_service
 from ..core.services.accounts import Actor
-from .inputs import MAX_JSON_BYTES, READ_FAILED, parse_json, read_limited, unsafe_url
-
-log = logging.getLogger("laborsign.http")
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+from ..http import CHAT as CHAT
+from ..http import DEPS as DEPS
+from ..http import METRICS as METRICS
+from ..http import ApiRoutes as ApiRoutes
+from ..http import Handler as Handler
+from ..http import Metrics as Metrics
+from ..http import RouteDoc as RouteDoc
+from ..http import error_response as error_response
+from ..http import json_response as json_response
+from ..inputs import MAX_JSON_BYTES, parse_json, read_limited
 
 SESSION_COOKIE = "laborsign_session"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass
-class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-
-    def __post_init__(self) -> None:
-        self.requests = Counter(
-            "laborsign_http_requests_total",
-            "HTTP requests by route and status",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "laborsign_http_request_seconds",
-            "HTTP request latency by route",
-            ["method", "route"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
-
-
-DEPS: web.AppKey[Any] = web.AppKey("deps", object)
-METRICS = web.AppKey("metrics", Metrics)
-# How a page (not the JSON API) shows an HTTP error: set by the page plumbing (web/).
-
-
-def error_response(status: int, code: str, message: str, **extra: object) -> web.Response:
-    body: dict[str, object] = {"error": code, "message": message}
-    body.update(extra)
-    headers = {}
-    if "retry_after" in extra:
-        headers["Retry-After"] = str(extra["retry_after"])
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)
-
-
-def json_response(data: object, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=_dumps)
-
-
-_HTTP_MESSAGES = {
-    400: ("bad_request", "请求格式不正确"),
-    401: ("unauthorized", "请先登录"),
-    403: ("forbidden", "没有权限进行此操作"),
-    404: ("not_found", "请求的资源不存在"),
-    405: ("method_not_allowed", "不支持该请求方法"),
-    413: ("too_large", "上传的内容过大"),
-    415: ("unsupported_type", "不支持的内容类型"),
-}
-
-
-def _route_name(request: web.Request) -> str:
-    info = request.match_info.route.resource
-    return info.canonical if info is not None else "unmatched"
-
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-@web.middleware
-async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request id, structured access log, Prometheus figures and JSON errors for everything.
-    The status recorded is the one the client received: a redirect or page error raised as an
-    exception counts as itself, a client that went away as 499."""
-    sent = request.headers.get("X-Request-Id", "")
-    rid = sent if _REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
-    token = request_id_var.set(rid)
-    start = time.perf_counter()
-    status = 500
-    try:
-        response = await _errors_as_json(request, handler)
-        status = response.status
-        response.headers["X-Request-Id"] = rid
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        exc.headers["X-Request-Id"] = rid
-        raise
-    except asyncio.CancelledError:
-        status = 499
-        raise
-    finally:
-        elapsed = time.perf_counter() - start
-        route = _route_name(request)
-        metrics = request.app.get(METRICS)
-        if metrics is not None:
-            metrics.requests.labels(request.method, route, str(status)).inc()
-            metrics.latency.labels(request.method, route).observe(elapsed)
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.path[:300],
-                "status": status,
-                "ms": round(elapsed * 1000, 1),
-            },
-        )
-        request_id_var.reset(token)
-
-
-async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        if unsafe_url(request):
-            raise BadRequest("请求地址或参数包含不允许的字符", "bad_url")
-        return await handler(request)
-    except DomainError as exc:
-        extra: dict[str, object] = dict(exc.extra)
-        if isinstance(exc, Invalid):
-            extra["fields"] = exc.fields
-        return error_response(exc.status, exc.code, exc.message, **extra)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        if not _wants_json(request):
-            raise  # pages: web/errors.py has already drawn its own error pages
-        code, message = _HTTP_MESSAGES.get(exc.status, ("http_error", "请求无法处理"))
-        return error_response(exc.status, code, message)
-    except (HttpProcessingError, RequestPayloadError):
-        # Raised while a handler reads a body that is malformed on the wire (bad chunking,
-        # compression that does not decode, a multipart part header with control bytes).
-        return error_response(400, "malformed_body", READ_FAILED)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path[:300])
-        return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
-
-
-def _wants_json(request: web.Request) -> bool:
-    return request.path.startswith(("/api/", "/webhooks/")) or "application/json" in request.headers.get(
-        "Accept", ""
-    )
 
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Cookie-authenticated state changes must carry the session's CSRF token."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not request.path.startswith("/api/"):
+    """Cookie-authenticated state changes must carry the session's CSRF token (the API door's
+    middleware: the webhooks and the pages have no cookie-authenticated state changes)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return await handler(request)
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return await handler(request)
@@ -383,81 +246,3 @@ def page_json(items: list[Any], total: int, page: int, per_page: int) -> dict[st
 
 def forbid(message: str, code: str = "forbidden") -> Forbidden:
     return Forbidden(message, code)
-
-
-# --- route registry for OpenAPI --------------------------------------------------------------------
-
-
-@dataclass
-class RouteDoc:
-    method: str
-    path: str
-    summary: str
-    tag: str
-    body: type[BaseModel] | None = None
-    status: int = 200
-    auth: str = "session"  # session | public | worker | enterprise
-    multipart: dict[str, str] | None = None
-    query: dict[str, str] | None = None
-    produces: str = "application/json"
-    paged: bool = False  # takes ?page= and ?per_page= (see paging())
-    # The answer's type (a TypedDict from api/schemas.py or a module's own); the document's
-    # response schema is generated from it.
-    answer: Any = None
-    # Error statuses this operation can answer beyond the ones implied by auth, body and path.
-    errors: tuple[int, ...] = ()
-    # Other success answers: (status, content type, answer type), e.g. a 202 job beside a 200 file.
-    also: tuple[tuple[int, str, Any], ...] = ()
-
-
-class ApiRoutes:
-    """A RouteTableDef that also remembers what OpenAPI needs to say about each route."""
-
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
-        self.table = web.RouteTableDef()
-        self.docs: list[RouteDoc] = []
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        summary: str,
-        *,
-        body: type[BaseModel] | None = None,
-        status: int = 200,
-        auth: str = "session",
-        multipart: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
-        produces: str = "application/json",
-        paged: bool = False,
-        answer: Any = None,
-        errors: tuple[int, ...] = (),
-        also: tuple[tuple[int, str, Any], ...] = (),
-    ) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self.docs.append(
-                RouteDoc(
-                    method, path, summary, self.tag, body, status, auth, multipart, query, produces, paged,
-                    answer, errors, also,
-                )
-            )  # fmt: skip
-            self.table.route(method, path)(handler)
-            return handler
-
-        return register
-
-    def get(self, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, summary, **kw)
-
-    def post(self, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, summary, **kw)
-
-    def put(self, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, summary, **kw)
-
-    def patch(self, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, summary, **kw)
-
-    def delete(self, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, summary, status=kw.pop("status", 204), **kw)

@@ -13,7 +13,7 @@ from ..core.events import EVENT_TYPES
 from ..core.integrations import DeliveryAttempt, WebhookEndpoint
 from ..core.outbox import OutboxMessage, OutboxStatus
 from ..core.services import integrations as svc
-from .http import DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
+from .http import CHAT, DEPS, ApiRoutes, body, json_response, page_json, paging, require_actor
 from .schemas import Codes, Page, Timestamp, Url
 
 routes = ApiRoutes("系统集成")
@@ -150,8 +150,6 @@ async def redeliver(request: web.Request) -> web.Response:
     message, attempts = await svc.redeliver(
         deps, actor, request.match_info["id"], request.match_info["delivery_id"]
     )
-    from ..webhooks.common import CHAT
-
     chat = request.app.get(CHAT)
     if chat is not None:
         chat.deliverer.wakeup.set()

@@ -15,7 +15,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from ..core.errors import BadRequest, TooLarge, UnsupportedType
-from .inputs import has_unsafe_text, strip_unsafe, unreadable
+from ..inputs import has_unsafe_text, strip_unsafe, unreadable
 
 FIELDS_ALLOWANCE = 256 * 1024  # the text fields beside the files (names, JSON meta)
 MAX_FIELDS = 16

@@ -35,6 +35,7 @@ from ..core.verification import (
     PersonStatus,
     PersonVerification,
 )
+from ..inputs import header_text, read_limited
 from .accounts import FlagIn, OrgTypeCode, PhoneIn, TextIn
 from .http import (
     DEPS,
@@ -48,7 +49,6 @@ from .http import (
     require_actor,
     require_user,
 )
-from .inputs import header_text, read_limited
 from .schemas import Codes, Money, Page, Timestamp, Url
 from .uploads import read_multipart
 

@@ -469,6 +469,11 @@ class Deps(Protocol):
     @property
     def chat_steps(self) -> ChatSteps: ...
 
+    @property
+    def hr_only_channels(self) -> tuple[str, ...]:
+        """The chat channels only HR members use (from the channel registry)."""
+        ...
+
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Work that goes on after the answer was sent; kept, logged, awaited on shutdown."""
         ...

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.http import DEPS
 from ..core.verification import ENTERPRISE_CAPABILITY, ENTERPRISE_METHOD_LABELS, EnterpriseMethod
+from ..http import DEPS
 from ..web import HomeEntry, register_home_entry, render
 from .pages import dashboard
 

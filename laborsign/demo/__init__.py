@@ -64,8 +64,8 @@ def check_development(config: Config) -> None:
 
 
 async def run_demo(config: Config, plan: Plan) -> DemoResult:
-    from ..api.http import DEPS
     from ..bootstrap import create_app
+    from ..http import DEPS
     from ..storage.db import make_engine
 
     check_development(config)
@@ -73,8 +73,9 @@ async def run_demo(config: Config, plan: Plan) -> DemoResult:
     # The walk is one person asking for a dozen codes from this host: no captcha for it.
     walker = config.model_copy(deep=True)
     walker.security.sms_codes_per_ip_before_captcha = walker.security.sms_codes_per_ip_hour = 10_000
-    app = create_app(walker, clock=ShiftedClock())
-    walked = await walk(app, app[DEPS].clock, ENTERPRISE_NAME)
+    clock = ShiftedClock()
+    app = create_app(walker, clock=clock)
+    walked = await walk(app, clock, ENTERPRISE_NAME)
     cipher = app[DEPS].cipher
     engine: AsyncEngine = make_engine(config.database_url, 2, False)
     try:

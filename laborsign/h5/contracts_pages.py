@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..api.http import DEPS
 from ..core.errors import NotFound
 from ..core.services.signing import public_session
 from ..core.signing import IntentMethod, IntentStatus, SessionStatus
+from ..http import DEPS
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.http import DEPS
 from ..core.errors import NotFound
 from ..core.verification import CONSENT_TEXT, CONSENT_VERSION, PERSON_CAPABILITY, PERSON_METHOD_LABELS
+from ..http import DEPS
 from ..web import HomeEntry, register_home_entry, render
 
 routes = web.RouteTableDef()

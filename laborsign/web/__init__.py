@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from ..api.http import DEPS
 from ..core.verification import Capability
+from ..http import DEPS
 from .labels import label_tables, labels_module
 
 STATIC = Path(__file__).with_name("static").resolve()
@@ -56,9 +56,9 @@ def static_build() -> str:
     return digest.hexdigest()[:12]
 
 
-def setup_pages(app: web.Application) -> None:
-    if JINJA in app:
-        return
+@cache
+def jinja_env() -> jinja2.Environment:
+    """One environment for both page doors (the templates include each other's layouts)."""
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PackageLoader("laborsign.web", "templates"),
@@ -69,7 +69,16 @@ def setup_pages(app: web.Application) -> None:
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
     env.globals["labels"] = label_tables()
     env.globals["static"] = static_url
-    app[JINJA] = env
+    return env
+
+
+def setup_pages(app: web.Application) -> None:
+    """A page door: its templates."""
+    app[JINJA] = jinja_env()
+
+
+def setup_static(app: web.Application) -> None:
+    """The static files and the favicon, served by the site's door for both page doors."""
     app.router.add_get("/static/{build}/{path:.+}", static_file, name="static")
     app.router.add_get("/favicon.ico", favicon)
 

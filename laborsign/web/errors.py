@@ -1,6 +1,6 @@
 """Error pages: a person who follows a wrong link (or whose browser asks a page in a way it
 does not answer) gets a page in the site's style and in Chinese, not aiohttp's "404: Not
-Found". The API and the webhooks keep their JSON errors."""
+Found". The page doors' middleware; the API and the webhooks doors answer in JSON."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import logging
 
 from aiohttp import web
 
-from ..api.http import Handler
 from ..core.errors import DomainError
+from ..http import Handler, asks_for_json
 from . import JINJA, render
 
 _TITLES = {
@@ -25,9 +25,8 @@ log = logging.getLogger("laborsign.web")
 
 
 def _is_page_request(request: web.Request) -> bool:
-    if request.path.startswith(("/api/", "/webhooks/")):
-        return False
-    return "application/json" not in request.headers.get("Accept", "")
+    """The page doors' requests are for pages, unless the client asks for JSON."""
+    return not asks_for_json(request)
 
 
 def _homes(path: str) -> list[tuple[str, str]]:
@@ -64,8 +63,8 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         return error_page(request, exc.status, exc.message)
     except Exception:
-        # A fault in a page handler: the person gets the site's 500 page (the API's JSON answer
-        # is drawn by api/http.py for API requests), the log gets the traceback.
+        # A fault in a page handler: the person gets the site's 500 page (a client that asked
+        # for JSON gets the JSON answer of laborsign/http.py), the log gets the traceback.
         if not _is_page_request(request) or JINJA not in request.app:
             raise
         log.exception("unhandled error on page %s %s", request.method, request.path[:300])

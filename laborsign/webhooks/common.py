@@ -12,17 +12,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.inputs import read_limited
 from ..bots.engine import Engine, Incoming, Outcome
 from ..bots.runtime import ChatRuntime
 from ..core import outbox as ob
 from ..core.chat import InboundMessage
 from ..core.errors import BadRequest, Forbidden, NotFound
 from ..core.services.limits import admit_signed_callback
+from ..http import CHAT as CHAT
+from ..inputs import read_limited
 
 log = logging.getLogger("laborsign.webhooks")
 
-CHAT: web.AppKey[ChatRuntime] = web.AppKey("chat", ChatRuntime)
 MAX_BODY = 64 * 1024  # platform callbacks are a few hundred bytes
 REPLAY_WINDOW = 300  # seconds either side of our clock
 ANSWER_WITHIN = 4.0  # WeChat retries after 5 s without an answer

@@ -8,10 +8,10 @@ from typing import Any, Literal, NotRequired
 from aiohttp import web
 from typing_extensions import TypedDict
 
-from ..api.http import ApiRoutes, json_response
-from ..api.inputs import parse_json
 from ..bots import dingtalk
 from ..core.errors import BadRequest, Forbidden
+from ..http import ApiRoutes, json_response
+from ..inputs import parse_json
 from .common import admit, read_body, retry_lost_connection, runtime
 
 routes = ApiRoutes("聊天渠道回调")

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.http import ApiRoutes
 from ..bots.engine import Incoming
 from ..core.errors import Forbidden
 from ..core.replay import callback_key
+from ..http import ApiRoutes
 from .common import (
     admit,
     answer_in_time,

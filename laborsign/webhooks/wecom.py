@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.http import ApiRoutes
 from ..bots import hr
 from ..bots.engine import Incoming
 from ..core.errors import BadRequest, Forbidden
 from ..core.replay import callback_key
+from ..http import ApiRoutes
 from .common import (
     admit,
     answer_in_time,

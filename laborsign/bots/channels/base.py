@@ -31,7 +31,7 @@ from ...core.ports import Deps
 from ..tokens import SharedToken, TokenError
 
 if TYPE_CHECKING:
-    from ...api.http import ApiRoutes
+    from ...http import ApiRoutes
     from ..engine import Engine
 
 log = logging.getLogger("laborsign.bots.channels")

@@ -37,3 +37,7 @@ def worker_facing() -> tuple[str, ...]:
 
 def hr_facing() -> tuple[str, ...]:
     return tuple(a.name for a in ADAPTERS if a.hr_facing)
+
+
+def hr_only() -> tuple[str, ...]:
+    return tuple(a.name for a in ADAPTERS if a.hr_facing and not a.worker_facing)

@@ -591,22 +591,20 @@ async def remove_member(deps: Deps, actor: Actor, member_id: str) -> None:
         await uow.accounts.lock_members_of(enterprise.id)
         member = await _member_of(uow, enterprise, member_id)
         member.remove(await uow.accounts.active_admins(enterprise.id))
-        await end_member_access(uow, member)
+        await end_member_access(uow, member, deps.hr_only_channels)
         record_enterprise_event(deps, uow, actor, "member_removed", member_id=member.id, name=member.name)
         await uow.commit()
 
 
-# WeCom is the HR-only app; a DingTalk identity may also be the person's worker binding, so it
-# stays, and card presses and HR notices re-check the membership instead (bots/hr.py).
-HR_ONLY_CHANNELS = ("wecom",)
-
-
-async def end_member_access(uow: UnitOfWork, member: Member) -> None:
-    """Ends, in the caller's transaction, what let a former member act for the enterprise."""
+async def end_member_access(uow: UnitOfWork, member: Member, hr_only_channels: tuple[str, ...]) -> None:
+    """Ends, in the caller's transaction, what let a former member act for the enterprise.
+    `hr_only_channels` (the channel registry's HR-only channels): their bindings end; a binding
+    on a channel workers use too may be the person's worker binding, so it stays, and card
+    presses and HR notices re-check the membership instead (bots/hr.py)."""
     await uow.accounts.leave_enterprise(member.user_id, member.enterprise_id)
     if await uow.accounts.memberships(member.user_id):
         return  # still HR elsewhere: the chat binding serves that enterprise too
-    for identity in await uow.chat.identities_of([member.user_id], list(HR_ONLY_CHANNELS)):
+    for identity in await uow.chat.identities_of([member.user_id], list(hr_only_channels)):
         identity.unbind()
 
 

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from aiohttp import web
 from typing_extensions import TypedDict
 
-from ....api.http import ApiRoutes, json_response
-from ....api.inputs import parse_json
 from ....api.schemas import Codes
 from ....core.errors import BadRequest, Forbidden
+from ....http import ApiRoutes, json_response
+from ....inputs import parse_json
 from ....webhooks.common import (
     ANSWER_WITHIN,
     admit,

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from ..core.errors import BadRequest, TooLarge
+from .core.errors import BadRequest, TooLarge
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
