@@ -427,27 +427,40 @@ async def drop_secondary_indexes(engine: AsyncEngine, tables: Sequence[Table]) -
                 await conn.execute(text_sql(f'DROP INDEX IF EXISTS "{index.name}"'))
 
 
-async def restore_secondary_indexes(engine: AsyncEngine, tables: Sequence[Table]) -> None:
+async def restore_secondary_indexes(engine: AsyncEngine, tables: Sequence[Table], builders: int = 2) -> None:
     """Every index and constraint of `tables` as the schema declares them (the migrations make
-    the same: tests/test_config_and_schema.py compares them); those still there are left."""
-    async with engine.connect() as conn:
-        pg = conn.dialect.name == "postgresql"
-        if pg:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text_sql("SET maintenance_work_mem = '256MB'"))
-        for table in tables:
-            for index in _indexes(table):
-                await conn.execute(CreateIndex(index, if_not_exists=True))
+    the same: tests/test_config_and_schema.py compares them); those still there are left. On
+    PostgreSQL `builders` connections build the indexes side by side (CREATE INDEX locks do not
+    conflict); the constraints follow one by one, as ALTER TABLE takes stronger locks."""
+    pending = [index for table in tables for index in _indexes(table)]
+    pg = engine.dialect.name == "postgresql"
+
+    async def build() -> None:
+        async with engine.connect() as conn:
+            if pg:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text_sql("SET maintenance_work_mem = '128MB'"))
+            while pending:
+                await conn.execute(CreateIndex(pending.pop(0), if_not_exists=True))
             if not pg:
-                continue
+                await conn.commit()
+
+    done = await asyncio.gather(*(build() for _ in range(builders if pg else 1)), return_exceptions=True)
+    failed = [outcome for outcome in done if isinstance(outcome, BaseException)]
+    if failed:
+        raise failed[0]
+    if not pg:
+        return
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text_sql("SET maintenance_work_mem = '256MB'"))
+        for table in tables:
             present = set((await conn.execute(
                 text_sql("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"), {"t": table.name}
             )).scalars())  # fmt: skip
             for constraint in (*_unique_constraints(table), *_foreign_keys(table)):
                 if constraint.name not in present:
                     await conn.execute(AddConstraint(constraint))
-        if not pg:
-            await conn.commit()
 
 
 async def refresh_statistics(engine: AsyncEngine) -> None:
