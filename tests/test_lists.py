@@ -11,12 +11,21 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
 from laborsign.core.contracts import EVENT_HASHED, Contract, canonical_event
+from laborsign.core.ids import new_id
+from laborsign.demo.bulk import BULK_TABLES, Loader, secondary_indexes_later
+from laborsign.storage import mappings
+from laborsign.storage.contracts import parties
 from laborsign.storage.roster import employees
+from laborsign.storage.schema import metadata
 from tests.conftest import Api
 from tests.test_contracts import launch_body, mark_verified, setup_contract_world, signature_png
 from tests.test_onboarding import FORM
@@ -132,6 +141,17 @@ async def run_demo(config_env: dict[str, str], *args: str) -> list[str]:
     return out.decode().strip().splitlines()
 
 
+async def schema_drift(database_url: str) -> list[Any]:
+    """What the database's tables, indexes and constraints lack or add against the declared schema."""
+    mappings.map_all()
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    finally:
+        await engine.dispose()
+
+
 async def walk_pages(api: Api, path: str, per_page: int, between: Any = None) -> list[str]:
     """Every id of a list, following next_cursor; `between` runs after each page."""
     seen: list[str] = []
@@ -152,6 +172,9 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     lines = await run_demo(config_env, "--enterprises", "2", "--employees", "80", "--contracts", "240")
     login = json.loads(lines[-1])
     assert set(login) == {"enterprise_id", "hr_phone", "worker_phone"}
+    assert "企业 2 家，员工 81 名，合同 242 份" in lines[0], lines[0]
+    # The indexes and constraints set aside for the load are all back, as the schema declares them.
+    assert await schema_drift(config_env["LABORSIGN_DATABASE__URL"]) == []
     told = "\n".join(lines[:-1])
     assert "验证码" in told and f"/api/v1/dev/sms?phone={login['hr_phone']}" in told
     assert any(login["hr_phone"] in line and "HR 登录" in line for line in lines[:-1])
@@ -250,6 +273,29 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     await worker.login(clock, login["worker_phone"], side="worker")
     mine = await check_counts(worker, "/api/v1/me/contracts")
     assert mine["awaiting_me"] == 1 + len(added) and mine["completed"] == 1  # the walk signed one
+
+
+async def test_a_failed_bulk_load_still_gets_its_indexes_and_constraints_back(
+    database_url: str, client: Any
+) -> None:
+    engine = create_async_engine(database_url)
+
+    async def index_names() -> set[str]:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda c: {i["name"] for i in inspect(c).get_indexes("contracts")})
+
+    try:
+        with pytest.raises(Exception, match=r"(?i)null"):
+            async with secondary_indexes_later(engine, BULK_TABLES):
+                assert "ix_contracts_enterprise_created" not in await index_names()
+                async with engine.begin() as conn:  # a party of no contract: refused mid-load
+                    await Loader(conn).load_tuples(
+                        parties, [[new_id(), None, "worker", "王伟", "pending", None, None, None, None]]
+                    )
+        assert "ix_contracts_enterprise_created" in await index_names()
+    finally:
+        await engine.dispose()
+    assert await schema_drift(database_url) == []
 
 
 async def test_demo_refuses_an_install_without_the_development_providers(config_env: dict[str, str]) -> None:
