@@ -73,7 +73,6 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
         contract = await enterprise_contract(uow, actor, contract_id)
         text = _reason(reason, "撤回原因")
         contract.withdraw(text, now)
-        contract.version += 1
         kind, actor_id, actor_name = enterprise_actor(actor)
         entry = audit_entry(
             contract, "withdrawn", ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name, reason=text
@@ -132,7 +131,6 @@ async def decline(deps: Deps, actor: Actor, contract_id: str, reason: object, ct
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         worker = next(p for p in parties if p.role == PartyRole.WORKER)
         contract.decline(worker, text, now)
-        contract.version += 1
         entry = audit_entry(
             contract, "declined", ctx, actor_type="worker", actor_id=user.id, actor_name=contract.worker_name,
             reason=text,
