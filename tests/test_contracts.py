@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select, update
 
 from laborsign.api.http import DEPS
@@ -505,3 +506,40 @@ async def test_page_pictures_are_kept_only_for_the_version_they_show(
     # The seal is on the page now: a picture asked for by the old version is not kept.
     stale = await api.get(f"/api/v1/contracts/{cid}/pages/2.png?v={before[:12]}")
     assert stale.startswith(b"\x89PNG") and api.last_response.headers["Cache-Control"] == "private, no-cache"
+
+
+async def test_an_expiry_committed_first_by_another_process_wins_whole(
+    api: Api, make_api: Any, client: Any, clock: FakeClock
+) -> None:
+    """Two processes expire the same contract at once: the mapper's version check lets one
+    commit; the other's transaction fails whole (Conflict), leaving no second audit row and no
+    second notice to the worker."""
+    from laborsign.core.contracts import Contract
+    from laborsign.core.errors import Conflict
+    from laborsign.core.events import ContractExpired, contract_facts
+    from laborsign.core.services.contracts.audit import Context, audit_entry
+    from laborsign.core.services.contracts.lifecycle import expire_due
+
+    world = await setup_contract_world(api, make_api, client, clock)
+    await mark_verified(client, enterprise_id=world["enterprise"]["id"], phone=FORM["phone"])
+    deadline = (clock.now() + timedelta(days=1)).isoformat()
+    body = launch_body(world, sign_deadline=deadline)
+    cid = (await api.post("/api/v1/contracts", body, expect=201))["contracts"][0]["id"]
+    clock.advance(days=1, seconds=1)
+    deps = client.app[DEPS]
+    now = clock.now()
+    with pytest.raises(Conflict):
+        async with deps.uow() as other:  # the other process has read the contract and expires it
+            contract = await other.get(Contract, cid)
+            assert contract is not None and contract.expire(now)
+            entry = audit_entry(
+                contract, "expired", Context(), actor_type="system", actor_id=None, actor_name="平台"
+            )
+            other.record(ContractExpired(at=now, audit=entry, **contract_facts(contract)))
+            assert await expire_due(deps) == 1  # this one commits first
+            await other.commit()
+    events = (await api.get(f"/api/v1/contracts/{cid}/events"))["items"]
+    assert [e["kind"] for e in events].count("expired") == 1
+    sms = (await api.get(f"/api/v1/dev/sms?phone={FORM['phone']}"))["items"]
+    assert sum("已过期" in s["text"] for s in sms) == 1
+    assert (await api.get(f"/api/v1/contracts/{cid}"))["status"] == "expired"

@@ -157,6 +157,14 @@ async def test_a_journey_reaches_the_integrator_signed_retried_and_deduplicable(
             "reason": "岗位调整",
         }
         assert by_type["contract.declined"]["data"]["reason"] == "薪资与约定不符"
+        # What integrators receive is the event's public fields: never the audit row's context
+        # (actor, IP, user agent) nor the worker's link that travel with it to our own handlers.
+        common = {"contract_id", "name", "status", "employee_id", "worker_name"}
+        assert set(by_type["contract.launched"]["data"]) == common | {"sign_deadline"}
+        assert set(by_type["contract.signed"]["data"]) == common | {"party"}
+        assert set(by_type["contract.completed"]["data"]) == common | {"document_sha256"}
+        assert set(by_type["contract.withdrawn"]["data"]) == common | {"reason"}
+        assert set(by_type["contract.expired"]["data"]) == common
         assert by_type["contract.expired"]["data"]["contract_id"] == c["expired"]
         assert by_type["onboarding.approved"]["data"]["employee_id"] == j["employee_id"]
         assert by_type["onboarding.rejected"]["data"]["reason"] == "证件照片不清晰"

@@ -19,6 +19,27 @@ if TYPE_CHECKING:
     from .contracts import Contract
 
 
+# A field with this metadata travels with the event to its handlers but is not part of what
+# the event says to integrators (`data()`): the audit row's context, a link to a page.
+INTERNAL: dict[str, bool] = {"internal": True}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """The contract audit row a change leaves (core/handlers.py write_contract_audit): who did
+    it, from where and how, and the document as it stood then."""
+
+    kind: str
+    actor_type: str  # worker | enterprise | integrator | system
+    actor_id: str | None
+    actor_name: str
+    document_sha256: str
+    ip: str = ""
+    user_agent: str = ""
+    method: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
     type: ClassVar[str]  # the public code integrators subscribe to, e.g. "contract.completed"
@@ -27,12 +48,13 @@ class DomainEvent:
     enterprise_id: str
     at: datetime
     id: str = field(default_factory=new_id)
+    audit: AuditEntry | None = field(default=None, metadata=INTERNAL)
 
     def data(self) -> dict[str, Any]:
         """What the event says beyond who, when and which: its own fields."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("enterprise_id", "at", "id"):
+            if f.name in ("enterprise_id", "at", "id") or f.metadata.get("internal"):
                 continue
             value = getattr(self, f.name)
             out[f.name] = iso(value) if isinstance(value, datetime) else value
@@ -106,6 +128,7 @@ class ContractCompleted(ContractChange):
     type = "contract.completed"
     label = "合同签署完成"
     document_sha256: str
+    link: str = field(default="", metadata=INTERNAL)  # the worker's page of the contract
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +149,29 @@ class ContractDeclined(ContractChange):
 class ContractExpired(ContractChange):
     type = "contract.expired"
     label = "合同过期"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractAudited(DomainEvent):
+    """A fact only the contract's audit trail keeps (viewed, re-initiated, a failed face
+    check, …): `audit` says which. Internal (not in EVENT_CLASSES)."""
+
+    type = "contract.audited"
+    label = "合同审计记录"
+    contract_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerAskedToSign(DomainEvent):
+    """It is the worker's turn to sign (at launch, or once the enterprise signed first), or HR
+    urges them (`reminder`): they get the link by SMS and chat. Internal (not in
+    EVENT_CLASSES)."""
+
+    type = "contract.worker_asked"
+    label = "邀请劳动者签署"
+    contract_id: str
+    reminder: bool = False
+    link: str
 
 
 @dataclass(frozen=True, kw_only=True)

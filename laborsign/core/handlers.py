@@ -12,11 +12,15 @@ from typing import Any
 
 from . import outbox as ob
 from .accounts import Enterprise, Permission, User
+from .contracts import Contract, chain_event
 from .events import (
     EVENT_CLASSES,
+    ContractAudited,
+    ContractChange,
     ContractCompleted,
     ContractDeclined,
     ContractExpired,
+    ContractLaunched,
     ContractWithdrawn,
     DomainEvent,
     LaborAlertRaised,
@@ -24,6 +28,7 @@ from .events import (
     OnboardingRejected,
     OnboardingSubmitted,
     PartySigned,
+    WorkerAskedToSign,
     WorkerInvited,
 )
 from .integrations import event_body
@@ -114,6 +119,78 @@ async def tell_worker_of_review(uow: UnitOfWork, event: DomainEvent) -> None:
     )  # fmt: skip
 
 
+async def write_contract_audit(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The contract's audit row, chained onto the ones before it (recorded events are handled
+    in order, so the chain follows the order of the changes)."""
+    assert isinstance(event, ContractChange | ContractAudited | WorkerAskedToSign)
+    entry = event.audit
+    if entry is None:
+        return
+    previous = await uow.contracts.last_event(event.contract_id)
+    uow.add(
+        chain_event(
+            previous, contract_id=event.contract_id, kind=entry.kind, at=event.at, actor_type=entry.actor_type,
+            actor_id=entry.actor_id, actor_name=entry.actor_name, ip=entry.ip[:64], user_agent=entry.user_agent[:300],
+            method=entry.method, document_sha256=entry.document_sha256, details=entry.details,
+        )
+    )  # fmt: skip
+    await uow.flush()
+
+
+async def _tell_worker(
+    uow: UnitOfWork, event: DomainEvent, contract: Contract, kind: str, text: str, link: str | None,
+    sms: dict[str, str],
+) -> None:  # fmt: skip
+    await notify_person(
+        uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind=kind, text=text, link=link,
+        now=event.at, contract_id=contract.id, enterprise_id=contract.enterprise_id, sms=sms,
+    )  # fmt: skip
+
+
+async def ask_worker_to_sign(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The worker's invitation to sign, or HR's reminder: the link to the contract."""
+    assert isinstance(event, WorkerAskedToSign)
+    contract = await uow.get(Contract, event.contract_id)
+    if contract is None:
+        return
+    enterprise = contract.enterprise_party["name"]
+    if event.reminder:
+        kind = "contract_reminder"
+        text = f"【{enterprise}】提醒您尽快签署《{contract.name}》，点击链接直接签署："
+    else:
+        kind = "contract_to_sign"
+        text = f"【{enterprise}】邀请您签署《{contract.name}》，请点击链接查看并签署："
+    sms = {"enterprise": enterprise, "contract": contract.name}
+    await _tell_worker(uow, event, contract, kind, text, event.link, sms)
+
+
+async def tell_worker_of_end(uow: UnitOfWork, event: DomainEvent) -> None:
+    """The worker hears that their contract was withdrawn, expired or completed (a certificate
+    only the enterprise seals is "issued" to them rather than "signed by both")."""
+    assert isinstance(event, ContractWithdrawn | ContractExpired | ContractCompleted)
+    contract = await uow.get(Contract, event.contract_id)
+    if contract is None:
+        return
+    enterprise = contract.enterprise_party["name"]
+    link: str | None = None
+    if isinstance(event, ContractWithdrawn):
+        kind = "contract_withdrawn"
+        text = f"【{enterprise}】已撤回《{contract.name}》，原因：{event.reason}。"
+        sms = {"enterprise": enterprise, "contract": contract.name, "reason": event.reason}
+    elif isinstance(event, ContractExpired):
+        kind, text = "contract_expired", f"《{contract.name}》已超过签署截止时间，合同已过期。"
+        sms = {"contract": contract.name}
+    else:
+        link = event.link
+        sms = {"contract": contract.name, "enterprise": enterprise}
+        if contract.source == "certificate":
+            kind = "certificate_issued"
+            text = f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载："
+        else:
+            kind, text = "contract_completed", f"《{contract.name}》已由双方签署完成，可随时查看和下载："
+    await _tell_worker(uow, event, contract, kind, text, link, sms)
+
+
 async def send_invitation(uow: UnitOfWork, event: DomainEvent) -> None:
     assert isinstance(event, WorkerInvited)
     await notify_person(
@@ -150,8 +227,13 @@ HANDLERS[WorkerInvited] = (send_invitation,)
 HANDLERS[LaborAlertRaised] = (tell_hr_of_alert,)
 HANDLERS[OnboardingApproved] = (deliver_to_integrators, tell_worker_of_review)
 HANDLERS[OnboardingRejected] = (deliver_to_integrators, tell_worker_of_review)
-for _told in (PartySigned, ContractDeclined, ContractCompleted, ContractExpired, ContractWithdrawn):
-    HANDLERS[_told] = (deliver_to_integrators, tell_hr)
+HANDLERS[ContractAudited] = (write_contract_audit,)
+HANDLERS[WorkerAskedToSign] = (write_contract_audit, ask_worker_to_sign)
+HANDLERS[ContractLaunched] = (write_contract_audit, deliver_to_integrators)
+for _told in (PartySigned, ContractDeclined):
+    HANDLERS[_told] = (write_contract_audit, deliver_to_integrators, tell_hr)
+for _ended in (ContractCompleted, ContractExpired, ContractWithdrawn):
+    HANDLERS[_ended] = (write_contract_audit, tell_worker_of_end, deliver_to_integrators, tell_hr)
 
 
 async def dispatch(uow: UnitOfWork, events: list[DomainEvent]) -> None:

@@ -28,7 +28,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
@@ -398,20 +397,6 @@ class ContractRepository:
     async def events_of(self, contract_id: str) -> list[ContractEvent]:
         stmt = select(ContractEvent).where(events.c.contract_id == contract_id).order_by(events.c.seq)
         return list((await self.s.execute(stmt)).scalars())
-
-    async def bump_version(self, contract: Contract, expected: int) -> bool:
-        """Claims the contract for a change: writes its version on at once through the mapper's
-        own version check (False when another transaction wrote it first; this one is then
-        spent). Only the expiry job of core/services/contracts.py still asks for it; a change
-        that simply commits is guarded by that same check at its flush."""
-        if contract.version != expected:
-            return False
-        contract.version = expected + 1
-        try:
-            await self.s.flush()
-        except StaleDataError:
-            return False
-        return True
 
     async def session_by_intent_ref(self, ref: str) -> SigningSession | None:
         stmt = select(SigningSession).where(signing_sessions.c.intent_ref == ref).limit(1)

@@ -550,8 +550,8 @@ async def _issue_certificate(
     from ..contracts import Party, PartyRole
     from ..identity_rules import mask_id_number
     from ..pdf.certificate import CertificateData, build_certificate, seal_control
+    from .contracts.audit import audited
     from .contracts.audit import enterprise_actor as _enterprise_actor
-    from .contracts.audit import record_event
     from .contracts.controls import party_slots
 
     enterprise = actor.require_enterprise()[0]
@@ -592,12 +592,12 @@ async def _issue_certificate(
         seal_only = Party(contract_id=contract.id, role=PartyRole.ENTERPRISE, name=enterprise.name)
         uow.add(seal_only)
         await uow.flush()
-        await record_event(
-            uow, contract, "created", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name
+        uow.record(
+            audited(contract, "created", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name)
         )
         contract.launch(now, [seal_only])
-        await record_event(
-            uow, contract, "launched", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name
+        uow.record(
+            audited(contract, "launched", now, ctx, actor_type=who, actor_id=actor_id, actor_name=actor_name)
         )
         await uow.commit()
     return contract

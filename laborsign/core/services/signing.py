@@ -21,7 +21,6 @@ from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
 from ..errors import Conflict, DomainError, Invalid, NotFound, WrongState
 from ..events import ContractCompleted, PartySigned, contract_facts
 from ..identity_rules import IdType
-from ..notify import notify_person
 from ..pdf.stamps import Stamp
 from ..ports import Deps, UnitOfWork
 from ..roster import Employee
@@ -37,9 +36,9 @@ from ..signing import (
 from ..values import mask_phone
 from ..verification import RedirectResult, require_enterprise_verified
 from .accounts import Actor, request_sms_code, require_sms_code
-from .contracts.audit import Context, record_event
+from .contracts.audit import Context, audit_entry, audited
 from .contracts.controls import collect_values, slot_name
-from .contracts.launch import LAUNCH_CONCURRENCY, id_list, invite_worker_to_sign
+from .contracts.launch import LAUNCH_CONCURRENCY, ask_worker_to_sign, id_list, sign_link
 from .contracts.queries import NOT_FOUND, enterprise_contract, load_user, worker_contract
 from .limits import Asker, spend_now
 from .verification import VerificationDeps, VerifiedPerson, verified_identity
@@ -111,14 +110,14 @@ async def check_signer_is_employee(deps: Deps, contract: Contract, user: User, c
         if not reason:
             return
         stored = await uow.get_or_404(Contract, contract.id, NOT_FOUND)
-        await record_event(
-            uow, stored, IDENTITY_MISMATCH, deps.clock.now(), ctx, actor_type="worker", actor_id=user.id,
+        uow.record(audited(
+            stored, IDENTITY_MISMATCH, deps.clock.now(), ctx, actor_type="worker", actor_id=user.id,
             actor_name=person.name if person else (user.name or ""), reason=reason,
             verified_name=person.name if person else None,
             verified_id_masked=person.id_number_masked if person else None,
             roster_name=employee.name if employee else None,
             roster_id_masked=employee.id_number_masked if employee else None,
-        )  # fmt: skip
+        ))  # fmt: skip
         await uow.commit()
     raise WrongState(
         f"您的实名认证信息与合同中的劳动者不一致（{reason}），不能签署。请联系用人单位核对花名册信息。",
@@ -354,11 +353,11 @@ async def _record_failed_intent(uow: UnitOfWork, session: SigningSession, now: d
         if contract is None:
             continue
         worker = session.party_role == "worker"
-        await record_event(
-            uow, contract, "intent_failed", now, ctx, actor_type="worker" if worker else "enterprise",
+        uow.record(audited(
+            contract, "intent_failed", now, ctx, actor_type="worker" if worker else "enterprise",
             actor_id=user.id, actor_name=contract.worker_name if worker else (user.name or ""),
             method=session.intent_method, provider_ref=session.intent_ref, reason=session.intent_reason,
-        )  # fmt: skip
+        ))  # fmt: skip
 
 
 async def resume_signing(deps: Deps, limit: int = 50) -> int:
@@ -564,44 +563,28 @@ async def _sign_one(deps: Deps, session: SigningSession, contract_id: str, ctx: 
             if session.intent_method == IntentMethod.SMS
             else {"provider_ref": session.intent_ref}
         )
-        await record_event(
-            uow, stored, "intent_verified", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+        uow.record(audited(
+            stored, "intent_verified", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
             method=session.intent_method, **proof,
-        )  # fmt: skip
+        ))  # fmt: skip
         if values:
-            await record_event(
-                uow, stored, "filled", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            uow.record(audited(
+                stored, "filled", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
                 fields=sorted(values),
-            )  # fmt: skip
-        await record_event(
-            uow, stored, "signed", now, ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
+            ))  # fmt: skip
+        signed = audit_entry(
+            stored, "signed", ctx, actor_type=actor_type, actor_id=user.id, actor_name=actor_name,
             method=session.intent_method, party=role, signature_field=spec.field_name,
         )  # fmt: skip
-        uow.record(PartySigned(at=now, party=role, **contract_facts(stored)))
+        uow.record(PartySigned(at=now, party=role, audit=signed, **contract_facts(stored)))
         if not completed and role == "enterprise" and stored.first_signer() == PartyRole.ENTERPRISE:
-            await invite_worker_to_sign(deps, uow, stored, now)  # the worker's turn begins now
+            uow.record(ask_worker_to_sign(deps, stored, now))  # the worker's turn begins now
         if completed:
-            uow.record(
-                ContractCompleted(at=now, document_sha256=stored.document_sha256, **contract_facts(stored))
+            entry = audit_entry(
+                stored, "completed", ctx, actor_type="system", actor_id=None, actor_name="平台"
             )
-            await record_event(
-                uow, stored, "completed", now, ctx, actor_type="system", actor_id=None, actor_name="平台"
-            )
-            await notify_person(
-                uow, phone=stored.worker_phone, user_id=stored.worker_user_id, **completed_notice(stored),
-                link=f"{deps.public_url}/h5/contracts/{stored.id}", now=now, contract_id=stored.id,
-                enterprise_id=stored.enterprise_id, sms={"contract": stored.name, "enterprise": stored.enterprise_party["name"]},
-            )  # fmt: skip
+            uow.record(ContractCompleted(
+                at=now, document_sha256=stored.document_sha256, link=sign_link(deps, stored), audit=entry,
+                **contract_facts(stored),
+            ))  # fmt: skip
         await uow.commit()
-
-
-def completed_notice(contract: Contract) -> dict[str, str]:
-    """What the worker is told once a contract is complete: a certificate only the enterprise
-    seals is issued to them, not signed by both."""
-    if contract.source == "certificate":
-        enterprise = contract.enterprise_party["name"]
-        return {
-            "kind": "certificate_issued",
-            "text": f"【{enterprise}】已为您出具《{contract.name}》，可随时查看和下载：",
-        }
-    return {"kind": "contract_completed", "text": f"《{contract.name}》已由双方签署完成，可随时查看和下载："}

@@ -1,4 +1,5 @@
-"""A contract's audit trail: who did what, from where, chained onto the contract's events."""
+"""A contract's audit trail: who did what, from where. Services put the entry on the domain
+event they record; the handler table chains it onto the contract's audit rows on commit."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...contracts import Contract, ContractEvent, chain_event
-from ...ports import UnitOfWork
+from ...contracts import Contract
+from ...events import AuditEntry, ContractAudited
 from ..accounts import Actor
 
 
@@ -19,8 +20,27 @@ class Context:
     user_agent: str = ""
 
 
-async def record_event(
-    uow: UnitOfWork,
+def audit_entry(
+    contract: Contract,
+    kind: str,
+    ctx: Context,
+    *,
+    actor_type: str,
+    actor_id: str | None,
+    actor_name: str,
+    method: str | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """The audit row a change leaves, to travel with its domain event (`audit=`): the handler
+    table writes it when the unit of work commits (core/handlers.py write_contract_audit)."""
+    return AuditEntry(
+        kind=kind, actor_type=actor_type, actor_id=actor_id, actor_name=actor_name,
+        document_sha256=contract.document_sha256, ip=ctx.ip, user_agent=ctx.user_agent, method=method,
+        details=details,
+    )  # fmt: skip
+
+
+def audited(
     contract: Contract,
     kind: str,
     now: datetime,
@@ -31,25 +51,13 @@ async def record_event(
     actor_name: str,
     method: str | None = None,
     **details: Any,
-) -> ContractEvent:
-    previous = await uow.contracts.last_event(contract.id)
-    event = chain_event(
-        previous,
-        contract_id=contract.id,
-        kind=kind,
-        at=now,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        ip=ctx.ip[:64],
-        user_agent=ctx.user_agent[:300],
-        method=method,
-        document_sha256=contract.document_sha256,
-        details=details,
-    )
-    uow.add(event)
-    await uow.flush()
-    return event
+) -> ContractAudited:
+    """A fact only the audit trail keeps, as an event to record on the unit of work."""
+    entry = audit_entry(
+        contract, kind, ctx, actor_type=actor_type, actor_id=actor_id, actor_name=actor_name, method=method,
+        **details,
+    )  # fmt: skip
+    return ContractAudited(enterprise_id=contract.enterprise_id, at=now, contract_id=contract.id, audit=entry)
 
 
 def enterprise_actor(actor: Actor) -> tuple[str, str | None, str]:

@@ -24,16 +24,15 @@ from ...contracts import (
     with_enterprise_prefill,
 )
 from ...errors import DomainError, Invalid, NotFound, WrongState
-from ...events import ContractLaunched, contract_facts
+from ...events import ContractLaunched, WorkerAskedToSign, contract_facts
 from ...labor_law import ContractTerm
-from ...notify import notify_person
 from ...pdf.compose import merge_pdfs
-from ...ports import Deps, UnitOfWork
+from ...ports import Deps
 from ...templates import Template
 from ...verification import require_enterprise_verified
 from .. import labor
 from ..accounts import Actor
-from .audit import Context, enterprise_actor, record_event
+from .audit import Context, audit_entry, audited, enterprise_actor
 from .controls import collect_values, merge_controls, party_slots, placeholder_prefill, stamps_for
 
 LAUNCH_CONCURRENCY = 4
@@ -278,44 +277,35 @@ async def store_and_launch(
             uow.add(p)
         await uow.flush()
         await labor.store_term(uow, contract, term)
-        await record_event(
-            uow, contract, "created", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
+        uow.record(
+            audited(contract, "created", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name)
         )
         contract.launch(now, parties)
-        await record_event(
-            uow, contract, "launched", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
+        entry = audit_entry(
+            contract, "launched", ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
             sign_deadline=contract.sign_deadline.isoformat() if contract.sign_deadline else None,
         )  # fmt: skip
-        uow.record(ContractLaunched(at=now, sign_deadline=contract.sign_deadline, **contract_facts(contract)))
+        uow.record(
+            ContractLaunched(
+                at=now, sign_deadline=contract.sign_deadline, audit=entry, **contract_facts(contract)
+            )
+        )
         if contract.turn_of(PartyRole.WORKER, parties):
-            await invite_worker_to_sign(deps, uow, contract, now)
+            uow.record(ask_worker_to_sign(deps, contract, now))
         await uow.commit()
     return contract, parties
 
 
-async def invite_worker_to_sign(deps: Deps, uow: UnitOfWork, contract: Contract, now: datetime) -> None:
-    """The worker's invitation, sent when it is their turn: at launch, or once the enterprise
-    has signed a contract it signs first."""
-    enterprise = contract.enterprise_party["name"]
-    text = f"【{enterprise}】邀请您签署《{contract.name}》，请点击链接查看并签署："
-    await tell_worker(deps, uow, contract, now, "contract_to_sign", text)
+def sign_link(deps: Deps, contract: Contract) -> str:
+    """The worker's page of the contract (where they read and sign it)."""
+    return f"{deps.public_url}/h5/contracts/{contract.id}"
 
 
-async def tell_worker(
-    deps: Deps, uow: UnitOfWork, contract: Contract, now: datetime, kind: str, text: str
-) -> None:
-    """A message to the contract's worker with the link to sign it (SMS and chat)."""
-    await notify_person(
-        uow,
-        phone=contract.worker_phone,
-        user_id=contract.worker_user_id,
-        kind=kind,
-        text=text,
-        link=f"{deps.public_url}/h5/contracts/{contract.id}",
-        now=now,
-        contract_id=contract.id,
-        enterprise_id=contract.enterprise_id,
-        sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name},
+def ask_worker_to_sign(deps: Deps, contract: Contract, now: datetime) -> WorkerAskedToSign:
+    """The worker's invitation, recorded when it is their turn: at launch, or once the
+    enterprise has signed a contract it signs first (core/handlers.py sends it)."""
+    return WorkerAskedToSign(
+        enterprise_id=contract.enterprise_id, at=now, contract_id=contract.id, link=sign_link(deps, contract)
     )
 
 

@@ -8,15 +8,14 @@ import uuid
 from ...accounts import Permission
 from ...budgets import spend
 from ...contracts import Contract, PartyRole, PartyStatus
-from ...errors import Invalid, WrongState
-from ...events import ContractDeclined, ContractExpired, ContractWithdrawn, contract_facts
-from ...notify import notify_person
+from ...errors import Conflict, Invalid, WrongState
+from ...events import ContractDeclined, ContractExpired, ContractWithdrawn, WorkerAskedToSign, contract_facts
 from ...ports import Deps
 from ...verification import require_enterprise_verified
 from .. import labor
 from ..accounts import Actor
-from .audit import Context, enterprise_actor, record_event
-from .launch import store_and_launch, tell_worker
+from .audit import Context, audit_entry, audited, enterprise_actor
+from .launch import sign_link, store_and_launch
 from .queries import enterprise_contract, worker_contract
 
 
@@ -28,10 +27,10 @@ async def mark_viewed(deps: Deps, actor: Actor, contract_id: str, ctx: Context) 
         events = await uow.contracts.events_of(contract.id)
         if any(e.kind == "viewed" and e.actor_id == user.id for e in events):
             return
-        await record_event(
-            uow, contract, "viewed", deps.clock.now(), ctx,
+        uow.record(audited(
+            contract, "viewed", deps.clock.now(), ctx,
             actor_type="worker", actor_id=user.id, actor_name=contract.worker_name,
-        )  # fmt: skip
+        ))  # fmt: skip
         await uow.commit()
 
 
@@ -47,12 +46,13 @@ async def remind(deps: Deps, actor: Actor, contract_id: str, ctx: Context) -> Co
         contract.require_turn(PartyRole.WORKER, parties)  # enterprise first: nothing to urge yet
         contract.remind(now)
         kind, actor_id, actor_name = enterprise_actor(actor)
-        await record_event(
-            uow, contract, "reminded", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
+        entry = audit_entry(
+            contract, "reminded", ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name
         )
-        enterprise = contract.enterprise_party["name"]
-        text = f"【{enterprise}】提醒您尽快签署《{contract.name}》，点击链接直接签署："
-        await tell_worker(deps, uow, contract, now, "contract_reminder", text)
+        uow.record(WorkerAskedToSign(
+            enterprise_id=contract.enterprise_id, at=now, contract_id=contract.id, reminder=True,
+            link=sign_link(deps, contract), audit=entry,
+        ))  # fmt: skip
         await spend(uow.budgets, deps.limits.reminders_per_enterprise, contract.enterprise_id, now)
         await uow.commit()
     return contract
@@ -73,27 +73,11 @@ async def withdraw(deps: Deps, actor: Actor, contract_id: str, reason: object, c
         contract = await enterprise_contract(uow, actor, contract_id)
         text = _reason(reason, "撤回原因")
         contract.withdraw(text, now)
-        contract.version += 1
         kind, actor_id, actor_name = enterprise_actor(actor)
-        await record_event(
-            uow,
-            contract,
-            "withdrawn",
-            now,
-            ctx,
-            actor_type=kind,
-            actor_id=actor_id,
-            actor_name=actor_name,
-            reason=text,
+        entry = audit_entry(
+            contract, "withdrawn", ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name, reason=text
         )
-        uow.record(ContractWithdrawn(at=now, reason=text, **contract_facts(contract)))
-        await notify_person(
-            uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_withdrawn",
-            text=f"【{contract.enterprise_party['name']}】已撤回《{contract.name}》，原因：{text}。", link=None, now=now,
-            contract_id=contract.id,
-            enterprise_id=contract.enterprise_id,
-            sms={"enterprise": contract.enterprise_party["name"], "contract": contract.name, "reason": text},
-        )  # fmt: skip
+        uow.record(ContractWithdrawn(at=now, reason=text, audit=entry, **contract_facts(contract)))
         await uow.commit()
     return contract
 
@@ -130,10 +114,10 @@ async def reinitiate(
     async with deps.uow() as uow:
         previous = await uow.get_or_404(Contract, old.id)
         kind, actor_id, actor_name = enterprise_actor(actor)
-        await record_event(
-            uow, previous, "reinitiated", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
+        uow.record(audited(
+            previous, "reinitiated", now, ctx, actor_type=kind, actor_id=actor_id, actor_name=actor_name,
             new_contract_id=contract.id,
-        )  # fmt: skip
+        ))  # fmt: skip
         await uow.commit()
     return contract
 
@@ -147,47 +131,35 @@ async def decline(deps: Deps, actor: Actor, contract_id: str, reason: object, ct
         parties = (await uow.contracts.parties_of([contract.id]))[contract.id]
         worker = next(p for p in parties if p.role == PartyRole.WORKER)
         contract.decline(worker, text, now)
-        contract.version += 1
-        await record_event(
-            uow, contract, "declined", now, ctx, actor_type="worker", actor_id=user.id,
-            actor_name=contract.worker_name, reason=text,
+        entry = audit_entry(
+            contract, "declined", ctx, actor_type="worker", actor_id=user.id, actor_name=contract.worker_name,
+            reason=text,
         )  # fmt: skip
-        uow.record(ContractDeclined(at=now, reason=text, **contract_facts(contract)))
+        uow.record(ContractDeclined(at=now, reason=text, audit=entry, **contract_facts(contract)))
         await uow.commit()
     return contract
 
 
 async def expire_due(deps: Deps, limit: int = 200) -> int:
     """Background job: contracts past their signing deadline become expired. Safe with several
-    processes: the version guard lets only one of them record each expiry."""
+    processes: the mapper's version check lets only one of them commit each expiry (the
+    others' transactions fail whole, audit row and notices included, as a Conflict)."""
     now = deps.clock.now()
     done = 0
     async with deps.uow() as uow:
         due = await uow.contracts.due_to_expire(now, limit)
     for candidate in due:
-        async with deps.uow() as uow:
-            contract = await uow.get(Contract, candidate.id)
-            if contract is None or not await uow.contracts.bump_version(contract, contract.version):
-                continue
-            contract.version += 1
-            if not contract.expire(now):
-                continue
-            await record_event(
-                uow,
-                contract,
-                "expired",
-                now,
-                Context(),
-                actor_type="system",
-                actor_id=None,
-                actor_name="平台",
-            )
-            uow.record(ContractExpired(at=now, **contract_facts(contract)))
-            await notify_person(
-                uow, phone=contract.worker_phone, user_id=contract.worker_user_id, kind="contract_expired",
-                text=f"《{contract.name}》已超过签署截止时间，合同已过期。", link=None, now=now, contract_id=contract.id,
-                enterprise_id=contract.enterprise_id, sms={"contract": contract.name},
-            )  # fmt: skip
-            await uow.commit()
-            done += 1
+        try:
+            async with deps.uow() as uow:
+                contract = await uow.get(Contract, candidate.id)
+                if contract is None or not contract.expire(now):
+                    continue
+                entry = audit_entry(
+                    contract, "expired", Context(), actor_type="system", actor_id=None, actor_name="平台"
+                )
+                uow.record(ContractExpired(at=now, audit=entry, **contract_facts(contract)))
+                await uow.commit()
+        except Conflict:
+            continue  # another process expired (or changed) it first
+        done += 1
     return done
