@@ -114,6 +114,8 @@ async def test_hr_initiates_and_batch_signs(
     page = desktop
     await page.goto("/dashboard")
     await page.get_by_role("link", name="发起签署").first.click()
+    # The wizard has loaded its templates and shown its first step (showing a step clears errors).
+    await expect(page.locator('#wizard[data-ready="1"]')).to_be_attached()
     await page.click("#to-2")  # nothing chosen: the step says so and stays
     await expect(page.locator('[data-error-for="template_ids"]')).to_have_text("请至少选择一个模板")
     await page.check(f'[data-template="{world["template"]["id"]}"]')
