@@ -23,29 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from bench.lists import drop_pg, fresh_pg  # the same databases the list bench makes
+
 SECRET = "bench-secret-key-0123456789abcdef"
 RATE = re.compile(r"约 ([\d,]+) 份/秒")
-
-
-async def fresh_pg(name: str) -> str:
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-
-
-async def drop_pg(name: str) -> None:
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def one(command: list[str], args: argparse.Namespace, label: str) -> tuple[float, float]:

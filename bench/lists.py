@@ -41,13 +41,22 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def fresh_pg(name: str) -> str:
+    """An empty PostgreSQL database of that name (dropped first if a run left one)."""
+    await drop_pg(name)
     admin = await asyncpg.connect(PG_ADMIN)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_pg(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def seed(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
