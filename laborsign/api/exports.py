@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -78,6 +78,18 @@ async def _contract_export(request: web.Request, kind: str) -> tuple[Actor, Filt
 async def _stream(request: web.Request, stem: str, ext: str, content_type: str) -> web.StreamResponse:
     response = web.StreamResponse(headers={**_disposition(stem, ext), "Content-Type": content_type})
     await response.prepare(request)
+    return response
+
+
+async def _stream_all(
+    request: web.Request, stem: str, ext: str, content_type: str, chunks: AsyncIterator[bytes]
+) -> web.StreamResponse:
+    """A download written as its chunks come (an empty chunk is skipped, not sent)."""
+    response = await _stream(request, stem, ext, content_type)
+    async for chunk in chunks:
+        if chunk:
+            await response.write(chunk)
+    await response.write_eof()
     return response
 
 
@@ -151,11 +163,10 @@ async def contracts_xlsx(request: web.Request) -> web.StreamResponse:
 )
 async def contracts_jsonl(request: web.Request) -> web.StreamResponse:
     actor, args = await _contract_export(request, "export_contracts_jsonl")
-    response = await _stream(request, "电子劳动合同信息要素", "jsonl", "application/x-ndjson; charset=utf-8")
-    async for chunk in svc.contracts_jsonl(request.app[DEPS], actor, *args):
-        await response.write(chunk)
-    await response.write_eof()
-    return response
+    chunks = svc.contracts_jsonl(request.app[DEPS], actor, *args)
+    return await _stream_all(
+        request, "电子劳动合同信息要素", "jsonl", "application/x-ndjson; charset=utf-8", chunks
+    )
 
 
 @routes.get(
@@ -229,12 +240,9 @@ async def contracts_zip_job(request: web.Request) -> web.StreamResponse:
     if total > deps.config.jobs.export_zip_stream_max:
         job = await svc.start_zip_job(deps, actor, _filters(request, CONTRACT_QUERY), total)
         return json_response(job_json(job), status=202)
-    response = await _stream(request, "已签署合同", "zip", "application/zip")
-    async for chunk in svc.signed_pdf_chunks(deps, actor, *args):
-        if chunk:
-            await response.write(chunk)
-    await response.write_eof()
-    return response
+    return await _stream_all(
+        request, "已签署合同", "zip", "application/zip", svc.signed_pdf_chunks(deps, actor, *args)
+    )
 
 
 @routes.get(

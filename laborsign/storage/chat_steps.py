@@ -95,19 +95,20 @@ class _Statements:
             .returning(chat_inbound.c.id),
             dialect,
         )
+        # On the conversations' unique key (channel, app, user, flow): an index range, where
+        # identity_id alone has no index and was a scan of them all.
+        conversations_of_identity = and_(
+            chat_conversations.c.channel == chat_identities.c.channel,
+            chat_conversations.c.app_id == chat_identities.c.app_id,
+            chat_conversations.c.external_id == chat_identities.c.external_id,
+            chat_conversations.c.identity_id == chat_identities.c.id,
+        )
         self.person = _Sql(
             select(*chat_identities.c, *chat_conversations.c)
             .select_from(
-                # On the conversations' unique key (channel, app, user, flow): an index
-                # range, where identity_id alone has no index and was a scan of them all.
                 chat_identities.outerjoin(
                     chat_conversations,
-                    and_(
-                        chat_conversations.c.channel == chat_identities.c.channel,
-                        chat_conversations.c.app_id == chat_identities.c.app_id,
-                        chat_conversations.c.external_id == chat_identities.c.external_id,
-                        chat_conversations.c.identity_id == chat_identities.c.id,
-                    ),
+                    conversations_of_identity,
                 )
             )
             .where(*where_eq(chat_identities, "channel", "app_id", "external_id"))
@@ -127,12 +128,7 @@ class _Statements:
                 )
                 .outerjoin(
                     chat_conversations,
-                    and_(
-                        chat_conversations.c.channel == chat_identities.c.channel,
-                        chat_conversations.c.app_id == chat_identities.c.app_id,
-                        chat_conversations.c.external_id == chat_identities.c.external_id,
-                        chat_conversations.c.identity_id == chat_identities.c.id,
-                    ),
+                    conversations_of_identity,
                 )
             )
             .order_by(chat_conversations.c.updated_at.desc()),
