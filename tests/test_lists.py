@@ -231,7 +231,8 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
     async with deps.uow() as uow:
         row = (
             await uow.session.execute(
-                select(employees).where(employees.c.enterprise_id == login["enterprise_id"]).limit(1).offset(5)
+                select(employees).where(employees.c.enterprise_id == login["enterprise_id"],
+                                        employees.c.phone != login["worker_phone"]).limit(1).offset(5)  # a bulk one
             )
         ).mappings().one()  # fmt: skip
     number = deps.cipher.decrypt(row["id_number_enc"], "employees.id_number")
@@ -250,6 +251,12 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
 
     theirs = await hr.get(f"/api/v1/contracts?q={number}&per_page=100")
     assert theirs["total"] >= 1 and {c["employee_id"] for c in theirs["items"]} == {row["id"]}
+    # Each of them shows this worker's own name, phone and ID number, not the walked worker's.
+    for item in theirs["items"]:
+        shown = {c["key"]: c["value"] for c in (await hr.get(f"/api/v1/contracts/{item['id']}"))["controls"]}
+        assert (shown["worker_name"], shown["worker_phone"], shown["worker_id_number"]) == (
+            row["name"], row["phone"], number)  # fmt: skip
+        assert item["worker_name"] == row["name"]
     by_phone = await hr.get(f"/api/v1/contracts?q={row['phone']}&per_page=100")
     assert {c["id"] for c in by_phone["items"]} == {c["id"] for c in theirs["items"]}
     named = await hr.get(f"/api/v1/contracts?q={row['name'][:1]}&per_page=100")

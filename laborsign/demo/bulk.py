@@ -60,6 +60,12 @@ _EVENT_COLUMNS = tuple(c.name for c in events.columns)
 BULK_TABLES = (contracts, parties, events, employees)
 
 
+# An employee as its contracts show it: id, then the values of WORKER_KEYS.
+Person = tuple[str, str, str, str, str, str]
+# The contract values that are the worker's own (WorkerCard.prefill's keys), in Person's order.
+WORKER_KEYS = ("worker_name", "worker_phone", "worker_id_number", "worker_gender", "worker_birth_date")
+
+
 @dataclass
 class Plan:
     enterprises: int
@@ -199,7 +205,7 @@ class Seeder:
             await Loader(conn).load(enterprises, extra)
         made = {"enterprises": len(tenants), "employees": 0, "contracts": 0}
         async with secondary_indexes_later(engine, BULK_TABLES, self.timings):
-            work: list[tuple[str, list[tuple[str, str, str]], int]] = []
+            work: list[tuple[str, list[Person], int]] = []
             for k, tenant in enumerate(tenants):
                 people = await self._employees(engine, tenant, _share(plan.employees, len(tenants), k))
                 made["employees"] += len(people)
@@ -210,9 +216,7 @@ class Seeder:
         self.timings["statistics"] = time.perf_counter() - started
         return made
 
-    async def _contracts(
-        self, engine: AsyncEngine, work: list[tuple[str, list[tuple[str, str, str]], int]]
-    ) -> int:
+    async def _contracts(self, engine: AsyncEngine, work: list[tuple[str, list[Person], int]]) -> int:
         """PostgreSQL takes COPY streams side by side: a process per core makes and loads a
         share of every tenant (the rows cost more Python than the database spends on them)."""
         total = sum(count for _, _, count in work)
@@ -236,8 +240,8 @@ class Seeder:
             ))  # fmt: skip
         return sum(done)
 
-    async def _employees(self, engine: AsyncEngine, tenant: str, count: int) -> list[tuple[str, str, str]]:
-        people: list[tuple[str, str, str]] = []
+    async def _employees(self, engine: AsyncEngine, tenant: str, count: int) -> list[Person]:
+        people: list[Person] = []
         for chunk in _chunks(count, BATCH):
             rows = []
             for _ in range(chunk):
@@ -257,7 +261,8 @@ class Seeder:
                     "created_at": self.now - timedelta(seconds=self.rng.randrange(1, 86400 * 720)),
                 }  # fmt: skip
                 rows.append(row)
-                people.append((row["id"], name, phone))
+                gender = "男" if row["gender"] == "male" else "女"
+                people.append((row["id"], name, phone, number, gender, born.date().isoformat()))
             async with engine.begin() as conn:
                 await Loader(conn).load(employees, rows)
         return people
@@ -277,9 +282,7 @@ class ContractMaker:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    async def load(
-        self, engine: AsyncEngine, tenant: str, people: list[tuple[str, str, str]], count: int
-    ) -> int:
+    async def load(self, engine: AsyncEngine, tenant: str, people: list[Person], count: int) -> int:
         if not people:
             return 0
         for chunk in _chunks(count, BATCH):
@@ -292,7 +295,7 @@ class ContractMaker:
         return count
 
     def make(
-        self, tenant: str, people: list[tuple[str, str, str]], count: int
+        self, tenant: str, people: list[Person], count: int
     ) -> tuple[list[list[Any]], list[list[Any]], list[tuple[Any, ...]]]:
         """`count` contracts of one tenant as rows in each table's column order: the walk's
         row copied, the columns that differ set by position."""
@@ -308,14 +311,15 @@ class ContractMaker:
             "document_blob", "document_sha256", "completed_at", "sign_deadline", "ended_reason", "values",
             "awaiting_worker", "awaiting_enterprise", "version",
         )]  # fmt: skip
-        values = self._values_template()
+        *values, (values_tail, _) = self._values_template()
         ids = new_ids(3 * count)
         rng = self.rng
         c_rows: list[list[Any]] = []
         p_rows: list[list[Any]] = []
         e_rows: list[tuple[Any, ...]] = []
         for k in range(count):
-            employee_id, name, phone = rng.choice(people)
+            person = rng.choice(people)
+            employee_id, name, phone = person[:3]
             status, w_signed, e_signed, ending = _state(rng)
             created = self.now - timedelta(seconds=rng.randrange(60, 86400 * 720))
             cid = ids[3 * k]
@@ -332,7 +336,7 @@ class ContractMaker:
             for at, value in zip(c_set, (
                 cid, employee_id, name, phone, created, created, status, document, document, ended,
                 created + timedelta(days=30) if ending == "expired" else None, ENDED_REASON.get(ending or ""),
-                RawJSON(f'{values[0]}{name}{values[1]}{phone}{values[2]}'),
+                RawJSON("".join(part + person[k] for part, k in values) + values_tail),
                 status == "signing" and not w_signed, status == "signing" and not e_signed,
                 int(w_signed) + int(e_signed),
             ), strict=True):  # fmt: skip
@@ -349,14 +353,20 @@ class ContractMaker:
             e_rows.extend(self._trail(cid, created, docs, w_at, e_at, ended, ending, (name, hr)))
         return c_rows, p_rows, e_rows
 
-    def _values_template(self) -> tuple[str, str, str]:
-        """The walk's contract values as JSON text around the two per-row fields."""
-        marks = ("\ue000name\ue000", "\ue000phone\ue000")
-        text = json.dumps({**self.contract_row["values"], "worker_name": marks[0], "worker_phone": marks[1]},
-                          ensure_ascii=False)  # fmt: skip
-        head, rest = text.split(marks[0])
-        middle, tail = rest.split(marks[1])
-        return head, middle, tail
+    def _values_template(self) -> list[tuple[str, int]]:
+        """The walk's contract values as JSON text around the worker's own values (those of
+        WORKER_KEYS it has): [(text before, index in Person)], then (the tail, 0)."""
+        order = list(self.contract_row["values"])
+        own = sorted(((key, k) for k, key in enumerate(WORKER_KEYS, start=1) if key in order),
+                     key=lambda pair: order.index(pair[0]))  # fmt: skip
+        marks = {key: f"\ue000{k}\ue000" for key, k in own}
+        text = json.dumps({**self.contract_row["values"], **marks}, ensure_ascii=False)
+        parts: list[tuple[str, int]] = []
+        for key, k in own:
+            head, text = text.split(f'"{marks[key]}"')
+            parts.append((head + '"', k))
+            text = '"' + text
+        return [*parts, (text, 0)]
 
     def _trail(self, cid: str, created: datetime, docs: tuple[str, str, str, str],
                w_at: datetime | None, e_at: datetime | None, ended: datetime | None, ending: str | None,
@@ -476,9 +486,7 @@ async def refresh_statistics(engine: AsyncEngine) -> None:
             await conn.commit()
 
 
-def load_in_process(
-    url: str, maker: ContractMaker, share: list[tuple[str, list[tuple[str, str, str]], int]]
-) -> int:
+def load_in_process(url: str, maker: ContractMaker, share: list[tuple[str, list[Person], int]]) -> int:
     from ..storage.db import make_engine
 
     async def run() -> int:
