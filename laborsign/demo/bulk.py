@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Table, UniqueConstraint, select
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, MetaData, Table, UniqueConstraint, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import AddConstraint, CreateIndex
@@ -54,7 +54,16 @@ STATES = (
 
 
 ENDED_REASON = {"withdrawn": "岗位调整", "declined": "薪资与约定不符"}
-_C = {c.name: k for k, c in enumerate(contracts.columns)}
+# What differs from one bulk contract to the next: only these are sent (to a staging table);
+# the rest (controls, files, the parties' set-up, the template...) one INSERT … SELECT takes
+# from the walk's completed contract, which every bulk contract clones.
+STAGED = (
+    "id", "enterprise_id", "employee_id", "worker_name", "worker_phone", "created_at", "launched_at", "status",
+    "document_blob", "document_sha256", "completed_at", "sign_deadline", "ended_reason", "values",
+    "awaiting_worker", "awaiting_enterprise", "version",
+)  # fmt: skip
+NOT_CLONED = ("worker_user_id", "last_reminded_at", "reinitiated_from")  # NULL in every bulk contract
+STAGE = Table("demo_contracts", MetaData(), *(Column(name, contracts.c[name].type) for name in STAGED))
 _EVENT_COLUMNS = tuple(c.name for c in events.columns)
 # The tables a demo fills in bulk: their secondary indexes are built once after the load.
 BULK_TABLES = (contracts, parties, events, employees)
@@ -289,32 +298,44 @@ class ContractMaker:
             c_rows, p_rows, e_rows = self.make(tenant, people, chunk)
             async with engine.begin() as conn:
                 loader = Loader(conn)
-                await loader.load_tuples(contracts, c_rows)
+                await self.load_contracts(conn, c_rows)
                 await loader.load_tuples(parties, p_rows)
                 await loader.load_tuples(events, e_rows)
         return count
 
+    async def load_contracts(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
+        """Contract rows of STAGED columns into a staging table (COPY on PostgreSQL), then into
+        contracts with the walked contract's other columns, in one statement."""
+        staged = ", ".join(f'"{n}"' for n in STAGED)
+        await conn.execute(
+            text_sql(f"CREATE TEMP TABLE {STAGE.name} AS SELECT {staged} FROM contracts WHERE 1 = 0")
+        )
+        await Loader(conn).load_tuples(STAGE, rows)
+        names = [c.name for c in contracts.columns]
+        into = ", ".join(f'"{n}"' for n in names)
+        picked = ", ".join(
+            f's."{n}"' if n in STAGED else "NULL" if n in NOT_CLONED else f'w."{n}"' for n in names
+        )
+        await conn.execute(
+            text_sql(f"INSERT INTO contracts ({into}) SELECT {picked} "
+                     f"FROM {STAGE.name} AS s JOIN contracts AS w ON w.id = :walked"),
+            {"walked": self.contract_row["id"]},
+        )  # fmt: skip
+        await conn.execute(text_sql(f"DROP TABLE {STAGE.name}"))
+
     def make(
         self, tenant: str, people: list[Person], count: int
-    ) -> tuple[list[list[Any]], list[list[Any]], list[tuple[Any, ...]]]:
-        """`count` contracts of one tenant as rows in each table's column order: the walk's
-        row copied, the columns that differ set by position."""
+    ) -> tuple[list[tuple[Any, ...]], list[list[Any]], list[tuple[Any, ...]]]:
+        """`count` contracts of one tenant as rows: contracts of STAGED columns, parties and
+        events in their tables' column order."""
         launched, worker_signed, final = self.w.versions[0]
         sealed_first = self.w.versions[1][-1]
         docs = (launched, worker_signed, final, sealed_first)
         hr = ("enterprise", self.w.user_ids["hr"], self.w.hr_name)
-        c_base = [self.contract_row[c.name] for c in contracts.columns]
-        c_base[_C["worker_user_id"]] = c_base[_C["last_reminded_at"]] = c_base[_C["reinitiated_from"]] = None
-        c_base[_C["enterprise_id"]] = tenant
-        c_set = [_C[n] for n in (
-            "id", "employee_id", "worker_name", "worker_phone", "created_at", "launched_at", "status",
-            "document_blob", "document_sha256", "completed_at", "sign_deadline", "ended_reason", "values",
-            "awaiting_worker", "awaiting_enterprise", "version",
-        )]  # fmt: skip
         *values, (values_tail, _) = self._values_template()
         ids = new_ids(3 * count)
         rng = self.rng
-        c_rows: list[list[Any]] = []
+        c_rows: list[tuple[Any, ...]] = []
         p_rows: list[list[Any]] = []
         e_rows: list[tuple[Any, ...]] = []
         for k in range(count):
@@ -332,16 +353,13 @@ class ContractMaker:
                 final if e_signed and w_signed else worker_signed if w_signed else sealed_first if e_signed
                 else launched
             )  # fmt: skip
-            row = c_base.copy()
-            for at, value in zip(c_set, (
-                cid, employee_id, name, phone, created, created, status, document, document, ended,
+            c_rows.append((  # STAGED
+                cid, tenant, employee_id, name, phone, created, created, status, document, document, ended,
                 created + timedelta(days=30) if ending == "expired" else None, ENDED_REASON.get(ending or ""),
-                RawJSON("".join(part + person[k] for part, k in values) + values_tail),
+                RawJSON("".join(part + person[i] for part, i in values) + values_tail),
                 status == "signing" and not w_signed, status == "signing" and not e_signed,
                 int(w_signed) + int(e_signed),
-            ), strict=True):  # fmt: skip
-                row[at] = value
-            c_rows.append(row)
+            ))  # fmt: skip
             # contract_parties: id, contract_id, role, name, status, user_id, signed_at, method, decline_reason
             p_rows.append([ids[3 * k + 1], cid, "worker", name,
                            "signed" if w_signed else ("declined" if ending == "declined" else "pending"),
