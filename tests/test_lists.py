@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
-from laborsign.core.contracts import EVENT_HASHED, Contract, canonical_event
+from laborsign.core.contracts import EVENT_HASHED, Contract, ContractEvent, canonical_event, verify_chain
 from laborsign.core.ids import new_id
-from laborsign.demo.bulk import BULK_TABLES, Loader, secondary_indexes_later
+from laborsign.demo.bulk import BULK_TABLES, ContractMaker, Loader, secondary_indexes_later
+from laborsign.demo.walk import Walked
 from laborsign.storage import mappings
-from laborsign.storage.contracts import parties
+from laborsign.storage.contracts import events, parties
 from laborsign.storage.roster import employees
 from laborsign.storage.schema import metadata
 from tests.conftest import Api
@@ -128,6 +129,39 @@ def test_hand_built_event_bytes_are_json_dumps_bytes() -> None:
         body = {**values, "at": values["at"].isoformat()}
         expected = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
         assert canonical_event(values) == expected
+
+
+def test_bulk_audit_chains_pass_the_projects_own_verifier() -> None:
+    """The bulk loader writes its events' hashes from pieces of text made once; every chain it
+    makes, in every state, verifies as ContractEvent and verify_chain read them back."""
+    sha = [f"{k:064x}" for k in range(4)]
+    walked = Walked(
+        enterprise_id=new_id(), enterprise_name="广州示例智造科技有限公司", credit_code="91440101MA00000000",
+        hr_phone="13800138000", hr_name='张"HR\\', worker_phone="13900139000",
+        user_ids={"hr": new_id(), "worker": new_id()}, department_ids=[new_id()], template_id=new_id(),
+        controls=[], fields={}, seal_id=new_id(), completed_id=new_id(), pending_id=new_id(),
+        versions=[sha[:3], [sha[0], sha[3]]],
+    )  # fmt: skip
+    maker = ContractMaker(
+        walked, {"id": walked.completed_id, "values": {"worker_name": "", "pay_day": "15"}},
+        {"ip": "10.0.0.1", "user_agent": "Mozilla/5.0 (\u2028 \"demo\")"}, datetime.now(UTC), 5,
+    )  # fmt: skip
+    people = [(new_id(), name, "13500000000", "110105199001011234", "男", "1990-01-01")
+              for name in ("王伟", 'a"b\\c', "李\n娜")]  # fmt: skip
+    _, _, rows = maker.make(walked.enterprise_id, people, 600)
+    chains: dict[str, list[ContractEvent]] = {}
+    for row in rows:
+        event = ContractEvent(**dict(zip((c.name for c in events.columns), row, strict=True)))
+        chains.setdefault(event.contract_id, []).append(event)
+    assert len(chains) == 600
+    assert {chain[-1].kind for chain in chains.values()} >= {"launched", "signed", "completed", "withdrawn",
+                                                              "declined", "expired"}  # fmt: skip
+    assert {e.actor_name for chain in chains.values() for e in chain} >= {'a"b\\c', "李\n娜", walked.hr_name}
+    for chain in chains.values():
+        assert verify_chain(chain) == (True, None)
+    chain = next(c for c in chains.values() if len(c) >= 3)
+    chain[1].actor_name += "x"  # and the verifier does look: an altered event breaks it
+    assert verify_chain(chain) == (False, 2)
 
 
 async def run_demo(config_env: dict[str, str], *args: str) -> list[str]:

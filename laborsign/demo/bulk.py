@@ -24,7 +24,7 @@ from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import AddConstraint, CreateIndex
 
-from ..core.contracts import GENESIS, canonical_event
+from ..core.contracts import GENESIS
 from ..core.crypto import FieldCipher
 from ..core.identity_rules import mask_id_number
 from ..core.ids import new_id
@@ -64,7 +64,6 @@ STAGED = (
 )  # fmt: skip
 NOT_CLONED = ("worker_user_id", "last_reminded_at", "reinitiated_from")  # NULL in every bulk contract
 STAGE = Table("demo_contracts", MetaData(), *(Column(name, contracts.c[name].type) for name in STAGED))
-_EVENT_COLUMNS = tuple(c.name for c in events.columns)
 # The tables a demo fills in bulk: their secondary indexes are built once after the load.
 BULK_TABLES = (contracts, parties, events, employees)
 
@@ -174,16 +173,40 @@ async def _row(conn: AsyncConnection, table: Table, row_id: str) -> dict[str, An
 NO_DETAILS: dict[str, Any] = {}
 
 
-def _event(contract_id: str, seq: int, prev: str, kind: str, at: datetime, base: dict[str, Any],
-           actor: tuple[str, str | None, str], sha: str, method: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """A row of the audit chain, hashed as ContractEvent.seal does."""
-    row = {
-        "id": new_id(), "contract_id": contract_id, "seq": seq, "kind": kind, "at": at, "actor_type": actor[0],
-        "actor_id": actor[1], "actor_name": actor[2], "ip": base["ip"], "user_agent": base["user_agent"],
-        "method": method, "document_sha256": sha, "details": NO_DETAILS, "prev_hash": prev,
-    }  # fmt: skip
-    row["hash"] = hashlib.sha256(canonical_event(row)).hexdigest()
-    return row
+class ChainText:
+    """canonical_event's bytes for the bulk events' shape (no details; ip and user agent the
+    walk's), joined from pieces made once: per actor, per (kind, method), per seq. The same
+    bytes as canonical_event (tests/test_lists.py checks the chains with verify_chain)."""
+
+    def __init__(self, ip: str, user_agent: str) -> None:
+        self.ip, self.user_agent = ip, user_agent
+        self.heads: dict[tuple[str, str | None, str], str] = {}
+        self.middles: dict[tuple[str, str | None], str] = {}
+        self.tails: dict[int, str] = {}
+
+    def hash(self, contract_id: str, seq: int, prev: str, kind: str, at: datetime,
+             actor: tuple[str, str | None, str], sha: str, method: str | None) -> str:  # fmt: skip
+        """contract_id, kind, sha and prev are hex or ASCII words, written by json.dumps as they are."""
+        head = self.heads.get(actor)
+        if head is None:
+            head = self.heads[actor] = (
+                f'{{"actor_id":{_dumps(actor[1])},"actor_name":{_dumps(actor[2])},"actor_type":{_dumps(actor[0])},"at":"'
+            )  # fmt: skip
+        middle = self.middles.get((kind, method))
+        if middle is None:
+            middle = self.middles[kind, method] = (
+                f'","ip":{_dumps(self.ip)},"kind":{_dumps(kind)},"method":{_dumps(method)},"prev_hash":"'
+            )  # fmt: skip
+        tail = self.tails.get(seq)
+        if tail is None:
+            tail = self.tails[seq] = f'","seq":{seq},"user_agent":{_dumps(self.user_agent)}}}'
+        text = (f'{head}{at.isoformat()}","contract_id":"{contract_id}","details":{{}},"document_sha256":"{sha}'
+                f"{middle}{prev}{tail}")  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dumps(value: str | None) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Seeder:
@@ -290,6 +313,7 @@ class ContractMaker:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.chain = ChainText(self.event_base["ip"], self.event_base["user_agent"])
 
     async def load(self, engine: AsyncEngine, tenant: str, people: list[Person], count: int) -> int:
         if not people:
@@ -405,11 +429,13 @@ class ContractMaker:
                 ending, ("system", None, "系统")
             )
             steps.append((ending, ended, actor, launched, None))
-        prev = GENESIS
+        prev, ip, agent, chain = GENESIS, self.chain.ip, self.chain.user_agent, self.chain.hash
         for seq, (kind, at, actor, sha, method) in enumerate(steps, start=1):
-            row = _event(cid, seq, prev, kind, at, self.event_base, actor, sha, method)
-            prev = row["hash"]
-            yield tuple(map(row.__getitem__, _EVENT_COLUMNS))
+            sealed = chain(cid, seq, prev, kind, at, actor, sha, method)
+            # contract_events' columns: id, contract_id, seq, kind, at, actor_type, actor_id,
+            # actor_name, ip, user_agent, method, document_sha256, details, prev_hash, hash
+            yield (new_id(), cid, seq, kind, at, *actor, ip, agent, method, sha, NO_DETAILS, prev, sealed)
+            prev = sealed
 
 
 def _unique_constraints(table: Table) -> list[UniqueConstraint]:
