@@ -276,14 +276,16 @@ class Seeder:
         people: list[Person] = []
         for chunk in _chunks(count, BATCH):
             rows = []
-            for _ in range(chunk):
+            for employee_id in sorted(
+                new_ids(chunk)
+            ):  # ascending: each batch fills the primary key's last pages
                 self.serial += 1
                 born = datetime(1965, 1, 1) + timedelta(days=self.rng.randrange(0, 365 * 40))
                 number = resident_id(self.rng.choice(REGIONS), born.strftime("%Y%m%d"), self.serial % 1000)
                 # Unique per run: the serial spreads over the birth date's hundreds too.
                 name, phone = _name(self.rng), f"1{self.rng.choice('3589')}{self.serial:09d}"
                 row = {
-                    **self.employee_row, "id": new_id(), "enterprise_id": tenant, "user_id": None,
+                    **self.employee_row, "id": employee_id, "enterprise_id": tenant, "user_id": None,
                     "name": name, "phone": phone, "gender": "male" if self.serial % 2 else "female",  # the ID's 17th digit
                     "id_number_enc": self.cipher.encrypt(number, "employees.id_number"),
                     "id_number_hash": self.cipher.blind_index(number, "id_number"),
@@ -357,7 +359,13 @@ class ContractMaker:
         docs = (launched, worker_signed, final, sealed_first)
         hr = ("enterprise", self.w.user_ids["hr"], self.w.hr_name)
         *values, (values_tail, _) = self._values_template()
-        ids = new_ids(3 * count)
+        # Ids ascending within the batch (and batch after batch: the millisecond leads), so the
+        # primary keys take each batch into their last pages instead of all over the index.
+        c_ids, p_ids, e_ids = (
+            sorted(new_ids(count)),
+            sorted(new_ids(2 * count)),
+            iter(sorted(new_ids(5 * count))),
+        )
         rng = self.rng
         c_rows: list[tuple[Any, ...]] = []
         p_rows: list[list[Any]] = []
@@ -367,7 +375,7 @@ class ContractMaker:
             employee_id, name, phone = person[:3]
             status, w_signed, e_signed, ending = _state(rng)
             created = self.now - timedelta(seconds=rng.randrange(60, 86400 * 720))
-            cid = ids[3 * k]
+            cid = c_ids[k]
             w_at = created + timedelta(hours=rng.randrange(1, 48)) if w_signed else None
             e_at = (w_at or created) + timedelta(hours=rng.randrange(1, 24)) if e_signed else None
             ended = e_at if w_signed and e_signed else None
@@ -385,14 +393,14 @@ class ContractMaker:
                 int(w_signed) + int(e_signed),
             ))  # fmt: skip
             # contract_parties: id, contract_id, role, name, status, user_id, signed_at, method, decline_reason
-            p_rows.append([ids[3 * k + 1], cid, "worker", name,
+            p_rows.append([p_ids[2 * k], cid, "worker", name,
                            "signed" if w_signed else ("declined" if ending == "declined" else "pending"),
                            None, w_at, "sms" if w_signed else None,
                            ENDED_REASON["declined"] if ending == "declined" else None])  # fmt: skip
-            p_rows.append([ids[3 * k + 2], cid, "enterprise", self.w.enterprise_name,
+            p_rows.append([p_ids[2 * k + 1], cid, "enterprise", self.w.enterprise_name,
                            "signed" if e_signed else "pending", self.w.user_ids["hr"] if e_signed else None,
                            e_at, "sms" if e_signed else None, None])  # fmt: skip
-            e_rows.extend(self._trail(cid, created, docs, w_at, e_at, ended, ending, (name, hr)))
+            e_rows.extend(self._trail(cid, created, docs, w_at, e_at, ended, ending, (name, hr), e_ids))
         return c_rows, p_rows, e_rows
 
     def _values_template(self) -> list[tuple[str, int]]:
@@ -412,7 +420,7 @@ class ContractMaker:
 
     def _trail(self, cid: str, created: datetime, docs: tuple[str, str, str, str],
                w_at: datetime | None, e_at: datetime | None, ended: datetime | None, ending: str | None,
-               who: tuple[str, tuple[str, str | None, str]]) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+               who: tuple[str, tuple[str, str | None, str]], ids: Iterator[str]) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         launched, worker_signed, final, sealed_first = docs
         name, hr = who
         steps: list[tuple[str, datetime, tuple[str, str | None, str], str, str | None]] = [
@@ -434,7 +442,7 @@ class ContractMaker:
             sealed = chain(cid, seq, prev, kind, at, actor, sha, method)
             # contract_events' columns: id, contract_id, seq, kind, at, actor_type, actor_id,
             # actor_name, ip, user_agent, method, document_sha256, details, prev_hash, hash
-            yield (new_id(), cid, seq, kind, at, *actor, ip, agent, method, sha, NO_DETAILS, prev, sealed)
+            yield (next(ids), cid, seq, kind, at, *actor, ip, agent, method, sha, NO_DETAILS, prev, sealed)
             prev = sealed
 
 
