@@ -20,6 +20,7 @@ from ..core.errors import BadRequest, Forbidden, NotFound
 from ..core.services.limits import admit_signed_callback
 from ..http import CHAT as CHAT
 from ..inputs import read_limited
+from .callback_crypto import BadSignature
 
 log = logging.getLogger("laborsign.webhooks")
 
@@ -91,15 +92,13 @@ async def admit(chat: ChatRuntime, scope: str, key: str, body: bytes) -> None:
 
 
 def decrypted(decrypt: Callable[[], Any]) -> Any:
-    """Runs the SDK's decryption of an attacker-supplied body: a bad signature is 403,
-    anything else it fails on (bad base64 or padding, short plaintext, wrong key, a plaintext
-    addressed to another app or corp id) is 400 — the signature checked out, the body is not
-    a message for us."""
-    from wechatpy.exceptions import InvalidSignatureException
-
+    """Runs the decryption of an attacker-supplied body (callback_crypto.py): a bad signature
+    is 403, anything else it fails on (bad base64 or padding, short plaintext, wrong key, a
+    plaintext addressed to another app or corp id) is 400 — the signature checked out, the
+    body is not a message for us."""
     try:
         return decrypt()
-    except InvalidSignatureException:
+    except BadSignature:
         raise Forbidden("消息签名校验失败", "bad_signature") from None
     except Exception:
         raise BadRequest("消息无法解密", "undecryptable") from None

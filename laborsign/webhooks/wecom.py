@@ -13,6 +13,7 @@ from ..bots.engine import Incoming
 from ..core.errors import BadRequest, Forbidden
 from ..core.replay import callback_key
 from ..http import ApiRoutes
+from .callback_crypto import BadSignature, CallbackCrypto, Undecryptable, crypto_for
 from .common import (
     admit,
     answer_in_time,
@@ -34,11 +35,12 @@ from .common import (
 routes = ApiRoutes("聊天渠道回调")
 
 
-def _crypto(request: web.Request) -> Any:
-    from wechatpy.enterprise.crypto import WeChatCrypto
-
+def _crypto(request: web.Request) -> CallbackCrypto:
     config = runtime(request, "wecom").config.wecom
-    return decrypted(lambda: WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id))
+    crypto: CallbackCrypto = decrypted(
+        lambda: crypto_for(config.token, config.encoding_aes_key, config.corp_id)
+    )
+    return crypto
 
 
 @routes.get(
@@ -50,17 +52,15 @@ def _crypto(request: web.Request) -> Any:
     errors=(403, 404),
 )
 async def wecom_check(request: web.Request) -> web.Response:
-    from wechatpy.exceptions import InvalidSignatureException
-
     crypto = _crypto(request)
     signature, timestamp, nonce, echostr = query(request, "msg_signature", "timestamp", "nonce", "echostr")
     try:
-        plain = crypto.check_signature(signature, timestamp, nonce, echostr)
-    except InvalidSignatureException:
+        plain = crypto.decrypt(echostr, signature, timestamp, nonce)
+    except BadSignature:
         raise Forbidden("签名校验失败", "bad_signature") from None
-    except Exception:
+    except Undecryptable:
         raise BadRequest("回显字符串无法解密", "undecryptable") from None
-    return text_response(plain.decode() if isinstance(plain, bytes) else str(plain))
+    return text_response(plain)
 
 
 @routes.post(
