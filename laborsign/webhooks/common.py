@@ -127,18 +127,42 @@ async def answer_in_time(
     engine: Engine, incoming: Incoming, late: Callable[[Outcome], Awaitable[None]]
 ) -> Outcome | None:
     """Runs the step; if it is not done in time the platform gets an empty acknowledgement and
-    `late` delivers the answer afterwards (through the customer-service API)."""
-    task = asyncio.create_task(engine.handle(incoming))
-    try:
-        return await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
-    except TimeoutError:
+    `late` delivers the answer afterwards (through the customer-service API).
 
-        def done(t: asyncio.Task[Outcome]) -> None:
-            if not t.cancelled() and t.exception() is None:
-                keep(asyncio.ensure_future(late(t.result())))
+    One task for the step and one future for the answer, settled by whichever comes first:
+    the step's end or a timer (`wait_for` over `shield` made three more futures, a callback
+    and a timer per message). The step is never cancelled by the deadline or by the handler
+    going away."""
+    loop = asyncio.get_running_loop()
+    step = loop.create_task(engine.handle(incoming))
+    answer: asyncio.Future[Outcome | None] = loop.create_future()
 
-        task.add_done_callback(done)
-        return None
+    def too_late() -> None:
+        if not answer.done():
+            keep(step)  # the loop holds tasks weakly; the handler is about to let go of it
+            answer.set_result(None)
+
+    timer = loop.call_later(ANSWER_WITHIN, too_late)
+
+    def stepped(t: asyncio.Task[Outcome]) -> None:
+        timer.cancel()
+        failed = t.cancelled() or t.exception() is not None
+        if not answer.done():
+            if t.cancelled():
+                answer.cancel()
+            elif (exc := t.exception()) is not None:
+                answer.set_exception(exc)
+            else:
+                answer.set_result(t.result())
+        elif answer.cancelled():
+            pass  # the handler went away: a retry of the message gets the stored answer
+        elif failed:
+            log.warning("a late chat step failed: %r", None if t.cancelled() else t.exception())
+        else:
+            keep(asyncio.ensure_future(late(t.result())))
+
+    step.add_done_callback(stepped)
+    return await answer
 
 
 _background: set[asyncio.Future[Any]] = set()
