@@ -20,6 +20,7 @@ from .common import (
     check_fresh,
     decrypted,
     late_reply,
+    parse_callback,
     parsed,
     query,
     read_body,
@@ -83,6 +84,7 @@ async def wechat_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wechat")
     config = chat.config.wechat
     from wechatpy import parse_message
+    from wechatpy.messages import MESSAGE_TYPES
     from wechatpy.replies import TextReply
 
     signature, timestamp, nonce, encrypt_type, msg_signature = query(
@@ -107,7 +109,7 @@ async def wechat_message(request: web.Request) -> web.Response:
     key = f"{config.app_id}:{timestamp}:{nonce}:{signature}:{msg_signature}"
     if crypto is None:  # the signature does not cover the body: refuse a replay before anything
         await admit(chat, "wechat", key, body)
-    message = parsed(lambda: parse_message(xml))
+    message = parsed(lambda: parse_callback(xml, MESSAGE_TYPES, parse_message))
     incoming = _incoming(message, config.app_id)
     if incoming is None:
         if crypto is not None:

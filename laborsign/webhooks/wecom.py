@@ -20,6 +20,7 @@ from .common import (
     check_fresh,
     decrypted,
     late_reply,
+    parse_callback,
     parsed,
     query,
     read_body,
@@ -76,6 +77,7 @@ async def wecom_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wecom")
     crypto = _crypto(request)
     from wechatpy.enterprise import parse_message
+    from wechatpy.enterprise.messages import MESSAGE_TYPES
     from wechatpy.replies import TextReply
 
     signature, timestamp, nonce = query(request, "msg_signature", "timestamp", "nonce")
@@ -89,7 +91,7 @@ async def wecom_message(request: web.Request) -> web.Response:
     # The signature covers the encrypted message: the guard rides in a step's transaction,
     # and is written first for whatever is not a step.
     key = f"{chat.config.wecom.corp_id}:{timestamp}:{nonce}:{signature}"
-    message = parsed(lambda: parse_message(xml))
+    message = parsed(lambda: parse_callback(xml, MESSAGE_TYPES, parse_message))
     corp_id = chat.config.wecom.corp_id
     data: dict[str, Any] = getattr(message, "_data", {}) or {}
     user = safe_str(data.get("FromUserName"), 128)
