@@ -26,9 +26,26 @@ def _serve(args: argparse.Namespace) -> int:
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(config)
+    app.on_startup.append(_settle_heap)  # after every other start-up step (appended last)
     print(f"LaborSign 已启动：http://{config.server.host}:{config.server.port}/  数据目录：{config.data_dir}")
     web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
     return 0
+
+
+GC_GEN0_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
+
+
+async def _settle_heap(app: Any) -> None:
+    """Process-wide collector knobs, once the app has started: what start-up built (modules,
+    routes, mappers, pools) lives as long as the process, so it is frozen out of every later
+    collection; and a young collection every 20,000 allocations instead of 700 (a webhook
+    message allocates thousands of short-lived objects, most gone by reference count)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
 def _migrate(args: argparse.Namespace) -> int:

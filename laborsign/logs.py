@@ -33,6 +33,12 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Every request logs a line: the caller's file and line (a stack walk), the thread and the
+    # process are looked up for each record, and JsonFormatter writes none of them.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # pyHanko logs every failed path build with a traceback; verification reports carry the result.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)

@@ -96,7 +96,10 @@ async def test_a_signed_callbacks_guard_commits_with_its_step(database_url: str)
         identity = ChatIdentity("wechat", "wxapp", "openid-g", NOW)
         first = callback_key("wechat", "wxapp:ts:nonce:sig:msgsig", b"<xml>body</xml>", NOW)
         reply = ob.chat("wechat", "openid-g", "reply", "您好", NOW)
-        assert await one.chat_steps.save(ChatStep(inbound("msg:g1", "您好"), identity, [], [reply], first)) is None
+        assert (
+            await one.chat_steps.save(ChatStep(inbound("msg:g1", "您好"), identity, [], [reply], first))
+            is None
+        )
 
         forged = callback_key("wechat", "wxapp:ts:nonce:sig:msgsig", b"<xml>other</xml>", NOW)
         _, read, _ = await two.chat_steps.person("wechat", "wxapp", "openid-g", "msg:g2")
@@ -132,3 +135,69 @@ async def test_a_signed_callbacks_guard_commits_with_its_step(database_url: str)
 
 async def admit_seen_first(db: Database, seen: SeenKey) -> bool:
     return await db.chat_steps.seen.remember(seen.scope, seen.key, seen.digest, seen.now, seen.until) is None
+
+
+async def test_steps_written_together_stand_or_fall_alone(database_url: str) -> None:
+    """On SQLite the writer commits what arrived together in one transaction (held up here
+    by another connection's write lock, so that two steps queue behind a third): the step
+    that conflicts is undone alone, the other one and its reply are stored. On PostgreSQL
+    each step is its own statement; the same holds."""
+    import asyncio
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    db = Database(database_url)
+    try:
+        first = ChatIdentity("wechat", "wxapp", "openid-a", NOW)
+        conv = Conversation(
+            identity_id=first.id, channel="wechat", app_id="wxapp", external_id="openid-a",
+            flow="bind", state="phone", started_at=NOW, updated_at=NOW, expires_at=NOW, data={},
+        )  # fmt: skip
+        conv.restart("phone", {}, NOW)
+        assert await db.chat_steps.save(ChatStep(inbound("msg:a1", ""), first, [conv], [])) is None
+        _, _, [stale] = await db.chat_steps.person("wechat", "wxapp", "openid-a", "msg:a2")
+        _, read, [fresh] = await db.chat_steps.person("wechat", "wxapp", "openid-a", "msg:a2")
+        assert read is not None
+        fresh.move_to("code", NOW)
+        assert await db.chat_steps.save(ChatStep(inbound("msg:a2", ""), read, [fresh], [])) is None
+
+        lock = None
+        if make_url(database_url).get_backend_name() == "sqlite":
+            lock = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+        other = ChatIdentity("wechat", "wxapp", "openid-b", NOW)
+        ahead = asyncio.ensure_future(db.chat_steps.save(ChatStep(inbound("msg:b0", ""), other, [], [])))
+        await asyncio.sleep(0)  # `ahead` queued
+        jobs = getattr(db.chat_steps, "_jobs", None)
+        while jobs is not None and not jobs.empty():  # noqa: ASYNC110 (the writer is a thread)
+            await asyncio.sleep(0.001)
+        stale.cancel(NOW)  # read before `fresh` was written: a conflict
+        lost = ob.chat("wechat", "openid-a", "reply", "已取消", NOW)
+        kept = ob.chat("wechat", "openid-c", "reply", "您好", NOW)
+        together = asyncio.gather(
+            db.chat_steps.save(ChatStep(inbound("msg:a3", "已取消"), read, [stale], [lost])),
+            db.chat_steps.save(
+                ChatStep(
+                    inbound("msg:c1", "您好"), ChatIdentity("wechat", "wxapp", "openid-c", NOW), [], [kept]
+                )
+            ),
+            return_exceptions=True,
+        )
+        await asyncio.sleep(0)
+        if lock is not None:
+            lock.execute("COMMIT")
+            lock.close()
+        assert await ahead is None
+        conflict, stored = await together
+        assert isinstance(conflict, StepConflict) and stored is None
+
+        seen, _, [conv_now] = await db.chat_steps.person("wechat", "wxapp", "openid-a", "msg:a3")
+        assert seen is None and conv_now.state == "code" and conv_now.status == "active"
+        seen, _, _ = await db.chat_steps.person("wechat", "wxapp", "openid-c", "msg:c1")
+        assert seen is not None and seen.reply == "您好"
+        async with db.uow() as uow:
+            assert await uow.outbox.for_recipient("wechat", "openid-a") == []
+            assert [m.text for m in await uow.outbox.for_recipient("wechat", "openid-c")] == ["您好"]
+    finally:
+        await db.dispose()

@@ -18,8 +18,11 @@ pool of its own; a connection found dropped is replaced and the operation run on
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import queue
+import re
 import sqlite3
 import threading
 import weakref
@@ -124,7 +127,10 @@ class _Statements:
                 one.outerjoin(chat_inbound, and_(*where_eq(chat_inbound, "channel", "app_id", "dedupe_key")))
                 .outerjoin(
                     chat_identities,
-                    and_(chat_inbound.c.id.is_(None), *where_eq(chat_identities, "channel", "app_id", "external_id")),
+                    and_(
+                        chat_inbound.c.id.is_(None),
+                        *where_eq(chat_identities, "channel", "app_id", "external_id"),
+                    ),
                 )
                 .outerjoin(
                     chat_conversations,
@@ -426,6 +432,10 @@ class SqliteChatSteps(_Store):
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        if len(batch) == 1:  # alone (most batches below saturation): its transaction is its savepoint
+            outcomes = [self._commit_one(conn, batch[0])]
+            batch[0].future.get_loop().call_soon_threadsafe(_settle, batch, outcomes)
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -444,6 +454,19 @@ class SqliteChatSteps(_Store):
             outcomes = [(False, exc)] * len(batch)
         loop = batch[0].future.get_loop()
         loop.call_soon_threadsafe(_settle, batch, outcomes)
+
+    @staticmethod
+    def _commit_one(conn: sqlite3.Connection, job: _Job) -> tuple[bool, Any]:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = job.run(conn)
+            conn.execute("COMMIT")
+            return True, result
+        except Exception as exc:
+            with contextlib.suppress(sqlite3.Error):  # the writer thread must outlive a bad disk
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            return False, exc
 
     async def save(self, step: ChatStep) -> InboundMessage | None:
         first, ops, committed = self._ops(step)
@@ -544,6 +567,7 @@ class PostgresChatSteps(_Store):
         self._size = pool_size
         self._pool: Any = None
         self._opening = asyncio.Lock()
+        self._combined: dict[tuple[tuple[str, int, bool], ...], str] = {}
         self.seen = _PostgresSeen(self)
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
@@ -586,13 +610,45 @@ class PostgresChatSteps(_Store):
 
         return self._seen_or_person(await self._run(work))
 
+    def _one_statement(
+        self, guard: list[Any] | None, first: Op | None, ops: list[Op]
+    ) -> tuple[str, list[Any]]:
+        """The step as one statement of data-modifying CTEs (one round trip, its own
+        transaction): the guard's and the message's inserts and each versioned update must
+        touch exactly one row, else `1 / 0` aborts the statement, and with it every part of
+        it (PostgreSQL runs all CTEs of a statement to completion, or none)."""
+        parts: list[tuple[str, list[Any], bool]] = []
+        if guard is not None:
+            parts.append((self.sql.seen_insert.text, guard, True))
+        if first is not None:
+            parts.append((first[1], first[2], True))
+        parts += [(text, args, kind == "versioned") for kind, text, args in ops]
+        shape = tuple((text, len(args), checked) for text, args, checked in parts)
+        text = self._combined.get(shape)
+        if text is None:
+            text = self._combined[shape] = _with_statement(shape)
+        return text, [arg for _, args, _ in parts for arg in args]
+
     async def save(self, step: ChatStep) -> InboundMessage | None:
         import asyncpg
 
         first, ops, committed = self._ops(step)
         sql, inbound = self.sql, step.inbound
         guard, seen = self._guard(step), step.guard
+        text, all_args = self._one_statement(guard[0] if guard else None, first, ops)
 
+        async def at_once(conn: Any) -> bool:
+            try:
+                await conn.fetchval(text, *all_args)
+            except (asyncpg.DivisionByZeroError, asyncpg.IntegrityConstraintViolationError):
+                return False  # not the usual step (seen, replayed, changed meanwhile): undone
+            return True
+
+        if await self._run(at_once):
+            committed()
+            return None
+
+        # The unusual cases, told apart statement by statement in a transaction.
         async def work(conn: Any) -> Any:
             async with conn.transaction():
                 if guard is not None and seen is not None:  # first: a refused replay stores nothing
@@ -626,6 +682,32 @@ class PostgresChatSteps(_Store):
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _with_statement(shape: tuple[tuple[str, int, bool], ...]) -> str:
+    """`WITH s0 AS (…), s1 AS (…) SELECT 1 / (SELECT count(*) FROM s0) + …` from statements
+    each numbering their parameters from $1 (renumbered to follow each other)."""
+    ctes: list[str] = []
+    checks: list[str] = []
+    offset = 0
+    for n, (text, count, checked) in enumerate(shape):
+        shifted = _PARAM.sub(functools.partial(_shifted, offset), text)
+        if checked and " RETURNING " not in shifted:
+            shifted += " RETURNING 1"
+        ctes.append(f"s{n} AS ({shifted})")
+        if checked:
+            checks.append(f"1 / (SELECT count(*) FROM s{n})")
+        offset += count
+    if not ctes:
+        return "SELECT 1"
+    return f"WITH {', '.join(ctes)} SELECT {' + '.join(checks) or '1'}"
+
+
+def _shifted(offset: int, param: re.Match[str]) -> str:
+    return f"${int(param.group(1)) + offset}"
 
 
 async def _reset(conn: Any) -> None:

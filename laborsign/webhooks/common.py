@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from xml.etree import ElementTree
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ from ..core.errors import BadRequest, Forbidden, NotFound
 from ..core.services.limits import admit_signed_callback
 from ..http import CHAT as CHAT
 from ..inputs import read_limited
+from .callback_crypto import BadSignature
 
 log = logging.getLogger("laborsign.webhooks")
 
@@ -91,15 +93,13 @@ async def admit(chat: ChatRuntime, scope: str, key: str, body: bytes) -> None:
 
 
 def decrypted(decrypt: Callable[[], Any]) -> Any:
-    """Runs the SDK's decryption of an attacker-supplied body: a bad signature is 403,
-    anything else it fails on (bad base64 or padding, short plaintext, wrong key, a plaintext
-    addressed to another app or corp id) is 400 — the signature checked out, the body is not
-    a message for us."""
-    from wechatpy.exceptions import InvalidSignatureException
-
+    """Runs the decryption of an attacker-supplied body (callback_crypto.py): a bad signature
+    is 403, anything else it fails on (bad base64 or padding, short plaintext, wrong key, a
+    plaintext addressed to another app or corp id) is 400 — the signature checked out, the
+    body is not a message for us."""
     try:
         return decrypt()
-    except InvalidSignatureException:
+    except BadSignature:
         raise Forbidden("消息签名校验失败", "bad_signature") from None
     except Exception:
         raise BadRequest("消息无法解密", "undecryptable") from None
@@ -116,6 +116,31 @@ def parsed(parse: Callable[[], Any]) -> Any:
     return message
 
 
+def flat_fields(xml: str | bytes) -> dict[str, str | None] | None:
+    """The fields of a flat callback message (`<xml><Tag>text</Tag>…</xml>`) as xmltodict
+    gives them (stripped text, None when empty), through ElementTree (C expat, a tenth of
+    xmltodict's time); None when it is not that flat (nested, repeated or attributed
+    elements), for the SDK's own parser to take. DTDs were refused before."""
+    root = ElementTree.fromstring(xml)
+    if root.tag != "xml" or root.attrib:
+        return None
+    fields: dict[str, str | None] = {}
+    for child in root:
+        if len(child) or child.attrib or child.tag in fields:
+            return None
+        fields[child.tag] = (child.text or "").strip() or None
+    return fields
+
+
+def parse_callback(xml: str | bytes, message_types: dict[str, Any], sdk_parse: Callable[[Any], Any]) -> Any:
+    """A text message, the one that comes by the thousand, is built from `flat_fields`;
+    everything else (events and their special cases) is the SDK's `parse_message`."""
+    fields = flat_fields(xml)
+    if fields is not None and (fields.get("MsgType") or "").lower() == "text":
+        return message_types["text"](fields)
+    return sdk_parse(xml)
+
+
 def refuse_plaintext() -> Forbidden:
     return Forbidden("已配置消息加密（EncodingAESKey），不接受明文回调", "plaintext_refused")
 
@@ -128,18 +153,42 @@ async def answer_in_time(
     engine: Engine, incoming: Incoming, late: Callable[[Outcome], Awaitable[None]]
 ) -> Outcome | None:
     """Runs the step; if it is not done in time the platform gets an empty acknowledgement and
-    `late` delivers the answer afterwards (through the customer-service API)."""
-    task = asyncio.create_task(engine.handle(incoming))
-    try:
-        return await asyncio.wait_for(asyncio.shield(task), ANSWER_WITHIN)
-    except TimeoutError:
+    `late` delivers the answer afterwards (through the customer-service API).
 
-        def done(t: asyncio.Task[Outcome]) -> None:
-            if not t.cancelled() and t.exception() is None:
-                keep(asyncio.ensure_future(late(t.result())))
+    One task for the step and one future for the answer, settled by whichever comes first:
+    the step's end or a timer (`wait_for` over `shield` made three more futures, a callback
+    and a timer per message). The step is never cancelled by the deadline or by the handler
+    going away."""
+    loop = asyncio.get_running_loop()
+    step = loop.create_task(engine.handle(incoming))
+    answer: asyncio.Future[Outcome | None] = loop.create_future()
 
-        task.add_done_callback(done)
-        return None
+    def too_late() -> None:
+        if not answer.done():
+            keep(step)  # the loop holds tasks weakly; the handler is about to let go of it
+            answer.set_result(None)
+
+    timer = loop.call_later(ANSWER_WITHIN, too_late)
+
+    def stepped(t: asyncio.Task[Outcome]) -> None:
+        timer.cancel()
+        failed = t.cancelled() or t.exception() is not None
+        if not answer.done():
+            if t.cancelled():
+                answer.cancel()
+            elif (exc := t.exception()) is not None:
+                answer.set_exception(exc)
+            else:
+                answer.set_result(t.result())
+        elif answer.cancelled():
+            pass  # the handler went away: a retry of the message gets the stored answer
+        elif failed:
+            log.warning("a late chat step failed: %r", None if t.cancelled() else t.exception())
+        else:
+            keep(asyncio.ensure_future(late(t.result())))
+
+    step.add_done_callback(stepped)
+    return await answer
 
 
 _background: set[asyncio.Future[Any]] = set()

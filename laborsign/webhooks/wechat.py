@@ -13,12 +13,14 @@ from ..bots.engine import Incoming
 from ..core.errors import Forbidden
 from ..core.replay import callback_key
 from ..http import ApiRoutes
+from .callback_crypto import BadSignature, check_url_signature, crypto_for
 from .common import (
     admit,
     answer_in_time,
     check_fresh,
     decrypted,
     late_reply,
+    parse_callback,
     parsed,
     query,
     read_body,
@@ -51,15 +53,16 @@ EVENTS = {
 )
 async def wechat_check(request: web.Request) -> web.Response:
     chat = runtime(request, "wechat")
-    from wechatpy.exceptions import InvalidSignatureException
-    from wechatpy.utils import check_signature
-
     signature, timestamp, nonce, echostr = query(request, "signature", "timestamp", "nonce", "echostr")
-    try:
-        check_signature(chat.config.wechat.token, signature, timestamp, nonce)
-    except InvalidSignatureException:
-        raise Forbidden("签名校验失败", "bad_signature") from None
+    _check_url(chat.config.wechat.token, signature, timestamp, nonce)
     return text_response(echostr)
+
+
+def _check_url(token: str, signature: str, timestamp: str, nonce: str) -> None:
+    try:
+        check_url_signature(token, signature, timestamp, nonce)
+    except BadSignature:
+        raise Forbidden("签名校验失败", "bad_signature") from None
 
 
 @routes.post(
@@ -81,18 +84,13 @@ async def wechat_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wechat")
     config = chat.config.wechat
     from wechatpy import parse_message
-    from wechatpy.crypto import WeChatCrypto
-    from wechatpy.exceptions import InvalidSignatureException
+    from wechatpy.messages import MESSAGE_TYPES
     from wechatpy.replies import TextReply
-    from wechatpy.utils import check_signature
 
     signature, timestamp, nonce, encrypt_type, msg_signature = query(
         request, "signature", "timestamp", "nonce", "encrypt_type", "msg_signature"
     )
-    try:
-        check_signature(config.token, signature, timestamp, nonce)
-    except InvalidSignatureException:
-        raise Forbidden("签名校验失败", "bad_signature") from None
+    _check_url(config.token, signature, timestamp, nonce)
     check_fresh(timestamp, chat.deps.clock.now().timestamp())
     body = await read_body(request)
     refuse_hostile_xml(body)
@@ -100,7 +98,7 @@ async def wechat_message(request: web.Request) -> web.Response:
         # The URL signature does not cover a plaintext body: with a key, only safe mode.
         raise refuse_plaintext()
     crypto = (
-        decrypted(lambda: WeChatCrypto(config.token, config.encoding_aes_key, config.app_id))
+        decrypted(lambda: crypto_for(config.token, config.encoding_aes_key, config.app_id))
         if encrypt_type == "aes"
         else None
     )
@@ -111,7 +109,7 @@ async def wechat_message(request: web.Request) -> web.Response:
     key = f"{config.app_id}:{timestamp}:{nonce}:{signature}:{msg_signature}"
     if crypto is None:  # the signature does not cover the body: refuse a replay before anything
         await admit(chat, "wechat", key, body)
-    message = parsed(lambda: parse_message(xml))
+    message = parsed(lambda: parse_callback(xml, MESSAGE_TYPES, parse_message))
     incoming = _incoming(message, config.app_id)
     if incoming is None:
         if crypto is not None:

@@ -13,12 +13,14 @@ from ..bots.engine import Incoming
 from ..core.errors import BadRequest, Forbidden
 from ..core.replay import callback_key
 from ..http import ApiRoutes
+from .callback_crypto import BadSignature, CallbackCrypto, Undecryptable, crypto_for
 from .common import (
     admit,
     answer_in_time,
     check_fresh,
     decrypted,
     late_reply,
+    parse_callback,
     parsed,
     query,
     read_body,
@@ -34,11 +36,12 @@ from .common import (
 routes = ApiRoutes("聊天渠道回调")
 
 
-def _crypto(request: web.Request) -> Any:
-    from wechatpy.enterprise.crypto import WeChatCrypto
-
+def _crypto(request: web.Request) -> CallbackCrypto:
     config = runtime(request, "wecom").config.wecom
-    return decrypted(lambda: WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id))
+    crypto: CallbackCrypto = decrypted(
+        lambda: crypto_for(config.token, config.encoding_aes_key, config.corp_id)
+    )
+    return crypto
 
 
 @routes.get(
@@ -50,17 +53,15 @@ def _crypto(request: web.Request) -> Any:
     errors=(403, 404),
 )
 async def wecom_check(request: web.Request) -> web.Response:
-    from wechatpy.exceptions import InvalidSignatureException
-
     crypto = _crypto(request)
     signature, timestamp, nonce, echostr = query(request, "msg_signature", "timestamp", "nonce", "echostr")
     try:
-        plain = crypto.check_signature(signature, timestamp, nonce, echostr)
-    except InvalidSignatureException:
+        plain = crypto.decrypt(echostr, signature, timestamp, nonce)
+    except BadSignature:
         raise Forbidden("签名校验失败", "bad_signature") from None
-    except Exception:
+    except Undecryptable:
         raise BadRequest("回显字符串无法解密", "undecryptable") from None
-    return text_response(plain.decode() if isinstance(plain, bytes) else str(plain))
+    return text_response(plain)
 
 
 @routes.post(
@@ -76,6 +77,7 @@ async def wecom_message(request: web.Request) -> web.Response:
     chat = runtime(request, "wecom")
     crypto = _crypto(request)
     from wechatpy.enterprise import parse_message
+    from wechatpy.enterprise.messages import MESSAGE_TYPES
     from wechatpy.replies import TextReply
 
     signature, timestamp, nonce = query(request, "msg_signature", "timestamp", "nonce")
@@ -89,7 +91,7 @@ async def wecom_message(request: web.Request) -> web.Response:
     # The signature covers the encrypted message: the guard rides in a step's transaction,
     # and is written first for whatever is not a step.
     key = f"{chat.config.wecom.corp_id}:{timestamp}:{nonce}:{signature}"
-    message = parsed(lambda: parse_message(xml))
+    message = parsed(lambda: parse_callback(xml, MESSAGE_TYPES, parse_message))
     corp_id = chat.config.wecom.corp_id
     data: dict[str, Any] = getattr(message, "_data", {}) or {}
     user = safe_str(data.get("FromUserName"), 128)
