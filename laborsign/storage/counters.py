@@ -16,7 +16,7 @@ Rows written around the ORM (the demo's bulk COPY, a migration) call `recount` a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -175,7 +175,14 @@ def _before_commit(session: OrmSession) -> None:
     session.flush()  # what is still pending records its deltas first
     coverage = session.info.pop(_COVERAGE, None)
     if coverage and (coverage["employees"] or coverage["contracts"]):
-        session.execute(_cover_employees(coverage["employees"], coverage["contracts"]))
+        ids = set(coverage["employees"])
+        if coverage["contracts"]:
+            of_terms = select(contracts.c.employee_id).where(
+                contracts.c.id.in_(sorted(coverage["contracts"]))
+            )
+            ids.update(session.execute(of_terms).scalars())
+        for stmt in _cover(employees.c.id.in_(sorted(ids)), contracts.c.employee_id.in_(sorted(ids))):
+            session.execute(stmt)
     deltas = session.info.pop(_DELTAS, None)
     if deltas:
         for stmt in _delta_statements(session.get_bind().dialect.name, deltas):
@@ -213,31 +220,30 @@ def watch(session_class: type[OrmSession]) -> None:
 # -- covered_until ----------------------------------------------------------------------
 
 
-def _signed_until() -> Any:
-    """The last day the employee row in scope is covered by a signed labor contract (NULL: it
-    never signed one; OPEN_END: a contract without an end date)."""
-    return (
-        select(func.max(func.coalesce(contract_terms.c.end_date, literal(OPEN_END, Date()))))
+def _cover(employee_scope: Any, contract_scope: Any) -> list[Executable]:
+    """covered_until of the employees in scope: the last day their completed labor contracts
+    (not termination certificates) run to (OPEN_END without an end date), NULL without one.
+    Set-based — one aggregate over those contracts joined back by key — so that a planner
+    without statistics (right after a bulk load) cannot pick a scan of the tenant's contracts
+    per employee."""
+    until = func.max(func.coalesce(contract_terms.c.end_date, literal(OPEN_END, Date())))
+    held = (
+        select(contracts.c.employee_id, contracts.c.enterprise_id, until.label("until"))
         .select_from(contracts.outerjoin(contract_terms, contract_terms.c.contract_id == contracts.c.id))
-        .where(
-            contracts.c.employee_id == employees.c.id,
-            contracts.c.enterprise_id == employees.c.enterprise_id,
-            contracts.c.status == "completed",
-            contracts.c.source != "certificate",
-        )
-        .scalar_subquery()
+        .where(contract_scope, contracts.c.status == "completed", contracts.c.source != "certificate")
+        .group_by(contracts.c.employee_id, contracts.c.enterprise_id)
+        .subquery()
     )
-
-
-def _cover_employees(employee_ids: Iterable[str], contract_ids: Iterable[str]) -> Executable:
-    of_contracts = select(contracts.c.employee_id).where(contracts.c.id.in_(sorted(contract_ids)))
-    which = employees.c.id.in_(sorted(employee_ids)) | employees.c.id.in_(of_contracts)
-    return (
+    return [
         update(employees)
-        .where(which)
-        .values(covered_until=_signed_until())
-        .execution_options(synchronize_session=False)
-    )
+        .where(employee_scope, employees.c.covered_until.is_not(None))
+        .values(covered_until=None)
+        .execution_options(synchronize_session=False),
+        update(employees)
+        .where(employees.c.id == held.c.employee_id, employees.c.enterprise_id == held.c.enterprise_id)
+        .values(covered_until=held.c.until)
+        .execution_options(synchronize_session=False),
+    ]
 
 
 # -- rebuilding from scratch --------------------------------------------------------------
@@ -273,7 +279,7 @@ def recount_statements(enterprise_ids: Sequence[str] | None = None) -> list[Exec
         ),
         counted(employees, literal(EMPLOYEES)),
         counted(employees, literal(EMPLOYEE_STATUS) + employees.c.status),
-        update(employees).where(mine(employees)).values(covered_until=_signed_until()),
+        *_cover(mine(employees), mine(contracts)),
     ]
 
 
