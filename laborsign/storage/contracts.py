@@ -384,11 +384,14 @@ class ContractRepository:
             name = counters.contract_status(status) if status else counters.CONTRACTS
         else:
             # Only a signing contract is awaited; completed is a status of its own.
-            name, only = {
+            known = {
                 "completed": (counters.contract_status("completed"), "completed"),
                 "awaiting_me": (counters.AWAITING_ME, "signing"),
                 "awaiting_others": (counters.AWAITING_OTHERS, "signing"),
-            }[view]
+            }.get(view)
+            if known is None:
+                return None
+            name, only = known
             if status and status != only:
                 return 0
         return (await counters.read(self.s, enterprise_id, [name]))[name]
