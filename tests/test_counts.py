@@ -245,3 +245,51 @@ async def test_a_search_past_ten_thousand_says_so_and_digits_search_no_names(
     assert (await api.get("/api/v1/employees?q=13800000000"))["total"] == 0
     assert [e["id"] for e in (await api.get("/api/v1/employees?q=1361111"))["items"]] == ["digitname"]
     assert (await api.get("/api/v1/contracts?q=139"))["total_exact"] is True
+
+
+def test_the_migration_counts_the_rows_already_there(tmp_path: Any) -> None:
+    """0022_counts on a database holding contracts and employees: the counters and coverage
+    it backfills are those of the rows (SQLite; the statements are recount's, run above on both)."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from laborsign.storage.contracts import contracts
+    from laborsign.storage.db import alembic_config, migrate_sync
+    from laborsign.storage.labor import contract_terms
+
+    path = tmp_path / "old.db"
+    migrate_sync(f"sqlite+aiosqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0021_versions")  # the schema before 0022
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    people = [{"id": f"emp{i}", "enterprise_id": "ent1", "name": f"员工{i}", "phone": f"1370000000{i}",
+               "emergency_contact": {}, "status": "active", "created_at": now} for i in range(3)]  # fmt: skip
+
+    def contract(cid: str, employee: str, status: str, awaiting_enterprise: bool = False) -> dict[str, Any]:
+        return {
+            "id": cid, "enterprise_id": "ent1", "batch_id": cid, "name": "劳动合同", "employee_id": employee,
+            "worker_name": "w", "worker_phone": "13700000000", "created_by": "u", "created_at": now,
+            "source": "template", "document_blob": "0", "document_sha256": "0", "original_blob": "0",
+            "original_sha256": "0", "files": [], "controls": [], "values": {}, "enterprise_party": {},
+            "template_ids": [], "status": status, "version": 0, "awaiting_enterprise": awaiting_enterprise,
+            "awaiting_worker": False,
+        }  # fmt: skip
+
+    with engine.begin() as conn:
+        conn.execute(employees.insert(), people)
+        conn.execute(contracts.insert(), [
+            contract("c1", "emp0", "completed"), contract("c2", "emp1", "completed"),
+            contract("c3", "emp1", "signing", awaiting_enterprise=True), contract("c4", "emp2", "withdrawn"),
+        ])  # fmt: skip
+        conn.execute(contract_terms.insert(), [{"contract_id": "c1", "end_date": datetime(2027, 3, 1).date()}])
+        command.upgrade(alembic_config(conn), "heads")
+    with engine.connect() as conn:
+        counted = dict(conn.execute(text("SELECT name, n FROM tenant_counts WHERE enterprise_id = 'ent1'")).all())
+        covered = dict(conn.execute(text("SELECT id, covered_until FROM employees ORDER BY id")).all())
+    engine.dispose()
+    assert counted == {
+        "contracts": 4, "contracts.status:completed": 2, "contracts.status:signing": 1,
+        "contracts.status:withdrawn": 1, "contracts.awaiting_me": 1, "employees": 3, "employees.status:active": 3,
+    }  # fmt: skip
+    assert covered == {"emp0": "2027-03-01", "emp1": OPEN_END.isoformat(), "emp2": None}
