@@ -24,6 +24,7 @@ from laborsign.core.services import labor
 from laborsign.core.services.contracts.audit import Context
 from laborsign.core.services.contracts.launch import initiate, load_templates
 from laborsign.storage.contracts import contracts
+from laborsign.storage.counters import recount
 from laborsign.storage.roster import employees
 from laborsign.storage.templates import templates
 from tests.test_labor_assistant import TERM_CONTROLS
@@ -46,6 +47,7 @@ async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
             .values(controls=CONTROLS + TERM_CONTROLS, type="fixed_term")
         )
         await uow.session.execute(update(employees).values(hire_date=date(2026, 11, 1), status="active"))
+        await uow.session.run_sync(lambda session: recount(session, None))
         await uow.commit()
     enterprise = actor.enterprise
     assert enterprise is not None
@@ -62,6 +64,8 @@ async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
         await uow.session.execute(
             update(contracts).where(contracts.c.id.in_(half)).values(status="completed")
         )
+        # Written around the domain objects: the counters and coverage are rebuilt.
+        await uow.session.run_sync(lambda session: recount(session, [enterprise.id]))
         await uow.commit()
     cards_t, check_t, roster_t, alerts_t = [], [], [], []
     today = date(2027, 1, 25)

@@ -30,6 +30,7 @@ from laborsign.core.ids import new_id
 from laborsign.core.services import summary as svc
 from laborsign.core.services.accounts import Actor
 from laborsign.storage.contracts import contracts, parties
+from laborsign.storage.counters import recount
 from laborsign.storage.labor import contract_terms
 from laborsign.storage.roster import employees
 
@@ -108,6 +109,8 @@ async def main(database: str | None, count: int, reads: int, repeat: int) -> Non
     await deps.db.migrate()
     small = await _enterprise(deps, "91440101MA59SUMM01", SMALL)
     large = await _enterprise(deps, "91440101MA59SUMM02", count)
+    async with deps.db.engine.begin() as conn:  # the rows came in around the storage session
+        await conn.run_sync(recount, None)
     if deps.db.dialect == "postgresql":  # the steady state autovacuum keeps (visibility map, statistics)
         async with deps.db.engine.connect() as conn:
             await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE"))

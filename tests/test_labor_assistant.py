@@ -7,13 +7,14 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock, china_time
 from laborsign.core.identity_rules import resident_id_check_char
 from laborsign.core.services.labor import notify_alerts
 from laborsign.storage.contracts import contracts, parties
+from laborsign.storage.counters import recount
 from tests.conftest import Api
 from tests.test_contracts import mark_verified, setup_contract_world
 from tests.test_onboarding import FORM, onboard
@@ -265,6 +266,12 @@ async def complete(client: Any, contract_id: str) -> None:
         await uow.session.execute(
             update(parties).where(parties.c.contract_id == contract_id).values(status="signed", signed_at=now)
         )
+        # Written around the domain objects: the tenant's counters and coverage are rebuilt, as
+        # after any such write (storage/counters.py).
+        tenant = (
+            await uow.session.execute(select(contracts.c.enterprise_id).where(contracts.c.id == contract_id))
+        ).scalar_one()
+        await uow.session.run_sync(lambda session: recount(session, [tenant]))
         await uow.commit()
 
 

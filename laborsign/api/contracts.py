@@ -174,6 +174,7 @@ class ContractDetailOut(ContractFullOut):
 
 class ContractPage(PageFields):
     items: list[ContractOut]
+    total_exact: bool  # false: a search or filter matched more than 10,000 (total is 10000)
 
 
 class ContractCountsOut(TypedDict):
@@ -416,7 +417,7 @@ async def list_contracts(request: web.Request) -> web.Response:
         page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
     out = page_json([contract_json(c, p, "enterprise") for c, p in items], total, page, per_page)
-    return json_response({**out, "next_cursor": after})
+    return json_response({**out, "total_exact": total.exact, "next_cursor": after})
 
 
 @routes.get(
@@ -669,7 +670,7 @@ async def my_contracts(request: web.Request) -> web.Response:
         request.app[DEPS], actor, request.query.get("view"), page, per_page, request.query.get("cursor")
     )
     out = page_json([contract_json(c, p, "worker") for c, p in items], total, page, per_page)
-    return json_response({**out, "next_cursor": after})
+    return json_response({**out, "total_exact": total.exact, "next_cursor": after})
 
 
 @routes.get(

@@ -135,6 +135,7 @@ class EmployeeOut(TypedDict):
 
 class EmployeePage(PageFields):
     items: list[EmployeeOut]
+    total_exact: bool  # false: a search or filter matched more than 10,000 (total is 10000)
 
 
 class EmployeeContactOut(TypedDict, total=False):
@@ -431,7 +432,7 @@ async def list_employees(request: web.Request) -> web.Response:
         request.query.get("q"), page, per_page, request.query.get("cursor"), request.query,
     )  # fmt: skip
     out = page_json([employee_json(e, names) for e in items], total, page, per_page)
-    return json_response({**out, "next_cursor": after})
+    return json_response({**out, "total_exact": total.exact, "next_cursor": after})
 
 
 @routes.get("/api/v1/employees/{id}", "员工详情", auth="enterprise", answer=EmployeeDetailOut)

@@ -66,3 +66,26 @@ def search_text(raw: str | None) -> str | None:
 def looks_like_id_number(text: str) -> bool:
     """Worth a blind-index lookup: ID numbers, permits and passports are 8–18 letters/digits."""
     return 8 <= len(text) <= 18 and text.isascii() and text.isalnum()
+
+
+# A filtered list counts its matches up to this many (a count is a scan of every match); past
+# it the total says "more than" (total_exact false) and the pager shows 10000+.
+COUNT_BOUND = 10_000
+
+
+class Total(int):
+    """A list's total; `exact` False when more than this many matched (counted up to a bound)."""
+
+    exact: bool
+
+    def __new__(cls, value: int, exact: bool = True) -> Total:
+        made = super().__new__(cls, value)
+        made.exact = exact
+        return made
+
+    @classmethod
+    def bounded(cls, counted: int, bound: int | None) -> Total:
+        """From a count of at most bound + 1 matches."""
+        if bound is not None and counted > bound:
+            return cls(bound, exact=False)
+        return cls(counted)

@@ -25,7 +25,7 @@ from .labor_law import ContractTerm
 from .notices import Notice, NoticePrefs
 from .onboarding import OnboardingRecord
 from .outbox import OutboxMessage
-from .paging import Cursor
+from .paging import Cursor, Total
 from .pdf.evidence import EvidenceData
 from .pdf.pades import SignSpec
 from .pdf.stamps import Stamp
@@ -103,7 +103,8 @@ class RosterRepo(Protocol):
         id_number_hash: str | None = None,
         hired: tuple[date | None, date | None] = (None, None),
         left: tuple[date | None, date | None] = (None, None),
-    ) -> tuple[list[Employee], int, bool]: ...
+        count_bound: int | None = None,
+    ) -> tuple[list[Employee], Total, bool]: ...
     async def roster_rows(
         self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
         id_number_hash: str | None, hired: tuple[date | None, date | None],
@@ -142,7 +143,8 @@ class ContractRepo(Protocol):
         cursor: Cursor | None = None,
         employee_ids: list[str] | None = None,
         filters: ContractFilters | None = None,
-    ) -> tuple[list[Contract], int, bool]: ...
+        count_bound: int | None = None,
+    ) -> tuple[list[Contract], Total, bool]: ...
     async def ledger(
         self, *, enterprise_id: str, view: str, q: str | None, status: str | None,
         employee_ids: list[str] | None, filters: ContractFilters | None,

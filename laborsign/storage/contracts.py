@@ -28,13 +28,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import column_property
 
 from ..core.clock import CHINA_TZ
 from ..core.contracts import Contract, ContractEvent, ContractFilters, Party
 from ..core.exports import LedgerRecord
-from ..core.paging import Cursor
+from ..core.paging import Cursor, Total
 from ..core.signing import Seal, SigningSession
-from .paging import keyset_page, phone_terms, prefix
+from .paging import bounded_count, keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, versioned
 
 contracts = Table(
@@ -95,6 +96,9 @@ contracts = Table(
     Index("ix_contracts_document_sha256", "document_sha256"),
     Index("ix_contracts_deadline", "status", "sign_deadline"),
     Index("ix_contracts_employee_status", "employee_id", "status"),  # the home page's per-employee checks
+    # The list's launch and completion day ranges.
+    Index("ix_contracts_enterprise_launched", "enterprise_id", "launched_at"),
+    Index("ix_contracts_enterprise_completed", "enterprise_id", "completed_at"),
 )
 
 parties = Table(
@@ -188,7 +192,15 @@ saved_signatures = Table(
 
 
 def map_contracts() -> None:
-    mapper_registry.map_imperatively(Contract, contracts, **versioned(contracts, first=0))
+    # The counted columns load their old value when set, so a flush knows what it moved
+    # (storage/counters.py) even for a row whose attributes were expired.
+    counted = {
+        name: column_property(contracts.c[name], active_history=True)
+        for name in ("status", "awaiting_worker", "awaiting_enterprise")
+    }
+    mapper_registry.map_imperatively(
+        Contract, contracts, properties=counted, **versioned(contracts, first=0)
+    )
     mapper_registry.map_imperatively(Party, parties)
     mapper_registry.map_imperatively(ContractEvent, events)
     mapper_registry.map_imperatively(Seal, seals)
@@ -270,12 +282,12 @@ class ContractRepository:
 
     def _search(self, q: str, employee_ids: list[str]) -> Any:
         """Prefix of the worker's name, the contract's name or the phone (or its last four
-        digits); or the employees whose whole ID number was given."""
-        terms = [
-            prefix(self.s, contracts.c.worker_name, q),
-            prefix(self.s, contracts.c.name, q),
-            *phone_terms(self.s, contracts.c.worker_phone, q),
-        ]
+        digits); or the employees whose whole ID number was given. All digits: only the phone
+        and the ID number."""
+        # Digits are a phone, its last four or an ID number: no name starts with them, and
+        # looking would read the tenant's name indexes for nothing.
+        names = [] if q.isdigit() else [prefix(self.s, contracts.c.worker_name, q), prefix(self.s, contracts.c.name, q)]
+        terms = [*names, *phone_terms(self.s, contracts.c.worker_phone, q)]
         if employee_ids:
             terms.append(contracts.c.employee_id.in_(employee_ids))
         return or_(*terms)
@@ -351,18 +363,54 @@ class ContractRepository:
         cursor: Cursor | None = None,
         employee_ids: list[str] | None = None,
         filters: ContractFilters | None = None,
-    ) -> tuple[list[Contract], int, bool]:
-        """The page, the total of the view (and search), and whether rows follow the page."""
+        count_bound: int | None = None,
+    ) -> tuple[list[Contract], Total, bool]:
+        """The page, the total of the view (and search), and whether rows follow the page.
+        A tenant's view (and status) alone is counted by its counter; anything narrower is
+        counted up to `count_bound` + 1 matches (None: all)."""
         where = self._listed(enterprise_id, worker_phone, view, q, status, employee_ids, filters)
-        total = (await self.s.execute(select(func.count()).select_from(contracts).where(where))).scalar_one()
+        counted = None
+        if enterprise_id and not q and not (filters is not None and _narrowed(filters)):
+            counted = await self._counted(enterprise_id, view, status)
+        total = Total(counted) if counted is not None else await bounded_count(self.s, contracts, where, count_bound)
         rows, more = await keyset_page(self.s, Contract, contracts, where, cursor, offset, limit)
-        return rows, int(total), more
+        return rows, total, more
+
+    async def _counted(self, enterprise_id: str, view: str, status: str | None) -> int | None:
+        """The tenant's counter of a view narrowed to a status, or None without one."""
+        from . import counters
+
+        if view == "all":
+            name = counters.contract_status(status) if status else counters.CONTRACTS
+        else:
+            # Only a signing contract is awaited; completed is a status of its own.
+            known = {
+                "completed": (counters.contract_status("completed"), "completed"),
+                "awaiting_me": (counters.AWAITING_ME, "signing"),
+                "awaiting_others": (counters.AWAITING_OTHERS, "signing"),
+            }.get(view)
+            if known is None:
+                return None
+            name, only = known
+            if status and status != only:
+                return 0
+        return (await counters.read(self.s, enterprise_id, [name]))[name]
 
     async def counts(
         self, *, enterprise_id: str | None = None, worker_phone: str | None = None
     ) -> dict[str, int]:
-        """The four views' totals in one statement, each counted from its own index."""
-        me = "enterprise" if enterprise_id else "worker"
+        """The four views' totals in one statement: a tenant's from its counters, a worker's
+        each counted from its own index."""
+        if enterprise_id:
+            from . import counters
+
+            names = {
+                "all": counters.CONTRACTS, "awaiting_me": counters.AWAITING_ME,
+                "awaiting_others": counters.AWAITING_OTHERS, "completed": counters.contract_status("completed"),
+            }  # fmt: skip
+            found = await counters.read(self.s, enterprise_id, list(names.values()))
+            return {view: found[names[view]] for view in VIEWS}
+        me = "worker"
         owner = self._owner(enterprise_id, worker_phone)
         columns = []
         for view in VIEWS:

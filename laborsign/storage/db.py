@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..core.errors import Conflict, NotFound
 from ..core.events import DomainEvent
 from ..core.handlers import dispatch
-from . import epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
+from . import counters, epoch, mappings, platform  # noqa: F401 - epoch, platform: their tables are part of the schema
 from .accounts import AccountRepository
 from .chat import ChatRepository, OutboxQueue, TokenStore
 from .chat_steps import chat_steps_for
@@ -177,10 +177,13 @@ class UnitOfWork:
 
 
 class _Session(OrmSession):
-    """Our sessions: a flush that changes accounts moves the auth epoch (storage/epoch.py)."""
+    """Our sessions: a flush that changes accounts moves the auth epoch (storage/epoch.py); one
+    that adds, removes or moves contracts and employees moves the tenant's counters
+    (storage/counters.py)."""
 
 
 watch(_Session)
+counters.watch(_Session)
 
 
 class Database:

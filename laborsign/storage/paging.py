@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, and_, literal, select, tuple_
+from sqlalchemy import Table, and_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..core.paging import Cursor
+from ..core.paging import Cursor, Total
 
 # Longest text a prefix range needs to cover on SQLite (BINARY collation compares UTF-8 bytes,
 # so every string starting with q sorts below q + the highest code point).
@@ -67,3 +67,14 @@ async def keyset_page(
     )
     rows = list((await session.execute(stmt)).scalars())
     return rows[:limit], len(rows) > limit
+
+
+async def bounded_count(session: AsyncSession, table: Table, where: Any, bound: int | None) -> Total:
+    """How many rows match, counted up to bound + 1 (None: all of them): a count past the
+    bound reads no further than its first bound + 1 index entries, and says it is not exact."""
+    if bound is None:
+        stmt = select(func.count()).select_from(table).where(where)
+    else:
+        matches = select(table.c.id).where(where).limit(bound + 1).subquery()
+        stmt = select(func.count()).select_from(matches)
+    return Total.bounded(int((await session.execute(stmt)).scalar_one()), bound)

@@ -25,13 +25,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import column_property
 
 from ..core.contracts import WorkerCard
 from ..core.onboarding import OnboardingRecord
-from ..core.paging import Cursor
+from ..core.paging import Cursor, Total
 from ..core.roster import Department, Employee, Invitation, JoinLink, RosterRow
 from .accounts import users
-from .paging import keyset_page, phone_terms, prefix
+from .paging import bounded_count, keyset_page, phone_terms, prefix
 from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 departments = Table(
@@ -70,6 +71,10 @@ employees = Table(
     Column("resigned_at", UTCDateTime()),
     Column("onboarding_id", Id()),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The last day a signed labor contract covers the employee (NULL: none ever signed), kept
+    # by the storage session (storage/counters.py) and never mapped onto the domain object.
+    Column("covered_until", Date),
+    Index("ix_employees_coverage", "enterprise_id", "status", "covered_until", "hire_date"),
     Index("ix_employees_enterprise_status", "enterprise_id", "status", "created_at"),
     Index("ix_employees_enterprise_created", "enterprise_id", "created_at", "id"),
     # Searches: name and phone prefixes, and the whole ID number by its blind index.
@@ -142,7 +147,10 @@ onboarding_records = Table(
 
 def map_roster() -> None:
     mapper_registry.map_imperatively(Department, departments)
-    mapper_registry.map_imperatively(Employee, employees)
+    mapper_registry.map_imperatively(
+        Employee, employees, exclude_properties=["covered_until"],
+        properties={"status": column_property(employees.c.status, active_history=True)},
+    )  # fmt: skip
     mapper_registry.map_imperatively(JoinLink, join_links)
     mapper_registry.map_imperatively(Invitation, invitations)
     mapper_registry.map_imperatively(OnboardingRecord, onboarding_records)
@@ -215,7 +223,9 @@ class RosterRepository:
         if department_ids is not None:
             where = and_(where, employees.c.department_id.in_(department_ids))
         if q:
-            terms = [prefix(self.s, employees.c.name, q), *phone_terms(self.s, employees.c.phone, q)]
+            # Digits are a phone, its last four or an ID number, never the start of a name.
+            names = [] if q.isdigit() else [prefix(self.s, employees.c.name, q)]
+            terms = [*names, *phone_terms(self.s, employees.c.phone, q)]
             if id_number_hash:
                 terms.append(employees.c.id_number_hash == id_number_hash)
             where = and_(where, or_(*terms))
@@ -246,14 +256,22 @@ class RosterRepository:
     async def employees_page(
         self, enterprise_id: str, *, status: str | None, department_ids: list[str] | None, q: str | None,
         offset: int, limit: int, cursor: Cursor | None = None, id_number_hash: str | None = None,
-        hired: DayRange = (None, None), left: DayRange = (None, None),
-    ) -> tuple[list[Employee], int, bool]:  # fmt: skip
+        hired: DayRange = (None, None), left: DayRange = (None, None), count_bound: int | None = None,
+    ) -> tuple[list[Employee], Total, bool]:  # fmt: skip
         """`q` matches the start of the name or phone; `id_number_hash`, the whole ID number;
-        `hired` and `left` are ranges of Beijing days, both ends included."""
+        `hired` and `left` are ranges of Beijing days, both ends included. The total of the
+        roster or one status is its counter; of anything narrower, counted up to
+        `count_bound` + 1 matches (None: all)."""
+        from . import counters
+
         where = self._listed(enterprise_id, status, department_ids, q, id_number_hash, hired, left)
-        total = (await self.s.execute(select(func.count()).select_from(employees).where(where))).scalar_one()
+        if q or department_ids is not None or any((*hired, *left)):
+            total = await bounded_count(self.s, employees, where, count_bound)
+        else:
+            name = counters.employee_status(status) if status else counters.EMPLOYEES
+            total = Total((await counters.read(self.s, enterprise_id, [name]))[name])
         rows, more = await keyset_page(self.s, Employee, employees, where, cursor, offset, limit)
-        return rows, int(total), more
+        return rows, total, more
 
     async def employee_ids_by_id_number(self, enterprise_id: str, id_number_hash: str) -> list[str]:
         stmt = select(employees.c.id).where(

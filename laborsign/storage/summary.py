@@ -1,4 +1,5 @@
-"""The home page's numbers: each one aggregate query over the enterprise's rows.
+"""The home page's numbers: each one query — a counter row (storage/counters.py), an index
+range, or one aggregate over the enterprise's rows.
 
 Each count is a method of its own so that a faster source (flags kept on the rows) can replace
 one without touching the others or their callers."""
@@ -12,22 +13,12 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from .contracts import _view_filter, contracts
+from . import counters
+from .contracts import contracts
 from .labor import contract_terms
 from .roster import employees, onboarding_records
 
 ACTIVE = "active"
-
-
-def _signed_labor_contract(*extra: Any) -> Any:
-    """A completed labor contract (not a termination certificate) of the employee row in scope."""
-    return exists().where(
-        contracts.c.employee_id == employees.c.id,
-        contracts.c.enterprise_id == employees.c.enterprise_id,
-        contracts.c.status == "completed",
-        contracts.c.source != "certificate",
-        *extra,
-    )
 
 
 def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
@@ -70,18 +61,14 @@ class SummaryRepository:
             )
         )
 
-    async def _contracts_in_view(self, enterprise_id: str, view: str) -> int:
-        return await self._count(
-            select(func.count())
-            .select_from(contracts)
-            .where(contracts.c.enterprise_id == enterprise_id, _view_filter(view, "enterprise"))
-        )
+    async def _counter(self, enterprise_id: str, name: str) -> int:
+        return (await counters.read(self.s, enterprise_id, [name]))[name]
 
     async def awaiting_enterprise(self, enterprise_id: str) -> int:
-        return await self._contracts_in_view(enterprise_id, "awaiting_me")
+        return await self._counter(enterprise_id, counters.AWAITING_ME)
 
     async def awaiting_worker(self, enterprise_id: str) -> int:
-        return await self._contracts_in_view(enterprise_id, "awaiting_others")
+        return await self._counter(enterprise_id, counters.AWAITING_OTHERS)
 
     async def expiring(self, enterprise_id: str, first: date, last: date) -> int:
         return await self._count(
@@ -101,37 +88,45 @@ class SummaryRepository:
         return {d: int(n) for d, n in (await self.s.execute(stmt)).all()}
 
     async def no_written_contract(self, enterprise_id: str, hired_by: date) -> int:
-        """Active employees hired on or before `hired_by` with no signed labor contract."""
+        """Active employees hired on or before `hired_by` with no signed labor contract (never
+        covered: covered_until NULL; one range of ix_employees_coverage)."""
         return await self._count(
             select(func.count())
             .select_from(employees)
             .where(
                 employees.c.enterprise_id == enterprise_id,
                 employees.c.status == ACTIVE,
+                employees.c.covered_until.is_(None),
                 employees.c.hire_date <= hired_by,
-                ~_signed_labor_contract(),
             )
         )
 
     async def active_and_covered(self, enterprise_id: str, today: date) -> tuple[int, int]:
-        """Active employees, and how many of them hold a signed labor contract still in term."""
-        ended = exists().where(
-            contract_terms.c.contract_id == contracts.c.id, contract_terms.c.end_date < today
+        """Active employees (their counter), and how many of them hold a signed labor contract
+        still in term (covered until today or later: one range of ix_employees_coverage)."""
+        active = (
+            select(counters.tenant_counts.c.n)
+            .where(
+                counters.tenant_counts.c.enterprise_id == enterprise_id,
+                counters.tenant_counts.c.name == counters.employee_status(ACTIVE),
+            )
+            .scalar_subquery()
         )
-        covered = _signed_labor_contract(~ended)
-        stmt = select(func.count(), func.count().filter(covered)).where(
-            employees.c.enterprise_id == enterprise_id, employees.c.status == ACTIVE
+        covered = (
+            select(func.count())
+            .select_from(employees)
+            .where(
+                employees.c.enterprise_id == enterprise_id,
+                employees.c.status == ACTIVE,
+                employees.c.covered_until >= today,
+            )
+            .scalar_subquery()
         )
-        active, held = (await self.s.execute(stmt)).one()
-        return int(active), int(held)
+        n_active, held = (await self.s.execute(select(active, covered))).one()
+        return int(n_active or 0), int(held)
 
     async def by_status(self, enterprise_id: str) -> dict[str, int]:
-        stmt = (
-            select(contracts.c.status, func.count())
-            .where(contracts.c.enterprise_id == enterprise_id)
-            .group_by(contracts.c.status)
-        )
-        return {s: int(n) for s, n in (await self.s.execute(stmt)).all()}
+        return await counters.read_prefixed(self.s, enterprise_id, counters.CONTRACT_STATUS)
 
 
 __all__ = ["SummaryRepository"]

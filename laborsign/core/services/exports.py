@@ -203,7 +203,7 @@ async def zip_total(
     if status not in (None, "", ContractStatus.COMPLETED):
         return 0
     _, total, _ = await contract_queries.list_for_enterprise(
-        deps, actor, view, q, ContractStatus.COMPLETED, 1, 1, None, narrow
+        deps, actor, view, q, ContractStatus.COMPLETED, 1, 1, None, narrow, count_bound=None
     )
     return total
 

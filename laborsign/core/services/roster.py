@@ -22,7 +22,7 @@ from ..events import (
 )
 from ..identity_rules import mask_id_number
 from ..onboarding import OnboardingRecord, validate_onboarding
-from ..paging import Cursor, looks_like_id_number, next_cursor, search_text
+from ..paging import COUNT_BOUND, Cursor, Total, looks_like_id_number, next_cursor, search_text
 from ..ports import Deps, UnitOfWork
 from ..roster import (
     Department,
@@ -167,8 +167,9 @@ async def list_employees(
     per_page: int,
     cursor: str | None = None,
     days: Mapping[str, str] | None = None,
-) -> tuple[list[Employee], int, dict[str, str], str | None]:
-    """A page of the roster, its total, department names and the next page's cursor. `q` is
+) -> tuple[list[Employee], Total, dict[str, str], str | None]:
+    """A page of the roster, its total (a search's or filter's counted up to COUNT_BOUND:
+    Total.exact), department names and the next page's cursor. `q` is
     the start of a name or phone, or a whole ID number; `days` may hold hired_/left_ from and
     to (YYYY-MM-DD, Beijing days, both ends included), as the contract list's day ranges."""
     enterprise = actor.require(Permission.ONBOARDING)
@@ -178,7 +179,7 @@ async def list_employees(
         query = roster_query(deps, departments, status, department_id, q, days)
         items, total, more = await uow.roster.employees_page(
             enterprise.id, **query,
-            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
+            offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after, count_bound=COUNT_BOUND,
         )  # fmt: skip
     return items, total, {d.id: d.name for d in departments}, next_cursor(items, more)
 

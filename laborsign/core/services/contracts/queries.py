@@ -9,7 +9,7 @@ from typing import Any
 from ...accounts import Permission, User
 from ...contracts import Contract, ContractEvent, ContractFilters, ContractStatus, Party, parse_day_range
 from ...errors import Invalid, NotFound
-from ...paging import Cursor, looks_like_id_number, next_cursor, search_text
+from ...paging import COUNT_BOUND, Cursor, Total, looks_like_id_number, next_cursor, search_text
 from ...ports import Deps, UnitOfWork
 from ..accounts import Actor
 
@@ -28,11 +28,12 @@ def parse_view(raw: str | None) -> str:
 
 async def list_for_enterprise(
     deps: Deps, actor: Actor, view: str | None, q: str | None, status: str | None, page: int, per_page: int,
-    cursor: str | None = None, narrow: Mapping[str, str] | None = None,
-) -> tuple[list[tuple[Contract, list[Party]]], int, str | None]:  # fmt: skip
+    cursor: str | None = None, narrow: Mapping[str, str] | None = None, count_bound: int | None = COUNT_BOUND,
+) -> tuple[list[tuple[Contract, list[Party]]], Total, str | None]:  # fmt: skip
     """A page of the tenant's contracts, their total and the cursor of the next page. `q` is
     the start of the worker's name, the contract's name or the phone, or a whole ID number;
-    `narrow` the list's other filters as the query gives them (see contract_filters)."""
+    `narrow` the list's other filters as the query gives them (see contract_filters). A
+    search's or filter's total is counted up to `count_bound` (Total.exact)."""
     enterprise = actor.require(Permission.CONTRACTS)
     after = Cursor.decode(cursor)
     text = search_text(q)
@@ -48,7 +49,7 @@ async def list_for_enterprise(
         items, total, more = await uow.contracts.page(
             enterprise_id=enterprise.id, view=parse_view(view), q=text, status=status or None,
             offset=0 if after else (page - 1) * per_page, limit=per_page, cursor=after,
-            employee_ids=employee_ids, filters=filters,
+            employee_ids=employee_ids, filters=filters, count_bound=count_bound,
         )  # fmt: skip
         parties = await uow.contracts.parties_of([c.id for c in items])
     return [(c, parties[c.id]) for c in items], total, next_cursor(items, more)
@@ -86,7 +87,7 @@ async def counts_for_enterprise(deps: Deps, actor: Actor) -> dict[str, int]:
 
 async def list_for_worker(
     deps: Deps, actor: Actor, view: str | None, page: int, per_page: int, cursor: str | None = None
-) -> tuple[list[tuple[Contract, list[Party]]], int, str | None]:
+) -> tuple[list[tuple[Contract, list[Party]]], Total, str | None]:
     user = actor.require_user()
     after = Cursor.decode(cursor)
     async with deps.uow() as uow:
