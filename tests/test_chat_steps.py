@@ -201,3 +201,27 @@ async def test_steps_written_together_stand_or_fall_alone(database_url: str) -> 
             assert [m.text for m in await uow.outbox.for_recipient("wechat", "openid-c")] == ["您好"]
     finally:
         await db.dispose()
+
+
+async def test_the_store_built_message_is_what_the_orm_reads(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        message = db.chat_steps.message("wechat", "wxapp", "msg:m1", NOW, "您好", NOW + timedelta(seconds=1))
+        identity = ChatIdentity("wechat", "wxapp", "openid-m", NOW)
+        assert await db.chat_steps.save(ChatStep(message, identity, [], [])) is None
+        async with db.uow() as uow:
+            stored = await uow.chat.inbound("wechat", "wxapp", "msg:m1")
+            assert stored is not None
+            assert (stored.id, stored.reply, stored.received_at, stored.done_at) == (
+                message.id,
+                "您好",
+                NOW,
+                NOW + timedelta(seconds=1),
+            )
+        again = db.chat_steps.message("wechat", "wxapp", "msg:m1", NOW, "又一次", NOW)
+        _, read, _ = await db.chat_steps.person("wechat", "wxapp", "openid-m", "msg:m2")
+        assert read is not None
+        earlier = await db.chat_steps.save(ChatStep(again, read, [], []))
+        assert earlier is not None and earlier.reply == "您好"
+    finally:
+        await db.dispose()

@@ -252,9 +252,7 @@ class Engine:
         if msg.reply_by_outbox and text:
             ctx.outbox.append(ob.chat(msg.channel, msg.external_id, "reply", text, ctx.now))
         inbound = (
-            InboundMessage(msg.channel, msg.app_id, dedupe, now, reply=text, done_at=ctx.now)
-            if dedupe is not None
-            else None
+            store.message(msg.channel, msg.app_id, dedupe, now, text, ctx.now) if dedupe is not None else None
         )
         try:
             earlier = await store.save(ChatStep(inbound, ctx.identity, ctx.touched, ctx.outbox, msg.guard))

@@ -221,6 +221,13 @@ class ChatSteps(Protocol):
         (newest first)."""
         ...
 
+    def message(
+        self, channel: str, app_id: str, dedupe_key: str, received_at: datetime, reply: str, done_at: datetime
+    ) -> InboundMessage:
+        """The step's message record, for `save` (never through a unit of work): built without
+        the attribute bookkeeping a mapped class's constructor does (a tenth of its time)."""
+        ...
+
     async def save(self, step: ChatStep) -> InboundMessage | None:
         """Stores the step in one transaction, durably before it returns; the earlier message
         (nothing stored) when its key is there already. Raises `StepConflict` when another

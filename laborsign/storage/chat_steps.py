@@ -40,6 +40,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from ..core.chat import ChatIdentity, ChatStep, Conversation, InboundMessage, StepConflict
+from ..core.ids import new_id
 from ..core.outbox import OutboxMessage
 from ..core.replay import check_seen
 from .chat import chat_conversations, chat_identities, chat_inbound
@@ -196,6 +197,16 @@ class _Store:
         obj.__dict__.update(zip(names, self.sql.decode(table, row), strict=True))
         self._read[obj] = list(row)
         return obj
+
+    def message(
+        self, channel: str, app_id: str, dedupe_key: str, received_at: datetime, reply: str, done_at: datetime
+    ) -> InboundMessage:
+        message: InboundMessage = manager_of_class(InboundMessage).new_instance()
+        message.__dict__.update(
+            id=new_id(), channel=channel, app_id=app_id, dedupe_key=dedupe_key,
+            received_at=received_at, reply=reply, done_at=done_at,
+        )  # fmt: skip
+        return message
 
     def _inbound(self, row: Sequence[Any]) -> InboundMessage:
         message: InboundMessage = self._loaded(InboundMessage, "chat_inbound", _INBOUND, row)
