@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
@@ -21,7 +22,6 @@ from laborsign.bootstrap import create_app
 from laborsign.config import load_config
 from laborsign.core.clock import FakeClock
 from laborsign.storage.db import Database
-from laborsign.storage.schema import metadata
 from tests.openapi_check import check_answer
 
 PG_ADMIN_URL = os.environ.get("LABORSIGN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -77,12 +77,27 @@ def pg_database() -> Iterator[str]:
     asyncio.run(_pg_drop(name))
 
 
-async def _pg_truncate(url: str) -> None:
-    engine = create_async_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+async def _pg_empty(url: str) -> None:
+    """Empty every table the migrations made (alembic_version stays) and restart the sequences.
+
+    One batch of DELETEs with foreign-key triggers off: on the suite's few rows this takes a
+    few milliseconds where TRUNCATE of every table took ~0.6 s per test (file work per table)."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1))
+    try:
+        tables = await conn.fetch(
+            "SELECT quote_ident(tablename) AS t FROM pg_tables"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        sequences = await conn.fetch(
+            "SELECT quote_ident(sequencename) AS s FROM pg_sequences WHERE schemaname = 'public'"
+        )
+        batch = ["SET session_replication_role = replica"]
+        batch += [f"DELETE FROM {row['t']}" for row in tables]
+        batch += [f"ALTER SEQUENCE {row['s']} RESTART" for row in sequences]
+        batch.append("RESET session_replication_role")
+        await conn.execute("; ".join(batch))
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -94,7 +109,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{path}"
     else:
         url: str = request.getfixturevalue("pg_database")
-        asyncio.run(_pg_truncate(url))
+        asyncio.run(_pg_empty(url))
         yield url
 
 
