@@ -80,8 +80,8 @@ def pg_database() -> Iterator[str]:
 async def _pg_empty(url: str) -> None:
     """Empty every table the migrations made (alembic_version stays) and restart the sequences.
 
-    One batch of DELETEs with foreign-key triggers off: on the suite's few rows this takes a
-    few milliseconds where TRUNCATE of every table took ~0.6 s per test (file work per table)."""
+    One batch of DELETEs with foreign-key triggers off: on the suite's few rows this is far
+    cheaper than TRUNCATE of every table, which does file work per table."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1))
     try:
         tables = await conn.fetch(
