@@ -18,13 +18,16 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from laborsign.api.http import DEPS
-from laborsign.core.clock import FakeClock
+from laborsign.core.clock import FakeClock, china_time
 from laborsign.core.contracts import EVENT_HASHED, Contract, ContractEvent, canonical_event, verify_chain
 from laborsign.core.ids import new_id
-from laborsign.demo.bulk import BULK_TABLES, ContractMaker, Loader, secondary_indexes_later
+from laborsign.core.services.summary import CHART_DAYS
+from laborsign.demo.bulk import BULK_TABLES, ContractMaker, Loader, Tenant, secondary_indexes_later
 from laborsign.demo.walk import Walked
 from laborsign.storage import mappings
-from laborsign.storage.contracts import events, parties
+from laborsign.storage.accounts import enterprises
+from laborsign.storage.contracts import contracts, events, parties
+from laborsign.storage.labor import contract_terms
 from laborsign.storage.roster import employees
 from laborsign.storage.schema import metadata
 from tests.conftest import Api
@@ -143,12 +146,14 @@ def test_bulk_audit_chains_pass_the_projects_own_verifier() -> None:
         versions=[sha[:3], [sha[0], sha[3]]],
     )  # fmt: skip
     maker = ContractMaker(
-        walked, {"id": walked.completed_id, "values": {"worker_name": "", "pay_day": "15"}},
-        {"ip": "10.0.0.1", "user_agent": "Mozilla/5.0 (\u2028 \"demo\")"}, datetime.now(UTC), 5,
+        walked, {"id": walked.completed_id, "values": {"worker_name": "", "pay_day": "15"}, "enterprise_party": {}},
+        {"ip": "10.0.0.1", "user_agent": "Mozilla/5.0 (\u2028 \"demo\")"}, None, datetime.now(UTC), 5,
     )  # fmt: skip
-    people = [(new_id(), name, "13500000000", "110105199001011234", "男", "1990-01-01")
+    people = [(new_id(), name, "13500000000", "110105199001011234", "男", "1990-01-01", "")
               for name in ("王伟", 'a"b\\c', "李\n娜")]  # fmt: skip
-    staged, party_rows, rows = maker.make(walked.enterprise_id, people, 600)
+    tenant = Tenant(walked.enterprise_id, walked.enterprise_name, walked.credit_code)
+    staged, party_rows, rows, terms = maker.make(tenant, people, 600)
+    assert terms == []  # no term on the walked contract: none on its clones
     # Ids ascending within a batch: the primary keys take it into their last pages.
     for made in (staged, party_rows, rows):
         assert [r[0] for r in made] == sorted({r[0] for r in made})
@@ -279,7 +284,8 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
         row = (
             await uow.session.execute(
                 select(employees).where(employees.c.enterprise_id == login["enterprise_id"],
-                                        employees.c.phone != login["worker_phone"]).limit(1).offset(5)  # a bulk one
+                                        employees.c.phone != login["worker_phone"],  # a bulk one with contracts
+                                        employees.c.id.in_(select(contracts.c.employee_id))).limit(1).offset(5)
             )
         ).mappings().one()  # fmt: skip
     number = deps.cipher.decrypt(row["id_number_enc"], "employees.id_number")
@@ -322,6 +328,34 @@ async def test_demo_data_logs_in_pages_counts_and_searches(
         assert (await hr.get(f"/api/v1/contracts/{item['id']}/events"))["chain_intact"] is True
         report = await deps.pdf.verify(await hr.get(f"/api/v1/contracts/{item['id']}/document.pdf"))
         assert len(report.signatures) == 2 and all(s.intact and s.trusted for s in report.signatures)
+
+    # Each tenant's contracts name their own 甲方 (values, enterprise party, party row) and run
+    # their own fixed terms, which the home page's expiry chart counts.
+    async with deps.uow() as uow:
+        made = (await uow.session.execute(
+            select(contracts.c.id, contracts.c.enterprise_id, contracts.c.status, contracts.c["values"],
+                   contracts.c.enterprise_party, enterprises.c.name, enterprises.c.credit_code, parties.c.name.label("party"),
+                   contract_terms.c.start_date, contract_terms.c.end_date, employees.c.status.label("employee"))
+            .join(enterprises, enterprises.c.id == contracts.c.enterprise_id)
+            .join(parties, (parties.c.contract_id == contracts.c.id) & (parties.c.role == "enterprise"))
+            .join(employees, employees.c.id == contracts.c.employee_id)
+            .outerjoin(contract_terms, contract_terms.c.contract_id == contracts.c.id)
+        )).all()  # fmt: skip
+    assert len({row.name for row in made}) == 2 and len(made) == 242 + len(added)
+    for row in made:
+        named = (row.name, row.credit_code)
+        assert (row.values["enterprise_name"], row.values["enterprise_credit_code"]) == named, row.id
+        assert (row.enterprise_party["name"], row.enterprise_party["credit_code"]) == named, row.id
+        assert row.party == row.name, row.id
+        assert row.end_date is not None, row.id
+        assert (row.values["contract_start_date"], row.values["contract_end_date"]) == (
+            row.start_date.isoformat(), row.end_date.isoformat())  # fmt: skip
+    today = china_time(clock.now()).date()
+    due = [row for row in made if row.enterprise_id == login["enterprise_id"] and row.employee == "active"
+           and row.status == "completed" and today <= row.end_date <= today + timedelta(days=CHART_DAYS)]  # fmt: skip
+    summary = await hr.get("/api/v1/dashboard/summary")
+    assert sum(week["count"] for week in summary["expiries_by_week"]) == len(due)
+    assert len({row.end_date for row in made if row.end_date}) > 20, "the terms end over the coming years"
 
     worker: Api = await make_api()
     await worker.login(clock, login["worker_phone"], side="worker")

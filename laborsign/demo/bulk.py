@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, MetaData, Table, UniqueConstraint, select
 from sqlalchemy import text as text_sql
@@ -31,7 +31,8 @@ from ..core.ids import new_id
 from ..storage.accounts import enterprises
 from ..storage.contracts import contracts, events, parties
 from ..storage.counters import recount
-from ..storage.roster import employees
+from ..storage.labor import contract_terms
+from ..storage.roster import departments, employees
 from .walk import Walked, random_credit_code, resident_id
 
 BATCH = 10_000
@@ -61,18 +62,56 @@ ENDED_REASON = {"withdrawn": "岗位调整", "declined": "薪资与约定不符"
 STAGED = (
     "id", "enterprise_id", "employee_id", "worker_name", "worker_phone", "created_at", "launched_at", "status",
     "document_blob", "document_sha256", "completed_at", "sign_deadline", "ended_reason", "values",
-    "awaiting_worker", "awaiting_enterprise", "version",
+    "awaiting_worker", "awaiting_enterprise", "version", "enterprise_party",
 )  # fmt: skip
 NOT_CLONED = ("worker_user_id", "last_reminded_at", "reinitiated_from")  # NULL in every bulk contract
 STAGE = Table("demo_contracts", MetaData(), *(Column(name, contracts.c[name].type) for name in STAGED))
 # The tables a demo fills in bulk: their secondary indexes are built once after the load.
-BULK_TABLES = (contracts, parties, events, employees)
+BULK_TABLES = (contracts, parties, events, employees, contract_terms)
 
 
 # An employee as its contracts show it: id, then the values of WORKER_KEYS.
-Person = tuple[str, str, str, str, str, str]
+Person = tuple[str, str, str, str, str, str, str]
 # The contract values that are the worker's own (WorkerCard.prefill's keys), in Person's order.
-WORKER_KEYS = ("worker_name", "worker_phone", "worker_id_number", "worker_gender", "worker_birth_date")
+WORKER_KEYS = (
+    "worker_name", "worker_phone", "worker_id_number", "worker_gender", "worker_birth_date", "worker_department",
+)  # fmt: skip
+# The values that differ per contract beyond the worker's: a bulk contract's facts are the
+# Person, then its tenant's name and credit code, then its term's first and last day.
+FACT_KEYS = (
+    *WORKER_KEYS,
+    "enterprise_name",
+    "enterprise_credit_code",
+    "contract_start_date",
+    "contract_end_date",
+)
+TERM_YEARS = (1, 2, 3)  # fixed terms of a bulk contract, picked evenly
+
+
+class Tenant(NamedTuple):
+    """An enterprise the bulk rows go to, as its contracts name it."""
+
+    id: str
+    name: str
+    credit_code: str
+
+
+def _json_text(value: str) -> str:
+    """`value` as it stands between the quotes of a JSON string."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _money(value: Any) -> str | None:
+    """Yuan as the text contract_terms keeps (COPY takes no Decimal for a text column)."""
+    return None if value is None else format(value, "f")
+
+
+def years_later(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29th without a leap year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass
@@ -227,40 +266,53 @@ class Seeder:
             first = (await conn.execute(select(events).where(events.c.contract_id == self.w.completed_id)
                                         .order_by(events.c.seq).limit(1))).mappings().one()  # fmt: skip
             self.event_base = dict(first)
-        tenants = [self.w.enterprise_id]
+            term = (await conn.execute(select(contract_terms).where(
+                contract_terms.c.contract_id == self.w.completed_id))).mappings().one_or_none()  # fmt: skip
+            self.term_row = dict(term) if term else None
+            self.department_names = dict((await conn.execute(
+                select(departments.c.id, departments.c.name).where(departments.c.enterprise_id == self.w.enterprise_id)
+            )).tuples().all())  # fmt: skip
+        tenants = [Tenant(self.w.enterprise_id, self.w.enterprise_name, self.w.credit_code)]
         async with engine.begin() as conn:
             extra = []
             for i in range(1, plan.enterprises):
                 row = {**self.enterprise_row, "id": new_id(), "credit_code": random_credit_code(),
                        "name": f"{self.w.enterprise_name[:-6]}第{i}分公司有限公司"}  # fmt: skip
                 extra.append(row)
-                tenants.append(row["id"])
+                tenants.append(Tenant(row["id"], row["name"], row["credit_code"]))
             await Loader(conn).load(enterprises, extra)
         made = {"enterprises": len(tenants), "employees": 0, "contracts": 0}
         async with secondary_indexes_later(engine, BULK_TABLES, self.timings):
-            work: list[tuple[str, list[Person], int]] = []
+            work: list[tuple[Tenant, list[Person], int]] = []
             for k, tenant in enumerate(tenants):
-                people = await self._employees(engine, tenant, _share(plan.employees, len(tenants), k))
+                people = await self._employees(engine, tenant.id, _share(plan.employees, len(tenants), k))
                 made["employees"] += len(people)
                 work.append((tenant, people, _share(plan.contracts, len(tenants), k)))
             made["contracts"] = await self._contracts(engine, work)
         started = time.perf_counter()
         # The rows came in around the storage session: its counters and coverage are rebuilt.
         async with engine.begin() as conn:
-            await conn.run_sync(recount, tenants)
+            await conn.run_sync(recount, [tenant.id for tenant in tenants])
         self.timings["counters"] = time.perf_counter() - started
         started = time.perf_counter()
         await refresh_statistics(engine)
         self.timings["statistics"] = time.perf_counter() - started
         return made
 
-    async def _contracts(self, engine: AsyncEngine, work: list[tuple[str, list[Person], int]]) -> int:
+    async def _contracts(self, engine: AsyncEngine, work: list[tuple[Tenant, list[Person], int]]) -> int:
         """PostgreSQL takes COPY streams side by side: a process per core makes and loads a
         share of every tenant (the rows cost more Python than the database spends on them)."""
         total = sum(count for _, _, count in work)
         jobs = self.jobs if engine.dialect.name == "postgresql" and total >= 4 * BATCH else 1
         makers = [
-            ContractMaker(self.w, self.contract_row, self.event_base, self.now, self.rng.randrange(1 << 30))
+            ContractMaker(
+                self.w,
+                self.contract_row,
+                self.event_base,
+                self.term_row,
+                self.now,
+                self.rng.randrange(1 << 30),
+            )
             for _ in range(jobs)
         ]
         shares = [
@@ -302,7 +354,10 @@ class Seeder:
                 }  # fmt: skip
                 rows.append(row)
                 gender = "男" if row["gender"] == "male" else "女"
-                people.append((row["id"], name, phone, number, gender, born.date().isoformat()))
+                department = self.department_names.get(row["department_id"], "")
+                people.append(
+                    (row["id"], name, phone, number, gender, born.date().isoformat(), _json_text(department))
+                )
             async with engine.begin() as conn:
                 await Loader(conn).load(employees, rows)
         return people
@@ -316,6 +371,7 @@ class ContractMaker:
     w: Walked
     contract_row: dict[str, Any]
     event_base: dict[str, Any]
+    term_row: dict[str, Any] | None  # the walk's completed contract's term, which bulk ones clone
     now: datetime
     seed: int
 
@@ -323,16 +379,17 @@ class ContractMaker:
         self.rng = random.Random(self.seed)
         self.chain = ChainText(self.event_base["ip"], self.event_base["user_agent"])
 
-    async def load(self, engine: AsyncEngine, tenant: str, people: list[Person], count: int) -> int:
+    async def load(self, engine: AsyncEngine, tenant: Tenant, people: list[Person], count: int) -> int:
         if not people:
             return 0
         for chunk in _chunks(count, BATCH):
-            c_rows, p_rows, e_rows = self.make(tenant, people, chunk)
+            c_rows, p_rows, e_rows, t_rows = self.make(tenant, people, chunk)
             async with engine.begin() as conn:
                 loader = Loader(conn)
                 await self.load_contracts(conn, c_rows)
                 await loader.load_tuples(parties, p_rows)
                 await loader.load_tuples(events, e_rows)
+                await loader.load_tuples(contract_terms, t_rows)
         return count
 
     async def load_contracts(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
@@ -356,15 +413,26 @@ class ContractMaker:
         await conn.execute(text_sql(f"DROP TABLE {STAGE.name}"))
 
     def make(
-        self, tenant: str, people: list[Person], count: int
-    ) -> tuple[list[tuple[Any, ...]], list[list[Any]], list[tuple[Any, ...]]]:
-        """`count` contracts of one tenant as rows: contracts of STAGED columns, parties and
-        events in their tables' column order."""
+        self, tenant: Tenant, people: list[Person], count: int
+    ) -> tuple[list[tuple[Any, ...]], list[list[Any]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """`count` contracts of one tenant as rows: contracts of STAGED columns, parties,
+        events and terms in their tables' column order. Each names its
+        own tenant (甲方 in its values, its enterprise party) and runs a fixed term of
+        TERM_YEARS from the day it was made, so expiries spread over the coming years."""
         launched, worker_signed, final = self.w.versions[0]
         sealed_first = self.w.versions[1][-1]
         docs = (launched, worker_signed, final, sealed_first)
         hr = ("enterprise", self.w.user_ids["hr"], self.w.hr_name)
         *values, (values_tail, _) = self._values_template()
+        party = RawJSON(json.dumps({**self.contract_row["enterprise_party"], "name": tenant.name,
+                                    "credit_code": tenant.credit_code}, ensure_ascii=False))  # fmt: skip
+        named = (_json_text(tenant.name), _json_text(tenant.credit_code))
+        term = self.term_row
+        wages = (_money(term["monthly_wage"]), _money(term["probation_wage"])) if term else (None, None)
+        probation = (
+            term["probation_end_date"] - term["start_date"]
+            if term and term["probation_end_date"] and term["start_date"] else None
+        )  # fmt: skip
         # Ids ascending within the batch (and batch after batch: the millisecond leads), so the
         # primary keys take each batch into their last pages instead of all over the index.
         c_ids, p_ids, e_ids = (
@@ -376,12 +444,16 @@ class ContractMaker:
         c_rows: list[tuple[Any, ...]] = []
         p_rows: list[list[Any]] = []
         e_rows: list[tuple[Any, ...]] = []
+        t_rows: list[tuple[Any, ...]] = []
         for k in range(count):
             person = rng.choice(people)
             employee_id, name, phone = person[:3]
             status, w_signed, e_signed, ending = _state(rng)
             created = self.now - timedelta(seconds=rng.randrange(60, 86400 * 720))
             cid = c_ids[k]
+            start = created.date()
+            end = years_later(start, rng.choice(TERM_YEARS))
+            facts = (*person, *named, start.isoformat(), end.isoformat())
             w_at = created + timedelta(hours=rng.randrange(1, 48)) if w_signed else None
             e_at = (w_at or created) + timedelta(hours=rng.randrange(1, 24)) if e_signed else None
             ended = e_at if w_signed and e_signed else None
@@ -392,28 +464,33 @@ class ContractMaker:
                 else launched
             )  # fmt: skip
             c_rows.append((  # STAGED
-                cid, tenant, employee_id, name, phone, created, created, status, document, document, ended,
+                cid, tenant.id, employee_id, name, phone, created, created, status, document, document, ended,
                 created + timedelta(days=30) if ending == "expired" else None, ENDED_REASON.get(ending or ""),
-                RawJSON("".join(part + person[i] for part, i in values) + values_tail),
+                RawJSON("".join(part + facts[i] for part, i in values) + values_tail),
                 status == "signing" and not w_signed, status == "signing" and not e_signed,
-                int(w_signed) + int(e_signed),
+                int(w_signed) + int(e_signed), party,
             ))  # fmt: skip
+            if term:  # a launch records the term of every contract, signed or not
+                # contract_terms: contract_id, type, start_date, end_date, probation_end_date,
+                # monthly_wage, probation_wage, position, work_place, renewal_of
+                t_rows.append((cid, "fixed", start, end, start + probation if probation else None,
+                               *wages, term["position"], term["work_place"], None))  # fmt: skip
             # contract_parties: id, contract_id, role, name, status, user_id, signed_at, method, decline_reason
             p_rows.append([p_ids[2 * k], cid, "worker", name,
                            "signed" if w_signed else ("declined" if ending == "declined" else "pending"),
                            None, w_at, "sms" if w_signed else None,
                            ENDED_REASON["declined"] if ending == "declined" else None])  # fmt: skip
-            p_rows.append([p_ids[2 * k + 1], cid, "enterprise", self.w.enterprise_name,
+            p_rows.append([p_ids[2 * k + 1], cid, "enterprise", tenant.name,
                            "signed" if e_signed else "pending", self.w.user_ids["hr"] if e_signed else None,
                            e_at, "sms" if e_signed else None, None])  # fmt: skip
             e_rows.extend(self._trail(cid, created, docs, w_at, e_at, ended, ending, (name, hr), e_ids))
-        return c_rows, p_rows, e_rows
+        return c_rows, p_rows, e_rows, t_rows
 
     def _values_template(self) -> list[tuple[str, int]]:
-        """The walk's contract values as JSON text around the worker's own values (those of
-        WORKER_KEYS it has): [(text before, index in Person)], then (the tail, 0)."""
+        """The walk's contract values as JSON text around each contract's own (those of
+        FACT_KEYS it has): [(text before, index in the facts)], then (the tail, 0)."""
         order = list(self.contract_row["values"])
-        own = sorted(((key, k) for k, key in enumerate(WORKER_KEYS, start=1) if key in order),
+        own = sorted(((key, k) for k, key in enumerate(FACT_KEYS, start=1) if key in order),
                      key=lambda pair: order.index(pair[0]))  # fmt: skip
         marks = {key: f"\ue000{k}\ue000" for key, k in own}
         text = json.dumps({**self.contract_row["values"], **marks}, ensure_ascii=False)
@@ -555,7 +632,7 @@ async def refresh_statistics(engine: AsyncEngine, workers: int = 2) -> None:
         raise failed[0]
 
 
-def load_in_process(url: str, maker: ContractMaker, share: list[tuple[str, list[Person], int]]) -> int:
+def load_in_process(url: str, maker: ContractMaker, share: list[tuple[Tenant, list[Person], int]]) -> int:
     from ..storage.db import make_engine
 
     async def run() -> int:

@@ -26,8 +26,8 @@ class Money(TypeDecorator[Decimal]):
     impl = String(24)
     cache_ok = True
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else format(value, "f")
+    def process_bind_param(self, value: Decimal | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else format(Decimal(value), "f")  # text too (the demo's bulk rows)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
