@@ -1,5 +1,5 @@
 """Contract and roster lists over HTTP on `laborsign demo` data: page 1 of every view, the four
-counts, a deep page (by offset and by cursor), search by worker name, phone and ID number, and
+counts, the home page's numbers, a deep page (by offset and by cursor), search by worker name, phone and ID number, and
 the employee list with the same searches — p50/p95 of sequential requests (one connection,
 each request waits for the previous one), beside `GET /healthz` and `GET /api/v1/me` measured
 in the same run as the floor every request pays.
@@ -125,6 +125,7 @@ async def targets(client: Client, database_url: str, enterprise_id: str) -> list
     ]
     out += [
         ("counts", "/api/v1/contracts/counts"),
+        ("home page numbers (dashboard summary)", "/api/v1/dashboard/summary"),
         ("deep page (page 2500, offset 49,980)", "/api/v1/contracts?per_page=20&page=2500"),
         ("deep page by cursor (after page 2500)", f"/api/v1/contracts?per_page=20&cursor={deep['next_cursor']}"),
         ("search: worker name (surname)", f"/api/v1/contracts?q={worker['worker_name'][:1]}"),

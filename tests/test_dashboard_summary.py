@@ -8,7 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from alembic import command
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock, china_time
+from laborsign.storage.db import alembic_config
 from tests.conftest import Api
 from tests.test_contracts import mark_verified
 from tests.test_integrator_webhooks import _seal_as_enterprise, _sign_as_worker
@@ -139,6 +145,26 @@ async def test_another_enterprise_is_not_counted(
     await onboard(b, joiner, clock, {**FORM, "name": "吴乙方", "phone": "13700000099",
                                      "id_number": _id_number("1992-05-06", 99), "birth_date": "1992-05-06"})  # fmt: skip
     assert (await b.get("/api/v1/dashboard/summary"))["pending_onboarding"] == 1
+    assert await api.get("/api/v1/dashboard/summary") == world["expected"]
+
+
+async def test_upgrading_an_existing_database_keeps_the_numbers(
+    api: Api, make_api: Any, client: Any, clock: FakeClock, database_url: str
+) -> None:
+    """A database from before contracts carried their fixed term's end (0023) gets it from the
+    stored terms: the expiry numbers are the same after the upgrade."""
+    world = await scripted_enterprise(api, make_api, client, clock)
+    await client.app[DEPS].db.engine.dispose()
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0022_counts"))
+            columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("contracts")})
+            assert "fixed_term_end" not in columns
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "heads"))
+    finally:
+        await engine.dispose()
     assert await api.get("/api/v1/dashboard/summary") == world["expected"]
 
 

@@ -204,9 +204,16 @@ class Contract:
     # has still to sign and it is its turn (signing_order).
     awaiting_worker: bool = False
     awaiting_enterprise: bool = False
+    # The last day of its fixed term (None for any other term or none stored), copied from its
+    # ContractTerm when that is stored: a tenant's signed contracts ending soon are one range.
+    fixed_term_end: date | None = None
     id: str = field(default_factory=new_id)
 
     # -- transitions -------------------------------------------------------------------
+
+    def note_term(self, fixed: bool, end_date: date | None) -> None:
+        """The term stored beside it (core/labor_law.py ContractTerm): fixed, ending then."""
+        self.fixed_term_end = end_date if fixed else None
 
     def launch(self, now: datetime, parties: list[Party] | None = None) -> None:
         """`parties`: who signs it (default: a worker and the enterprise); a party that is not

@@ -62,7 +62,7 @@ ENDED_REASON = {"withdrawn": "岗位调整", "declined": "薪资与约定不符"
 STAGED = (
     "id", "enterprise_id", "employee_id", "worker_name", "worker_phone", "created_at", "launched_at", "status",
     "document_blob", "document_sha256", "completed_at", "sign_deadline", "ended_reason", "values",
-    "awaiting_worker", "awaiting_enterprise", "version", "enterprise_party",
+    "awaiting_worker", "awaiting_enterprise", "version", "enterprise_party", "fixed_term_end",
 )  # fmt: skip
 NOT_CLONED = ("worker_user_id", "last_reminded_at", "reinitiated_from")  # NULL in every bulk contract
 STAGE = Table("demo_contracts", MetaData(), *(Column(name, contracts.c[name].type) for name in STAGED))
@@ -468,7 +468,7 @@ class ContractMaker:
                 created + timedelta(days=30) if ending == "expired" else None, ENDED_REASON.get(ending or ""),
                 RawJSON("".join(part + facts[i] for part, i in values) + values_tail),
                 status == "signing" and not w_signed, status == "signing" and not e_signed,
-                int(w_signed) + int(e_signed), party,
+                int(w_signed) + int(e_signed), party, end if term else None,
             ))  # fmt: skip
             if term:  # a launch records the term of every contract, signed or not
                 # contract_terms: contract_id, type, start_date, end_date, probation_end_date,
@@ -613,7 +613,7 @@ async def refresh_statistics(engine: AsyncEngine, workers: int = 2) -> None:
     tables just filled, instead of waiting for autovacuum; on PostgreSQL `workers` connections
     vacuum side by side, the biggest table first (VACUUM cannot run in one transaction with
     another, but two sessions on different tables do not wait for each other)."""
-    pending = ["contract_events", "contracts", "contract_parties", "employees"]  # biggest first
+    pending = ["contract_events", "contracts", "contract_parties", "employees", "contract_terms"]  # biggest first
     if engine.dialect.name != "postgresql":
         async with engine.connect() as conn:
             await conn.execute(text_sql("ANALYZE"))

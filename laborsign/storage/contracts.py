@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -72,6 +73,7 @@ contracts = Table(
     Column("signing_order", String(20), nullable=False, default="parallel", server_default="parallel"),
     Column("awaiting_worker", Boolean, nullable=False, default=False, server_default=false()),
     Column("awaiting_enterprise", Boolean, nullable=False, default=False, server_default=false()),
+    Column("fixed_term_end", Date),
     # Each list view of a tenant is one range of one index, newest first (read backwards).
     Index("ix_contracts_enterprise_created", "enterprise_id", "created_at", "id"),
     Index("ix_contracts_enterprise_status", "enterprise_id", "status", "created_at", "id"),
@@ -269,6 +271,13 @@ for _view in ("awaiting_me", "awaiting_others", "completed"):
     Index(
         f"ix_contracts_count_{_view}", contracts.c.enterprise_id, postgresql_where=_where, sqlite_where=_where
     )
+# A tenant's signed labor contracts by the day their fixed term ends (the home page's expiries):
+# only completed ones are in it, so the range holds just the rows counted.
+SIGNED_LABOR = and_(contracts.c.status == "completed", contracts.c.source != "certificate")
+Index(
+    "ix_contracts_fixed_term_end", contracts.c.enterprise_id, contracts.c.fixed_term_end,
+    postgresql_where=SIGNED_LABOR, sqlite_where=SIGNED_LABOR,
+)  # fmt: skip
 
 
 class ContractRepository:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from . import counters
-from .contracts import contracts
+from .contracts import SIGNED_LABOR, contracts
 from .labor import contract_terms
 from .roster import employees, onboarding_records
 
@@ -23,7 +23,8 @@ ACTIVE = "active"
 
 def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
     """Completed fixed-term labor contracts of active employees ending in [first, last] that no
-    completed contract renews — the same set the renewal_due alerts name."""
+    completed contract renews — the same set the renewal_due alerts name: one range of
+    ix_contracts_fixed_term_end, each checked for a renewal and its employee by key."""
     renewal = aliased(contract_terms)
     renewing = aliased(contracts)
     renewed = exists().where(
@@ -34,11 +35,9 @@ def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
     active = exists().where(employees.c.id == contracts.c.employee_id, employees.c.status == ACTIVE)
     return and_(
         contracts.c.enterprise_id == enterprise_id,
-        contracts.c.status == "completed",
-        contracts.c.source != "certificate",
-        contract_terms.c.type == "fixed",
-        contract_terms.c.end_date >= first,
-        contract_terms.c.end_date <= last,
+        SIGNED_LABOR,
+        contracts.c.fixed_term_end >= first,
+        contracts.c.fixed_term_end <= last,
         ~renewed,
         active,
     )
@@ -72,16 +71,14 @@ class SummaryRepository:
 
     async def expiring(self, enterprise_id: str, first: date, last: date) -> int:
         return await self._count(
-            select(func.count())
-            .select_from(contracts.join(contract_terms, contract_terms.c.contract_id == contracts.c.id))
-            .where(_ending_between(enterprise_id, first, last))
+            select(func.count()).select_from(contracts).where(_ending_between(enterprise_id, first, last))
         )
 
     async def expiries_by_day(self, enterprise_id: str, first: date, last: date) -> dict[date, int]:
-        day = contract_terms.c.end_date
+        day = contracts.c.fixed_term_end
         stmt = (
             select(day, func.count())
-            .select_from(contracts.join(contract_terms, contract_terms.c.contract_id == contracts.c.id))
+            .select_from(contracts)
             .where(_ending_between(enterprise_id, first, last))
             .group_by(day)
         )

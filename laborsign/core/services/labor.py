@@ -231,6 +231,7 @@ async def check_launch(
 async def store_term(uow: UnitOfWork, contract: Contract, term: ContractTerm | None) -> None:
     if term is not None:
         term.contract_id = contract.id
+        contract.note_term(term.type == TermType.FIXED, term.end_date)
         uow.add(term)
 
 
