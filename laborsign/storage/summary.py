@@ -69,11 +69,6 @@ class SummaryRepository:
     async def awaiting_worker(self, enterprise_id: str) -> int:
         return await self._counter(enterprise_id, counters.AWAITING_OTHERS)
 
-    async def expiring(self, enterprise_id: str, first: date, last: date) -> int:
-        return await self._count(
-            select(func.count()).select_from(contracts).where(_ending_between(enterprise_id, first, last))
-        )
-
     async def expiries_by_day(self, enterprise_id: str, first: date, last: date) -> dict[date, int]:
         day = contracts.c.fixed_term_end
         stmt = (

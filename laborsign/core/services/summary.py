@@ -16,6 +16,8 @@ from .labor import RENEWAL_WITHIN_DAYS, UNSIGNED_FROM_DAYS
 
 CHART_DAYS = 90
 WEEKS = (CHART_DAYS + 6) // 7
+# 即将到期 is the start of the chart's range: both come from one query.
+assert RENEWAL_WITHIN_DAYS <= CHART_DAYS
 
 
 @dataclass
@@ -59,12 +61,14 @@ async def summary(deps: Deps, actor: Actor) -> Summary:
         if contracts:
             out.awaiting_enterprise = await repo.awaiting_enterprise(enterprise.id)
             out.awaiting_worker = await repo.awaiting_worker(enterprise.id)
-            out.expiring = await repo.expiring(enterprise.id, today, add_days(today, RENEWAL_WITHIN_DAYS))
             out.no_written_contract = await repo.no_written_contract(
                 enterprise.id, add_days(today, -UNSIGNED_FROM_DAYS)
             )
             statuses = await repo.by_status(enterprise.id)
             out.by_status = {s.value: statuses.get(s.value, 0) for s in ContractStatus}
             last = add_days(today, CHART_DAYS)
-            out.expiries_by_week = _weeks(today, await repo.expiries_by_day(enterprise.id, today, last))
+            by_day = await repo.expiries_by_day(enterprise.id, today, last)
+            soon = add_days(today, RENEWAL_WITHIN_DAYS)
+            out.expiring = sum(n for day, n in by_day.items() if day <= soon)
+            out.expiries_by_week = _weeks(today, by_day)
     return out
