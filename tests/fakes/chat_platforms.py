@@ -197,9 +197,10 @@ class FakeWechat(Fake):
             return bad
         body = await request.json()
         scene = body["action_info"]["scene"]["scene_str"]
-        self.received.append({"kind": "qrcode", "scene": scene})
         ticket = base64.urlsafe_b64encode(scene.encode()).decode()
-        return web.json_response({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"})
+        url = f"http://weixin.qq.com/q/{ticket}"
+        self.received.append({"kind": "qrcode", "scene": scene, "ticket": ticket, "url": url})
+        return web.json_response({"ticket": ticket, "url": url})
 
 
 class FakeWecom(Fake):
