@@ -255,11 +255,24 @@ async def test_idle_flow_of_someone_who_left_ends_without_a_message(
 
 
 async def test_join_qr_codes_of_the_channels(
-    api: Api, make_api: Any, platforms: Platforms, clock: FakeClock
+    desktop: Any, api: Api, make_api: Any, platforms: Platforms, clock: FakeClock
 ) -> None:
     """One join QR code per enabled channel that has one: the Official Account's parametric
     code, DingTalk's in-app link to the join page; HR's WeCom and the disabled Feishu have none."""
+    from playwright.async_api import expect
+
+    from tests.test_pages_contracts import use_session
+
     await api.register_enterprise(clock)
+    await use_session(desktop, api)
+    await desktop.goto("/dashboard/onboarding/invite")  # the invite page shows them, as images
+    codes = desktop.locator("#channel-qrs figure")
+    await expect(codes.locator("figcaption b")).to_have_text(["微信公众号", "钉钉"])
+    await expect(codes.first.locator("figcaption")).to_contain_text("关注公众号即开始入职")
+    for image in await codes.locator("img").all():
+        await expect(image).to_have_js_property("complete", True)
+        assert await image.evaluate("img => img.naturalWidth") > 0, "the PNG loaded and decoded"
+
     link = await api.get("/api/v1/invite-link")
     listed = await api.get("/api/v1/invite-link/channels")
     assert [(c["channel"], c["label"]) for c in listed["items"]] == [
