@@ -286,11 +286,10 @@ async def test_join_qr_codes_of_the_channels(
     assert answered["scene"] == f"join:{link['token']}"
     assert_qr_of(png, answered["url"])  # the link WeChat gave for the scene, drawn here
     old = await api.get("/api/v1/invite-link/wechat-qr")  # the older JSON path, same code
-    assert (old["scene"], old["ticket"], old["url"]) == (
-        answered["scene"],
-        answered["ticket"],
-        answered["url"],
-    )
+    assert old == {**old, "scene": link["wechat_scene"], "ticket": answered["ticket"], "url": answered["url"]}
+    platforms.wechat.fail_next, platforms.wechat.fail_errcode = 1, 48001  # an account without the API
+    failed = await api.get("/api/v1/invite-link/channels/wechat/qr", expect=409)
+    assert failed["error"] == "wechat_failed" and failed["message"].startswith("微信公众号接口调用失败：")
 
     dingtalk = await api.get("/api/v1/invite-link/channels/dingtalk/qr?download=1")
     assert "attachment" in api.last_response.headers["Content-Disposition"]

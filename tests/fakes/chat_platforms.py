@@ -195,6 +195,8 @@ class FakeWechat(Fake):
     async def qrcode_create(self, request: web.Request) -> web.Response:
         if (bad := self._token_ok(request)) is not None:
             return bad
+        if (fail := self.failing(request)) is not None:
+            return fail
         body = await request.json()
         scene = body["action_info"]["scene"]["scene_str"]
         ticket = base64.urlsafe_b64encode(scene.encode()).decode()
