@@ -63,6 +63,22 @@ def channel_env(p: Platforms, dingtalk_mode: str = "http") -> dict[str, str]:
     }
 
 
+def assert_qr_of(png: bytes, content: str) -> None:
+    """The PNG is a QR code of exactly `content`: no decoder is installed here, so it is
+    compared pixel for pixel with the code qrcode draws for that text (any other text, even one
+    character apart, draws other modules)."""
+    import io
+
+    import qrcode
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    expected = qrcode.make(content, box_size=10, border=2).get_image()
+    assert image.size == expected.size, (image.size, expected.size)
+    assert image.convert("L").tobytes() == expected.convert("L").tobytes(), f"not a QR code of {content!r}"
+
+
 def _xml(fields: dict[str, Any]) -> str:
     return xmltodict.unparse({"xml": fields}, full_document=False)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from laborsign.core.clock import FakeClock
 from laborsign.web.labels import label_tables
-from tests.chat_helpers import deliver
+from tests.chat_helpers import assert_qr_of, deliver
 from tests.conftest import Api
 from tests.fakes.feishu import FakeFeishu
 from tests.test_onboarding import FORM
@@ -107,6 +108,13 @@ async def test_onboarding_by_chat_and_hr_card_approval(
 ) -> None:
     await api.register_enterprise(clock)
     link = await api.get("/api/v1/invite-link")
+    # The invite page's Feishu code opens the join page inside Feishu (the only channel here).
+    listed = (await api.get("/api/v1/invite-link/channels"))["items"]
+    assert [(c["channel"], c["label"]) for c in listed] == [("feishu", "飞书")]
+    applink = "https://applink.feishu.cn/client/web_url/open?mode=window&url=" + quote(link["url"], safe="")
+    assert_qr_of(await api.get(listed[0]["qr_png"]), applink)
+    refused = await api.get("/api/v1/invite-link/wechat-qr", expect=404)
+    assert refused == {"error": "channel_disabled", "message": "未启用微信公众号"}
 
     # HR binds in Feishu the way every channel binds: phone, then the SMS code.
     hr = FeishuUser(client, feishu, clock, "ou_hr0000000000000000000000000001")

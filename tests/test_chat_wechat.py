@@ -5,12 +5,13 @@ WeChat server exactly once through the outbox."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from laborsign.core.clock import FakeClock
 from laborsign.webhooks.common import CHAT
-from tests.chat_helpers import Platforms, WechatUser, channel_env, deliver
+from tests.chat_helpers import Platforms, WechatUser, assert_qr_of, channel_env, deliver
 from tests.conftest import Api
 from tests.fakes.chat_platforms import wechat_signature
 from tests.test_onboarding import FORM
@@ -253,9 +254,73 @@ async def test_idle_flow_of_someone_who_left_ends_without_a_message(
     assert "请输入您的真实姓名" not in answer  # the flow ended all the same
 
 
-async def test_parametric_qr_code(api: Api, client: Any, platforms: Platforms, clock: FakeClock) -> None:
+async def test_join_qr_codes_of_the_channels(
+    desktop: Any, api: Api, make_api: Any, platforms: Platforms, clock: FakeClock
+) -> None:
+    """One join QR code per enabled channel that has one: the Official Account's parametric
+    code, DingTalk's in-app link to the join page; HR's WeCom and the disabled Feishu have none."""
+    from playwright.async_api import expect
+
+    from tests.test_pages_contracts import use_session
+
     await api.register_enterprise(clock)
-    qr = await api.get("/api/v1/invite-link/wechat-qr")
+    await use_session(desktop, api)
+    await desktop.goto("/dashboard/onboarding/invite")  # the invite page shows them, as images
+    codes = desktop.locator("#channel-qrs figure")
+    await expect(codes.locator("figcaption b")).to_have_text(["微信公众号", "钉钉"])
+    await expect(codes.first.locator("figcaption")).to_contain_text("关注公众号即开始入职")
+    for image in await codes.locator("img").all():
+        await expect(image).to_have_js_property("complete", True)
+        assert await image.evaluate("img => img.naturalWidth") > 0, "the PNG loaded and decoded"
+
     link = await api.get("/api/v1/invite-link")
-    assert qr["scene"] == link["wechat_scene"] and qr["ticket"]
-    assert platforms.wechat.of("qrcode")[0]["scene"] == link["wechat_scene"]
+    listed = await api.get("/api/v1/invite-link/channels")
+    assert [(c["channel"], c["label"]) for c in listed["items"]] == [
+        ("wechat", "微信公众号"),
+        ("dingtalk", "钉钉"),
+    ]
+
+    png = await api.get(listed["items"][0]["qr_png"])
+    assert api.last_response.headers["Cache-Control"] == "no-store"
+    answered = platforms.wechat.of("qrcode")[-1]
+    assert answered["scene"] == f"join:{link['token']}"
+    assert_qr_of(png, answered["url"])  # the link WeChat gave for the scene, drawn here
+    old = await api.get("/api/v1/invite-link/wechat-qr")  # the older JSON path, same code
+    assert old == {**old, "scene": link["wechat_scene"], "ticket": answered["ticket"], "url": answered["url"]}
+    platforms.wechat.fail_next, platforms.wechat.fail_errcode = 1, 48001  # an account without the API
+    failed = await api.get("/api/v1/invite-link/channels/wechat/qr", expect=409)
+    assert failed["error"] == "wechat_failed" and failed["message"].startswith("微信公众号接口调用失败：")
+
+    dingtalk = await api.get("/api/v1/invite-link/channels/dingtalk/qr?download=1")
+    assert "attachment" in api.last_response.headers["Content-Disposition"]
+    assert_qr_of(dingtalk, "dingtalk://dingtalkclient/page/link?url=" + quote(link["url"], safe=""))
+
+    for channel, message in [
+        ("wecom", "企业微信不提供入职二维码"),
+        ("feishu", "未启用飞书"),
+        ("qq", "没有这个聊天渠道"),
+    ]:
+        refused = await api.get(f"/api/v1/invite-link/channels/{channel}/qr", expect=404)
+        assert refused["message"] == message
+
+    # Another enterprise gets its own invitation in its codes, never this one's.
+    b = await make_api()
+    await b.register_enterprise(
+        clock, phone="13900139000", name="乙方企业有限公司", credit_code="91440101MA59ABCD0A"
+    )
+    b_link = await b.get("/api/v1/invite-link")
+    assert b_link["token"] != link["token"]
+    assert_qr_of(
+        await b.get("/api/v1/invite-link/channels/dingtalk/qr"),
+        "dingtalk://dingtalkclient/page/link?url=" + quote(b_link["url"], safe=""),
+    )
+    assert (await b.get("/api/v1/invite-link/wechat-qr"))["scene"] == f"join:{b_link['token']}"
+    anonymous = await make_api()
+    await anonymous.get("/api/v1/invite-link/channels/wechat/qr", expect=401)
+
+    # A reset invitation changes the codes (hence no-store).
+    reset = await api.post("/api/v1/invite-link/reset", expect=200)
+    assert_qr_of(
+        await api.get("/api/v1/invite-link/channels/dingtalk/qr"),
+        "dingtalk://dingtalkclient/page/link?url=" + quote(reset["url"], safe=""),
+    )

@@ -20,7 +20,6 @@ from ..core.ports import Deps, UnitOfWork
 from ..tasks import stop_tasks
 from .channels import SDK_TIMEOUT, Sender, registry
 from .channels.base import Background
-from .channels.wechat import WechatSender
 from .engine import Engine
 from .flows import install
 from .hr import hr_expander
@@ -48,9 +47,6 @@ class ChatRuntime:
         for adapter, settings in enabled:
             self.apps[adapter.name] = adapter.app_id(settings)
             self.senders[adapter.name] = adapter.sender(deps, settings, self.http)
-        # The Official Account's parametric QR codes (api/chat.py) are WeChat's alone.
-        wechat = self.senders.get("wechat")
-        self.wechat = wechat if isinstance(wechat, WechatSender) else None
         if config.sms.provider == "http":
             self.senders["sms"] = HttpSmsSender(config.sms, deps.clock, self.http)
         elif config.sms.provider == "aliyun":

@@ -195,11 +195,14 @@ class FakeWechat(Fake):
     async def qrcode_create(self, request: web.Request) -> web.Response:
         if (bad := self._token_ok(request)) is not None:
             return bad
+        if (fail := self.failing(request)) is not None:
+            return fail
         body = await request.json()
         scene = body["action_info"]["scene"]["scene_str"]
-        self.received.append({"kind": "qrcode", "scene": scene})
         ticket = base64.urlsafe_b64encode(scene.encode()).decode()
-        return web.json_response({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"})
+        url = f"http://weixin.qq.com/q/{ticket}"
+        self.received.append({"kind": "qrcode", "scene": scene, "ticket": ticket, "url": url})
+        return web.json_response({"ticket": ticket, "url": url})
 
 
 class FakeWecom(Fake):

@@ -4,7 +4,8 @@ A channel (WeChat Official Account, WeCom, DingTalk, Feishu, …) is one module 
 `bots/channels/` holding a `ChannelAdapter`: its `[name]` config section, its sender (token
 fetch, texts, HR review cards and their update), its per-recipient rate limit, its label, whether
 workers or HR (or both) use it, and its inbound door (webhook routes: parsing and signature
-check). `registry.py` lists them; nothing outside a channel's module names it.
+check), and its join QR code when it has one. `registry.py` lists them; nothing outside a
+channel's module names it.
 
 wechatpy is blocking (requests, no default timeout), so its calls run in a small thread pool
 with a timeout, never on the event loop. Tokens come from the shared store (tokens.py); the
@@ -19,6 +20,7 @@ import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -84,6 +86,15 @@ class ChannelSection(BaseModel):
     enabled: bool = False
 
 
+@dataclass(frozen=True)
+class JoinCode:
+    """What a channel's join QR code encodes: scanned with the platform's app, it leads the
+    worker into onboarding for the enterprise whose invite token it carries."""
+
+    content: str
+    details: dict[str, str] = field(default_factory=dict)  # the platform's own answer (WeChat's ticket)
+
+
 S = TypeVar("S", bound=ChannelSection)
 HttpFactory = Callable[[], aiohttp.ClientSession]
 
@@ -100,6 +111,9 @@ class ChannelAdapter(abc.ABC, Generic[S]):
     # When one HR member decides a review card, the other members' copies are updated too
     # (WeCom can update a card only in answer to a press on it).
     update_every_copy: ClassVar[bool] = False
+    # How the channel's join QR code is labelled on the invite page ("微信扫一扫…"); empty: the
+    # channel has none (an HR-only channel, or a platform without a way to carry the invitation).
+    join_label: ClassVar[str] = ""
 
     def settings(self, config: Any) -> S:
         """This channel's section of the application's `Config`."""
@@ -123,6 +137,11 @@ class ChannelAdapter(abc.ABC, Generic[S]):
     ) -> OutboxMessage | None:
         """The outbox row that shows a decided review card as decided (None: cannot)."""
         return None
+
+    async def join_code(self, sender: Sender, settings: S, token: str, join_url: str) -> JoinCode:
+        """The join QR code for the invite `token` (`join_url`: the H5 join page it carries).
+        Only called when `join_label` is set; raises SendError when the platform refuses."""
+        raise NotImplementedError(f"{self.name} has no join QR code")
 
     def background(self, deps: Deps, engine: Engine, settings: S, http: HttpFactory) -> Background | None:
         return None

@@ -5,6 +5,7 @@ HR review card and its update. Inbound: the stream connection or signed HTTP cal
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +17,7 @@ from ...core.chat import ReviewCard
 from ...core.outbox import OutboxMessage
 from ...core.ports import Deps
 from ..tokens import TIMEOUT, Fetch, SharedToken, TokenError
-from .base import Background, ChannelAdapter, ChannelSection, HttpFactory, SendError
+from .base import Background, ChannelAdapter, ChannelSection, HttpFactory, JoinCode, Sender, SendError
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -153,9 +154,17 @@ class DingtalkAdapter(ChannelAdapter[DingtalkConfig]):
     worker_facing = True
     hr_facing = True
     update_every_copy = True
+    join_label = "钉钉扫一扫，在钉钉内填写入职资料"
 
     def app_id(self, settings: DingtalkConfig) -> str:
         return settings.client_id
+
+    async def join_code(
+        self, sender: Sender, settings: DingtalkConfig, token: str, join_url: str
+    ) -> JoinCode:
+        """DingTalk's unified jump link (统一跳转协议), which its scanner opens inside the app: the
+        robot cannot be handed a parameter by a scan, so the code carries the H5 join page."""
+        return JoinCode(f"dingtalk://dingtalkclient/page/link?url={urllib.parse.quote(join_url, safe='')}")
 
     def sender(self, deps: Deps, settings: DingtalkConfig, http: HttpFactory) -> DingtalkSender:
         return DingtalkSender(deps, settings, http)

@@ -15,7 +15,7 @@ from ...core.ports import Deps
 from .. import wechat_template
 from ..tokens import TIMEOUT, Fetch, SharedToken, TokenError
 from ..wechat_template import notice_values, template_data
-from .base import ChannelAdapter, ChannelSection, HttpFactory, SendError, _WechatpySender
+from .base import ChannelAdapter, ChannelSection, HttpFactory, JoinCode, Sender, SendError, _WechatpySender
 
 
 class WechatConfig(ChannelSection):
@@ -91,10 +91,7 @@ class WechatSender(_WechatpySender):
     async def create_scene_qr(self, scene: str) -> dict[str, Any]:
         """A permanent parametric QR code: scanning it sends SCAN / subscribe with the scene."""
         body = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
-        try:
-            return await self._call(lambda c: c.qrcode.create(body))
-        except SendError:
-            raise
+        return await self._call(lambda c: c.qrcode.create(body))
 
 
 class WechatAdapter(ChannelAdapter[WechatConfig]):
@@ -102,9 +99,22 @@ class WechatAdapter(ChannelAdapter[WechatConfig]):
     label = "微信公众号"
     section = WechatConfig
     worker_facing = True
+    join_label = "微信扫一扫，关注公众号即开始入职"
 
     def app_id(self, settings: WechatConfig) -> str:
         return settings.app_id
+
+    async def join_code(self, sender: Sender, settings: WechatConfig, token: str, join_url: str) -> JoinCode:
+        """A permanent parametric QR code with the scene `join:<token>`: the follow (or scan)
+        event carries the scene and starts onboarding in the chat (bots/flows.py). WeChat answers
+        with the ticket and the link the code encodes; the image is drawn here, not fetched."""
+        assert isinstance(sender, WechatSender)
+        scene = f"join:{token}"
+        created = await sender.create_scene_qr(scene)
+        url, ticket = created.get("url"), created.get("ticket")
+        if not url or not ticket:
+            raise SendError(f"wechat: no QR code in the answer {created!r:.200}")
+        return JoinCode(str(url), {"scene": scene, "ticket": str(ticket)})
 
     def sender(self, deps: Deps, settings: WechatConfig, http: HttpFactory) -> WechatSender:
         return WechatSender(deps, settings, http)

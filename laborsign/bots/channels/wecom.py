@@ -115,6 +115,7 @@ class WecomAdapter(ChannelAdapter[WecomConfig]):
     section = WecomConfig
     hr_facing = True
     per_minute = 30  # WeCom drops more than 30 a minute to one member
+    # No join QR code (join_label stays empty): workers are not on this channel.
 
     def app_id(self, settings: WecomConfig) -> str:
         return settings.corp_id

@@ -8,10 +8,11 @@ tenant_access_token shared by every process (bots/tokens.py)."""
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from ....core.ports import Deps
-from ..base import ChannelAdapter, ChannelSection, HttpFactory, Sender
+from ..base import ChannelAdapter, ChannelSection, HttpFactory, JoinCode, Sender
 
 
 class FeishuConfig(ChannelSection):
@@ -20,6 +21,7 @@ class FeishuConfig(ChannelSection):
     verification_token: str = ""  # 事件订阅 → Verification Token
     encrypt_key: str = ""  # 事件订阅 → Encrypt Key; callbacks are refused without it
     api_base_url: str = "https://open.feishu.cn"
+    applink_base_url: str = "https://applink.feishu.cn"  # Lark: https://applink.larksuite.com
 
 
 class FeishuAdapter(ChannelAdapter[FeishuConfig]):
@@ -30,9 +32,17 @@ class FeishuAdapter(ChannelAdapter[FeishuConfig]):
     hr_facing = True
     # Feishu allows 5 messages a second to one user; a minute's worth well inside it.
     per_minute = 60
+    join_label = "飞书扫一扫，在飞书内填写入职资料"
 
     def app_id(self, settings: FeishuConfig) -> str:
         return settings.app_id
+
+    async def join_code(self, sender: Sender, settings: FeishuConfig, token: str, join_url: str) -> JoinCode:
+        """An AppLink that opens the H5 join page inside Feishu. The bot's own AppLink
+        (client/bot/open) takes no parameter, so it could not say which enterprise invites."""
+        base = settings.applink_base_url.rstrip("/")
+        url = urllib.parse.quote(join_url, safe="")
+        return JoinCode(f"{base}/client/web_url/open?mode=window&url={url}")
 
     def sender(self, deps: Deps, settings: FeishuConfig, http: HttpFactory) -> Sender:
         # Built once at start-up when the channel is enabled: the SDK takes seconds to import

@@ -8,8 +8,22 @@ async function load() {
   if (!r.ok) { showError(null, r.data); return; }
   document.getElementById("link").value = r.data.url;
   document.getElementById("qr").src = r.data.qr_png + "?t=" + r.data.token;
+  channelCodes(r.data.token);
   const d = await api("GET", "/api/v1/departments");
   if (d.ok) document.getElementById("dept").innerHTML = departmentOptions(d.data.items, null, "不指定");
+}
+// One join QR code per enabled chat channel that has one; labels come from the channel.
+async function channelCodes(token) {
+  const box = document.getElementById("channel-qrs");
+  const r = await api("GET", "/api/v1/invite-link/channels");
+  if (!r.ok || !r.data.items.length) { box.hidden = true; return; }
+  box.innerHTML = "<h3>聊天渠道扫码入职</h3>" + r.data.items.map(function (c) {
+    return '<figure class="channel-qr" data-channel="' + escape(c.channel) + '">' +
+      '<img src="' + escape(c.qr_png) + "?t=" + escape(token) + '" alt="' + escape(c.label) + '入职二维码">' +
+      "<figcaption><b>" + escape(c.label) + '</b><span class="muted">' + escape(c.join_label) + "</span>" +
+      '<a class="btn" href="' + escape(c.qr_png) + '?download=1">下载</a></figcaption></figure>';
+  }).join("");
+  box.hidden = false;
 }
 document.getElementById("copy").addEventListener("click", async function () {
   const input = document.getElementById("link");
