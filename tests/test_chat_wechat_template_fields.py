@@ -10,6 +10,7 @@ import pytest
 
 from laborsign.api.http import DEPS
 from laborsign.bots.channels import SendError
+from laborsign.bots.channels.wechat import WechatSender
 from laborsign.core.clock import FakeClock, china_time
 from laborsign.webhooks.common import CHAT
 from tests.chat_helpers import Platforms, WechatUser, channel_env, deliver
@@ -71,7 +72,8 @@ async def test_typed_template_fields_within_wechat_limits(
     assert withdrawn["data"]["thing1"]["value"] == "【广州测试科技有限公司】已撤回《标准劳…"
 
     # The fake holds WeChat's limits: what breaks them is refused with 47001, for good.
-    wechat = client.app[CHAT].wechat
+    wechat = client.app[CHAT].senders["wechat"]
+    assert isinstance(wechat, WechatSender)
     template_id = fake.notice_template_id
     for data in (
         {"thing1": {"value": "一" * 21}},
