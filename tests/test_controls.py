@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import JSON, column, select, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laborsign.api.templates import control_json
 from laborsign.core.controls import Control, ControlKind, FilledBy, validate_controls
 from laborsign.core.ids import new_id
 from laborsign.core.templates import Template
@@ -63,6 +64,13 @@ def test_validated_controls_are_typed_and_dump_to_the_stored_shape() -> None:
     assert [Control.from_dict(d) for d in STORED] == controls
 
 
+def test_the_api_writes_a_control_as_it_was_stored() -> None:
+    """Before `Control`, the API returned the stored dicts themselves: same keys, same order."""
+    for stored in STORED:
+        out = control_json(Control.from_dict(stored))
+        assert json.dumps(out, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
+
+
 def test_a_control_cannot_be_changed() -> None:
     control = Control.from_dict(STORED[1])
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -91,12 +99,16 @@ async def test_an_old_row_round_trips_through_the_column_type(database_url: str)
             assert template.controls == [Control.from_dict(d) for d in STORED]
             assert template.controls[3].kind is ControlKind.SEAL and template.controls[1].required is False
         async with engine.begin() as conn:
-            loaded = (await conn.execute(select(templates.c.controls).where(templates.c.id == tid))).scalar_one()
+            loaded = (
+                await conn.execute(select(templates.c.controls).where(templates.c.id == tid))
+            ).scalar_one()
             await conn.execute(update(templates).where(templates.c.id == tid).values(controls=loaded))
             assert (await conn.execute(raw)).scalar_one() == written_before
             # Written from the designer's input by today's code: the same text again.
             await conn.execute(
-                update(templates).where(templates.c.id == tid).values(controls=validate_controls(DESIGNED, FILES))
+                update(templates)
+                .where(templates.c.id == tid)
+                .values(controls=validate_controls(DESIGNED, FILES))
             )
             assert (await conn.execute(raw)).scalar_one() == written_before
             assert json.loads(written_before) == STORED
