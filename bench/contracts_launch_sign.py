@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from laborsign.bootstrap import build_deps
 from laborsign.config import load_config
 from laborsign.core.accounts import Enterprise, Member, Role, Session, User
+from laborsign.core.controls import Control
 from laborsign.core.roster import Employee
 from laborsign.core.services import signing
 from laborsign.core.services.accounts import Actor
@@ -74,7 +75,7 @@ async def world(deps: Any, workers: int) -> tuple[Actor, str, list[str]]:
         name="标准劳动合同", type="labor_contract", scope="enterprise", created_by=user.id, created_at=now,
         updated_at=now, enterprise_id=enterprise.id, status="enabled",
         files=[{"index": 0, "name": "合同.pdf", "blob": blob, "sha256": "", "pages": [{"width": 595.28, "height": 841.89}] * 2}],
-        controls=CONTROLS,
+        controls=[Control.from_dict(c) for c in CONTROLS],
     )  # fmt: skip
     async with deps.uow() as uow:
         uow.add(user)

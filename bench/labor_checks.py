@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import update
 
 from bench.contracts_launch_sign import start_deps, stop_deps, world
+from laborsign.core.controls import Control
 from laborsign.core.services import labor
 from laborsign.core.services.contracts.audit import Context
 from laborsign.core.services.contracts.launch import initiate, load_templates
@@ -44,7 +45,7 @@ async def run(backend: str, workers: int, rounds: int) -> dict[str, float]:
         await uow.session.execute(
             update(templates)
             .where(templates.c.id == template_id)
-            .values(controls=CONTROLS + TERM_CONTROLS, type="fixed_term")
+            .values(controls=[Control.from_dict(c) for c in CONTROLS + TERM_CONTROLS], type="fixed_term")
         )
         await uow.session.execute(update(employees).values(hire_date=date(2026, 11, 1), status="active"))
         await uow.session.run_sync(lambda session: recount(session, None))

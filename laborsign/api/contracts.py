@@ -56,7 +56,7 @@ from .http import (
 from .labor import LaborTermOut, labor_term_json
 from .launch import ContractIn, Flag, LaunchOut, launch_json
 from .schemas import Codes, PageFields, Timestamp, Url
-from .templates import PageSizeOut, TemplateControlOut
+from .templates import PageSizeOut, TemplateControlOut, control_json
 from .uploads import read_multipart
 
 routes = ApiRoutes("合同与签署")
@@ -265,7 +265,7 @@ def contract_full_json(c: Contract, parties: list[Party], viewer: str) -> Contra
     party = c.enterprise_party
     return {
         **contract_json(c, parties, viewer),
-        "controls": [{**ctl, "value": c.values.get(ctl["key"])} for ctl in c.controls],  # type: ignore[typeddict-item]
+        "controls": [{**control_json(ctl), "value": c.values.get(ctl.key)} for ctl in c.controls],
         "files": [
             {"index": f["index"], "name": f["name"], "first_page": f["first_page"], "pages": f["pages"]}
             for f in c.files

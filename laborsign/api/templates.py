@@ -9,12 +9,10 @@ from pydantic import BaseModel, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
 from ..core.clock import iso
+from ..core.controls import MAX_CONTROLS, Control, ControlKind, FilledBy
 from ..core.services import templates as svc
 from ..core.templates import (
-    MAX_CONTROLS,
     TEMPLATE_TYPES,
-    ControlKind,
-    FilledBy,
     Template,
     TemplateScope,
     TemplateStatus,
@@ -67,6 +65,25 @@ class TemplateControlOut(TypedDict):
     required: bool
     filled_by: Annotated[str, Codes(FilledBy, "填写方")]
     options: NotRequired[list[str]]
+
+
+def control_json(c: Control) -> TemplateControlOut:
+    out: TemplateControlOut = {
+        "key": c.key,
+        "label": c.label,
+        "kind": c.kind.value,
+        "file": c.file,
+        "page": c.page,
+        "x": c.x,
+        "y": c.y,
+        "width": c.width,
+        "height": c.height,
+        "required": c.required,
+        "filled_by": c.filled_by.value,
+    }
+    if c.options:
+        out["options"] = list(c.options)
+    return out
 
 
 class ControlsIn(BaseModel):
@@ -147,8 +164,7 @@ def template_detail_json(t: Template) -> TemplateDetailOut:
         {"index": f["index"], "name": f["name"], "pages": len(f["pages"]), "page_sizes": f["pages"]}
         for f in t.files
     ]
-    controls: list[TemplateControlOut] = t.controls  # type: ignore[assignment]  # checked by validate_controls
-    return {**_template_fields(t), "files": files, "controls": controls}
+    return {**_template_fields(t), "files": files, "controls": [control_json(c) for c in t.controls]}
 
 
 @routes.get(

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .accounts import Enterprise
+from .controls import Control, ControlKind
 from .errors import Invalid, WrongState, not_before
 from .ids import new_id
 
@@ -182,7 +183,7 @@ class Contract:
     original_blob: str
     original_sha256: str
     files: list[dict[str, Any]] = field(default_factory=list)  # [{index, name, first_page, pages}]
-    controls: list[dict[str, Any]] = field(default_factory=list)
+    controls: list[Control] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     enterprise_party: dict[str, Any] = field(default_factory=dict)
     template_ids: list[str] = field(default_factory=list)
@@ -466,44 +467,43 @@ def verify_chain(events: list[ContractEvent]) -> tuple[bool, int | None]:
 MAX_TEXT = 200
 
 
-def parse_control_value(control: dict[str, Any], raw: object) -> str | None:
-    """Checks one value for a control and returns the text to draw (None when left empty).
-    Raises Invalid keyed `fields.<key>`."""
-    field_name = f"fields.{control['key']}"
+def parse_control_value(control: Control, raw: object, *, required: bool | None = None) -> str | None:
+    """Checks one value for a control and returns the text to draw (None when left empty);
+    `required` stands in for the control's own. Raises Invalid keyed `fields.<key>`."""
+    field_name = f"fields.{control.key}"
+    label = control.label
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if control.get("required", True):
-            raise Invalid.field(field_name, f"请填写“{control['label']}”")
+        if control.required if required is None else required:
+            raise Invalid.field(field_name, f"请填写“{label}”")
         return None
     text = str(raw).strip()
-    kind = control["kind"]
-    if kind == "number":
+    kind = control.kind
+    if kind == ControlKind.NUMBER:
         try:
             number = Decimal(text.replace(",", ""))
         except InvalidOperation:
-            raise Invalid.field(field_name, f"“{control['label']}”应为数字") from None
+            raise Invalid.field(field_name, f"“{label}”应为数字") from None
         if not number.is_finite() or abs(number) >= Decimal("1e12"):
-            raise Invalid.field(field_name, f"“{control['label']}”数值不合理")
+            raise Invalid.field(field_name, f"“{label}”数值不合理")
         return format(number.normalize(), "f") if number == number.to_integral() else text
-    if kind in ("date", "sign_date"):
+    if kind in (ControlKind.DATE, ControlKind.SIGN_DATE):
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise Invalid.field(field_name, f"“{control['label']}”应为日期，格式为YYYY-MM-DD") from None
+            raise Invalid.field(field_name, f"“{label}”应为日期，格式为YYYY-MM-DD") from None
         return day.isoformat()
-    if kind == "choice":
-        if text not in control.get("options", []):
-            raise Invalid.field(
-                field_name, f"“{control['label']}”应为以下选项之一：{'、'.join(control.get('options', []))}"
-            )
+    if kind == ControlKind.CHOICE:
+        if text not in control.options:
+            raise Invalid.field(field_name, f"“{label}”应为以下选项之一：{'、'.join(control.options)}")
         return text
     if len(text) > MAX_TEXT:
-        raise Invalid.field(field_name, f"“{control['label']}”不能超过{MAX_TEXT}个字符")
+        raise Invalid.field(field_name, f"“{label}”不能超过{MAX_TEXT}个字符")
     return text
 
 
-def display_value(control: dict[str, Any], value: str) -> str:
+def display_value(control: Control, value: str) -> str:
     """How a stored value is drawn on the page: dates the Chinese way."""
-    if control["kind"] in ("date", "sign_date"):
+    if control.kind in (ControlKind.DATE, ControlKind.SIGN_DATE):
         day = date.fromisoformat(value)
         return f"{day.year}年{day.month}月{day.day}日"
     return value

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .controls import Control, ControlKind, FilledBy
 from .errors import Invalid
 from .identity_rules import age_on
 
@@ -83,8 +84,8 @@ CONTROL_PRESETS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 
 # What a launch from an uploaded PDF may say of its term: the presets' term facts (the PDF
 # already holds the text, so these are data only), all optional.
-UPLOAD_TERM_CONTROLS: tuple[dict[str, Any], ...] = tuple(
-    {"key": key, "kind": kind, "label": label, "required": False, "filled_by": "initiator"}
+UPLOAD_TERM_CONTROLS: tuple[Control, ...] = tuple(
+    Control(key=key, label=label, kind=ControlKind(kind), filled_by=FilledBy.INITIATOR, required=False)
     for _, controls in CONTROL_PRESETS
     for key, kind, label in controls
     if not key.startswith("worker_")

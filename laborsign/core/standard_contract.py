@@ -139,7 +139,8 @@ def _wrap(text: str, width: float, measure: Any, first: float | None = None) -> 
 
 
 def build_template_pdf() -> tuple[bytes, list[dict[str, Any]]]:
-    """The PDF (A4) and its controls, in PDF points from each page's top-left corner."""
+    """The PDF (A4) and its controls as the designer sends them (shipping the template checks
+    them into `Control`s), in PDF points from each page's top-left corner."""
     pdf, controls = _built()
     return pdf, copy.deepcopy(list(controls))
 

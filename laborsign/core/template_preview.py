@@ -9,9 +9,9 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
 
 from .contracts import display_value, parse_control_value
+from .controls import Control, ControlKind
 from .errors import Invalid
 from .labor_law import add_months
 from .pdf.fill import MAX_FONT_SIZE, layout_text
@@ -46,7 +46,7 @@ _BY_KEY: dict[str, str] = {
     "position": "普工",
     "work_place": "广州市天河区",
 }
-_BY_KIND = {"text": "示例内容", "number": "100"}
+_BY_KIND = {ControlKind.TEXT: "示例内容", ControlKind.NUMBER: "100"}
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,12 @@ def _dates(today: date) -> dict[str, str]:
     }
 
 
-def sample_raw(control: dict[str, Any], today: date, enterprise: tuple[str, str]) -> str:
+def sample_raw(control: Control, today: date, enterprise: tuple[str, str]) -> str:
     """What HR or the roster would put in this control, as the launch receives it."""
-    kind, key = control["kind"], control["key"]
-    if kind == "choice":
-        return str((control.get("options") or ["选项"])[0])
-    if kind in ("date", "sign_date"):
+    kind, key = control.kind, control.key
+    if kind == ControlKind.CHOICE:
+        return (control.options or ("选项",))[0]
+    if kind in (ControlKind.DATE, ControlKind.SIGN_DATE):
         return _dates(today).get(key, today.isoformat())
     by_key = {**_BY_KEY, "enterprise_name": enterprise[0], "enterprise_credit_code": enterprise[1]}
     if key in by_key:
@@ -116,7 +116,7 @@ def sample_signature_png() -> bytes:
     return out.getvalue()
 
 
-def build_preview(controls: list[dict[str, Any]], today: date, enterprise: tuple[str, str] | None) -> Preview:
+def build_preview(controls: list[Control], today: date, enterprise: tuple[str, str] | None) -> Preview:
     """Stamps for every control (controls' pages already in the previewed document's
     numbering). A value the fill could not place at all is left out of the stamps (the fill
     would refuse the whole document) and reported, like one it would shrink too far."""
@@ -125,25 +125,24 @@ def build_preview(controls: list[dict[str, Any]], today: date, enterprise: tuple
     values: dict[str, str] = {}
     overflows: list[Overflow] = []
     for c in controls:
-        box = (c["page"], c["x"], c["y"], c["width"], c["height"])
-        if c["kind"] == "signature":
-            stamps.append(Stamp(*box, image_png=sample_signature_png()))
+        if c.kind == ControlKind.SIGNATURE:
+            stamps.append(Stamp(*c.box, image_png=sample_signature_png()))
             continue
-        if c["kind"] == "seal":
-            stamps.append(Stamp(*box, image_png=draw_round_seal(who[0])))
+        if c.kind == ControlKind.SEAL:
+            stamps.append(Stamp(*c.box, image_png=draw_round_seal(who[0])))
             continue
         try:
-            parsed = parse_control_value({**c, "required": True}, sample_raw(c, today, who))
+            parsed = parse_control_value(c, sample_raw(c, today, who), required=True)
         except Invalid:
             parsed = None  # e.g. a choice whose options were never filled in
         if parsed is None:
             continue
         text = display_value(c, parsed)
-        values[c["key"]] = text
-        size, problem = measure(text, c["width"], c["height"])
+        values[c.key] = text
+        size, problem = measure(text, c.width, c.height)
         if problem:
-            overflows.append(Overflow(c["key"], c["label"], c["page"], text,
-                                      f"“{c['label']}”的内容超出了放置框：示例“{text}”{problem}"))  # fmt: skip
+            overflows.append(Overflow(c.key, c.label, c.page, text,
+                                      f"“{c.label}”的内容超出了放置框：示例“{text}”{problem}"))  # fmt: skip
         if size is not None:
-            stamps.append(Stamp(*box, text=text))
+            stamps.append(Stamp(*c.box, text=text))
     return Preview(stamps, values, overflows)

@@ -37,7 +37,7 @@ from ..core.exports import LedgerRecord
 from ..core.paging import Cursor, Total
 from ..core.signing import Seal, SigningSession
 from .paging import bounded_count, keyset_page, phone_terms, prefix
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata, versioned
+from .schema import ControlList, Id, JSONList, UTCDateTime, mapper_registry, metadata, versioned
 
 contracts = Table(
     "contracts",
@@ -58,7 +58,7 @@ contracts = Table(
     Column("original_blob", String(64), nullable=False),
     Column("original_sha256", String(64), nullable=False, index=True),
     Column("files", JSONList(), nullable=False),
-    Column("controls", JSONList(), nullable=False),
+    Column("controls", ControlList(), nullable=False),
     Column("values", JSON, nullable=False),
     Column("enterprise_party", JSON, nullable=False),
     Column("template_ids", JSONList(), nullable=False),

@@ -14,6 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
+from ..core.controls import Control
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -70,6 +72,29 @@ class JSONList(TypeDecorator[list[Any]]):
         if isinstance(value, str):
             value = json.loads(value)
         return list(value)
+
+
+class ControlList(TypeDecorator[list[Control]]):
+    """A template's or contract's controls: `Control`s in Python, in the database the JSON list
+    they were always stored as (`Control.as_dict`), so rows written before the type existed
+    load unchanged and the column can still be copied server-side (INSERT … SELECT)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: list[Control] | None, dialect: Dialect
+    ) -> list[dict[str, Any]] | None:
+        if value is None:
+            return None
+        return [c.as_dict() for c in value]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[Control]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = json.loads(value)
+        return [Control.from_dict(c) for c in value]
 
 
 def Id() -> String:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func, or_, select
+from sqlalchemy import Column, ForeignKey, Index, String, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.templates import Template
-from .schema import Id, JSONList, UTCDateTime, mapper_registry, metadata
+from .schema import ControlList, Id, JSONList, UTCDateTime, mapper_registry, metadata
 
 templates = Table(
     "templates",
@@ -18,7 +18,7 @@ templates = Table(
     Column("type", String(30), nullable=False),
     Column("status", String(20), nullable=False),
     Column("files", JSONList(), nullable=False),
-    Column("controls", JSON, nullable=False),
+    Column("controls", ControlList(), nullable=False),
     Column("created_by", Id(), ForeignKey("users.id")),  # none: shipped with the platform
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

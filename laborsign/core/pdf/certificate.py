@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from ..controls import Control, ControlKind, FilledBy
 from .fonts import reportlab_font
 
 PAGE_WIDTH, PAGE_HEIGHT = 595.28, 841.89
@@ -75,9 +76,9 @@ def build_certificate(data: CertificateData) -> bytes:
     return out.getvalue()
 
 
-def seal_control() -> dict[str, object]:
+def seal_control() -> Control:
     x, y, width, height = SEAL_BOX
-    return {
-        "key": "enterprise_seal", "label": "用人单位盖章", "kind": "seal", "file": 0, "page": 1, "x": x, "y": y,
-        "width": width, "height": height, "required": True, "filled_by": "enterprise",
-    }  # fmt: skip
+    return Control(
+        key="enterprise_seal", label="用人单位盖章", kind=ControlKind.SEAL, filled_by=FilledBy.ENTERPRISE,
+        page=1, x=x, y=y, width=width, height=height,
+    )  # fmt: skip

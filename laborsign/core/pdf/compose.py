@@ -5,9 +5,10 @@ viewer can still list the files."""
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from pypdf import PdfReader, PdfWriter
+
+from ..controls import Control
 
 
 def merge_pdfs(files: list[bytes]) -> tuple[bytes, list[int]]:
@@ -24,12 +25,6 @@ def merge_pdfs(files: list[bytes]) -> tuple[bytes, list[int]]:
     return out.getvalue(), starts
 
 
-def rebase_controls(controls: list[dict[str, Any]], starts: list[int]) -> list[dict[str, Any]]:
+def rebase_controls(controls: list[Control], starts: list[int]) -> list[Control]:
     """Template controls address (file, page); in the merged document they address a page."""
-    out = []
-    for c in controls:
-        moved = dict(c)
-        moved["page"] = starts[c["file"]] + c["page"] - 1
-        moved["file"] = 0
-        out.append(moved)
-    return out
+    return [c.on_page(starts[c.file] + c.page - 1) for c in controls]

@@ -13,6 +13,7 @@ from typing import Any
 from ..accounts import Enterprise, Permission
 from ..clock import china_time
 from ..contracts import Contract, WorkerCard, with_enterprise_prefill
+from ..controls import FilledBy
 from ..errors import Invalid, WrongState
 from ..events import LaborAlertRaised
 from ..labor_law import (
@@ -443,9 +444,9 @@ async def renew(
     if old.status != "completed" or old.source != "template":
         raise WrongState("只有已签署完成的模板合同可以续签", "not_renewable")
     kept = {
-        c["key"]: old.values[c["key"]]
+        c.key: old.values[c.key]
         for c in old.controls
-        if c["filled_by"] == "initiator" and c["key"] in old.values and not c["key"].startswith("worker_")
+        if c.filled_by == FilledBy.INITIATOR and c.key in old.values and not c.key.startswith("worker_")
     }
     given = fields if isinstance(fields, dict) else {}
     return await initiate(

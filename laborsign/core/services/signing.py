@@ -18,6 +18,7 @@ from typing import Any
 from ..accounts import Permission, SmsPurpose, User
 from ..clock import china_time
 from ..contracts import Contract, Party, PartyRole, PartyStatus, display_value
+from ..controls import ControlKind
 from ..errors import Conflict, DomainError, Invalid, NotFound, WrongState
 from ..events import ContractCompleted, PartySigned, contract_facts
 from ..identity_rules import IdType
@@ -476,19 +477,18 @@ async def _release(deps: Deps, session_id: str) -> None:
 
 
 def _marks(contract: Contract, role: str, values: dict[str, str], image: bytes, today: str) -> list[Stamp]:
-    area_kind = "signature" if role == "worker" else "seal"
+    area_kind = ControlKind.SIGNATURE if role == PartyRole.WORKER else ControlKind.SEAL
     stamps = []
     for i, c in enumerate(contract.controls):
-        if c["filled_by"] != role:
+        if c.filled_by != role:
             continue
-        box = (c["page"], c["x"], c["y"], c["width"], c["height"])
         slot = slot_name(i)
-        if c["kind"] == area_kind:
-            stamps.append(Stamp(*box, image_png=image, slot=slot))
-        elif c["kind"] == "sign_date":
-            stamps.append(Stamp(*box, text=display_value(c, today), slot=slot))
-        elif c["key"] in values:
-            stamps.append(Stamp(*box, text=display_value(c, values[c["key"]]), slot=slot))
+        if c.kind == area_kind:
+            stamps.append(Stamp(*c.box, image_png=image, slot=slot))
+        elif c.kind == ControlKind.SIGN_DATE:
+            stamps.append(Stamp(*c.box, text=display_value(c, today), slot=slot))
+        elif c.key in values:
+            stamps.append(Stamp(*c.box, text=display_value(c, values[c.key]), slot=slot))
     return stamps
 
 

@@ -3,33 +3,32 @@ the prepared fields the parties' own marks go into."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...contracts import display_value, parse_control_value
+from ...controls import MARK_KINDS, SIGNING_KINDS, Control, ControlKind, FilledBy
 from ...errors import Invalid
 from ...pdf.compose import rebase_controls
 from ...pdf.stamps import Stamp
 from ...templates import Template
 
 
-def merge_controls(templates: list[Template], starts: list[list[int]]) -> list[dict[str, Any]]:
+def merge_controls(templates: list[Template], starts: list[list[int]]) -> list[Control]:
     """Controls of all chosen templates on the merged document. A key used by two templates
     is one field (filled once, drawn in both places)."""
-    out: list[dict[str, Any]] = []
+    out: list[Control] = []
     for template, template_starts in zip(templates, starts, strict=True):
         out.extend(rebase_controls(template.controls, template_starts))
     return out
 
 
-def unique_controls(controls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+def unique_controls(controls: list[Control]) -> dict[str, Control]:
+    seen: dict[str, Control] = {}
     for c in controls:
-        seen.setdefault(c["key"], c)
+        seen.setdefault(c.key, c)
     return seen
 
 
 def collect_values(
-    controls: list[dict[str, Any]], filled_by: str, given: object, prefill: dict[str, str] | None = None
+    controls: list[Control], filled_by: str, given: object, prefill: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Typed values of the controls one side fills, every error at once; `prefill` stands in
     for what was not given. A signing party's signature, seal and date areas are not values:
@@ -38,9 +37,9 @@ def collect_values(
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for key, control in unique_controls(controls).items():
-        if control["filled_by"] != filled_by:
+        if control.filled_by != filled_by:
             continue
-        if filled_by != "initiator" and control["kind"] in ("signature", "seal", "sign_date"):
+        if filled_by != FilledBy.INITIATOR and control.kind in SIGNING_KINDS:
             continue
         try:
             value = parse_control_value(control, data.get(key, (prefill or {}).get(key)))
@@ -54,11 +53,11 @@ def collect_values(
     return values
 
 
-def stamps_for(controls: list[dict[str, Any]], values: dict[str, str]) -> list[Stamp]:
+def stamps_for(controls: list[Control], values: dict[str, str]) -> list[Stamp]:
     return [
-        Stamp(c["page"], c["x"], c["y"], c["width"], c["height"], text=display_value(c, values[c["key"]]))
+        Stamp(*c.box, text=display_value(c, values[c.key]))
         for c in controls
-        if c["key"] in values and c["kind"] not in ("signature", "seal")
+        if c.key in values and c.kind not in MARK_KINDS
     ]
 
 
@@ -67,21 +66,22 @@ def slot_name(index: int) -> str:
     return f"ls_mark_{index}"
 
 
-def party_slots(controls: list[dict[str, Any]]) -> list[Stamp]:
+def party_slots(controls: list[Control]) -> list[Stamp]:
     """Where the parties' own marks will go: one prepared field per control they fill."""
     return [
-        Stamp(c["page"], c["x"], c["y"], c["width"], c["height"], slot=slot_name(i))
+        Stamp(*c.box, slot=slot_name(i))
         for i, c in enumerate(controls)
-        if c["filled_by"] in ("worker", "enterprise")
+        if c.filled_by in (FilledBy.WORKER, FilledBy.ENTERPRISE)
     ]
 
 
-def placeholder_prefill(controls: list[dict[str, Any]]) -> dict[str, str]:
+def placeholder_prefill(controls: list[Control]) -> dict[str, str]:
     """Worker facts are only known per worker; assume they will be present for the dry run."""
     out = {}
     for c in controls:
-        if c["key"].startswith("worker_") and c["filled_by"] == "initiator":
-            out[c["key"]] = "2000-01-01" if c["kind"] == "date" else ("1" if c["kind"] == "number" else "-")
-            if c["kind"] == "choice" and c.get("options"):
-                out[c["key"]] = c["options"][0]
+        if c.key.startswith("worker_") and c.filled_by == FilledBy.INITIATOR:
+            if c.kind == ControlKind.CHOICE and c.options:
+                out[c.key] = c.options[0]
+            else:
+                out[c.key] = {ControlKind.DATE: "2000-01-01", ControlKind.NUMBER: "1"}.get(c.kind, "-")
     return out

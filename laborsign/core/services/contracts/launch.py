@@ -23,6 +23,7 @@ from ...contracts import (
     validate_contract_name,
     with_enterprise_prefill,
 )
+from ...controls import MARK_KINDS, Control, validate_controls
 from ...errors import DomainError, Invalid, NotFound, WrongState
 from ...events import ContractLaunched, WorkerAskedToSign, contract_facts
 from ...labor_law import ContractTerm
@@ -204,7 +205,7 @@ async def _launch_one(
     employee_id: str,
     contract_name: str,
     base: bytes,
-    controls: list[dict[str, Any]],
+    controls: list[Control],
     given: dict[str, Any],
     party: dict[str, Any],
     deadline: datetime | None,
@@ -346,8 +347,6 @@ async def initiate_from_upload(
                 "filled_by": p["party"],
             }
         )
-    from ...templates import validate_controls
-
     file_desc = [{"pages": [{"width": pg.width, "height": pg.height} for pg in facts.pages]}]
     try:
         controls = validate_controls(raw_controls, file_desc)
@@ -355,8 +354,7 @@ async def initiate_from_upload(
         raise Invalid(
             exc.message, {k.replace("controls", "placements"): v for k, v in exc.fields.items()}
         ) from None
-    kinds = {c["kind"] for c in controls}
-    if kinds != {"signature", "seal"}:
+    if {c.kind for c in controls} != MARK_KINDS:
         raise Invalid.field("placements", "请同时放置劳动者签名位置和企业盖章位置")
     async with deps.uow() as uow:
         cards = await uow.workers.cards(deps, enterprise.id, workers)
