@@ -32,7 +32,13 @@ def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
         renewing.c.id == renewal.c.contract_id,
         renewing.c.status == "completed",
     )
-    active = exists().where(employees.c.id == contracts.c.employee_id, employees.c.status == ACTIVE)
+    # The tenant's own active employees (a range of ix_employees_coverage): whether the planner
+    # probes them one by one or hashes them, it never reads every tenant's employees.
+    active = exists().where(
+        employees.c.enterprise_id == enterprise_id,
+        employees.c.status == ACTIVE,
+        employees.c.id == contracts.c.employee_id,
+    )
     return and_(
         contracts.c.enterprise_id == enterprise_id,
         SIGNED_LABOR,

@@ -25,7 +25,7 @@ def upgrade() -> None:
     )
     where = sa.text("status = 'completed' AND source != 'certificate'")
     op.create_index("ix_contracts_fixed_term_end", "contracts", ["enterprise_id", "fixed_term_end"],
-                    postgresql_where=where, sqlite_where=where)  # fmt: skip
+                    postgresql_where=where, sqlite_where=where, postgresql_include=["id", "employee_id"])  # fmt: skip
 
 
 def downgrade() -> None:
