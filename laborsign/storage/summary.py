@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -76,6 +76,10 @@ class SummaryRepository:
         return await self._counter(enterprise_id, counters.AWAITING_OTHERS)
 
     async def expiries_by_day(self, enterprise_id: str, first: date, last: date) -> dict[date, int]:
+        if self.s.get_bind().dialect.name == "postgresql":
+            # A few thousand index entries: parallel workers cost more to start than they save
+            # (at 1M contracts, 3,248 in the range: 5-6 ms alone, 11-20 ms with two workers).
+            await self.s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         day = contracts.c.fixed_term_end
         stmt = (
             select(day, func.count())
