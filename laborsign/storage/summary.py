@@ -27,10 +27,12 @@ def _ending_between(enterprise_id: str, first: date, last: date) -> Any:
     ix_contracts_fixed_term_end, each checked for a renewal and its employee by key."""
     renewal = aliased(contract_terms)
     renewing = aliased(contracts)
+    # Nested, so that SQLite too starts from the renewal_of index (as one join it began from
+    # every completed contract, per contract in range: 53 s at 100k contracts).
     renewed = exists().where(
+        renewal.c.renewal_of.is_not(None),  # the partial index's own condition
         renewal.c.renewal_of == contracts.c.id,
-        renewing.c.id == renewal.c.contract_id,
-        renewing.c.status == "completed",
+        exists().where(renewing.c.id == renewal.c.contract_id, renewing.c.status == "completed"),
     )
     # The tenant's own active employees (a range of ix_employees_coverage): whether the planner
     # probes them one by one or hashes them, it never reads every tenant's employees.
