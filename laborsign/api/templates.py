@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, NotRequired, cast
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, WithJsonSchema
@@ -68,22 +68,8 @@ class TemplateControlOut(TypedDict):
 
 
 def control_json(c: Control) -> TemplateControlOut:
-    out: TemplateControlOut = {
-        "key": c.key,
-        "label": c.label,
-        "kind": c.kind.value,
-        "file": c.file,
-        "page": c.page,
-        "x": c.x,
-        "y": c.y,
-        "width": c.width,
-        "height": c.height,
-        "required": c.required,
-        "filled_by": c.filled_by.value,
-    }
-    if c.options:
-        out["options"] = list(c.options)
-    return out
+    """A control as the API shows it: its stored JSON (Control.as_dict), typed for the document."""
+    return cast(TemplateControlOut, c.as_dict())
 
 
 class ControlsIn(BaseModel):
