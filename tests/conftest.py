@@ -324,22 +324,35 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """Debian's Chromium driven by Playwright (never Playwright's own browser download)."""
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - a one-off check before launching
+@pytest.fixture(scope="session")
+def chromium_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's Chromium (never Playwright's own browser download), launched once per test
+    process by Playwright's browser server; its WebSocket address."""
+    if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is required in CI: {CHROMIUM} missing")
         pytest.skip("Chromium not installed")
+    from tests import chromium
+
+    server = chromium.start(CHROMIUM, CHROMIUM_ARGS, tmp_path_factory.mktemp("chromium"))
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+async def browser(chromium_server: str) -> AsyncIterator[Any]:
+    """The session's Chromium, connected for this test. A test's contexts (and the one behind
+    each `browser.new_page()`) are its own: new, sharing no cookies or storage with another
+    test's, and closed with the connection at the test's end."""
     from playwright.async_api import async_playwright, expect
 
     # A state may take longer than Playwright's 5 s to arrive while CI runs the two suites on
     # two loaded cores; assertions still wait for the state, never for a time.
     expect.set_options(timeout=20_000)
     async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        await instance.close()
+        connected = await pw.chromium.connect(chromium_server)
+        yield connected
+        await connected.close()
 
 
 # Reported by the page itself, so a violation is seen even where Chromium's own console line is not.
