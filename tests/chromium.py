@@ -78,7 +78,7 @@ def _endpoint(process: subprocess.Popen[bytes], log: Path, timeout: float) -> st
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     line = b""
-    while not line.endswith(b"\n"):
+    while b"\n" not in line:
         left = deadline - time.monotonic()
         if left <= 0:
             raise RuntimeError(f"the Chromium server printed no address in {timeout:.0f} s: {_tail(log)}")
@@ -96,3 +96,27 @@ def _endpoint(process: subprocess.Popen[bytes], log: Path, timeout: float) -> st
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
+
+
+class SessionChromium:
+    """The session's server, started on first use and started again if it has gone (Chromium
+    crashed during a test, and the server ends with it): a crash fails that test, not the rest."""
+
+    def __init__(self, executable: str, args: list[str], workdir: Path) -> None:
+        self.executable, self.args, self.workdir = executable, args, workdir
+        self.server: ChromiumServer | None = None
+        self.starts = 0
+
+    def endpoint(self) -> str:
+        if self.server is not None and self.server.process.poll() is not None:
+            self.server.stop()
+            self.server = None
+        if self.server is None:
+            self.starts += 1
+            self.server = start(self.executable, self.args, self.workdir / f"server-{self.starts}")
+        return self.server.endpoint
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None

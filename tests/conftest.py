@@ -22,6 +22,7 @@ from laborsign.bootstrap import create_app
 from laborsign.config import load_config
 from laborsign.core.clock import FakeClock
 from laborsign.storage.db import Database
+from tests.chromium import SessionChromium
 from tests.openapi_check import check_answer
 
 PG_ADMIN_URL = os.environ.get("LABORSIGN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -325,22 +326,20 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def chromium_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chromium_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionChromium]:
     """Debian's Chromium (never Playwright's own browser download), launched once per test
-    process by Playwright's browser server; its WebSocket address."""
+    process by Playwright's browser server (tests.chromium)."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is required in CI: {CHROMIUM} missing")
         pytest.skip("Chromium not installed")
-    from tests import chromium
-
-    server = chromium.start(CHROMIUM, CHROMIUM_ARGS, tmp_path_factory.mktemp("chromium"))
-    yield server.endpoint
-    server.stop()
+    chromium = SessionChromium(CHROMIUM, CHROMIUM_ARGS, tmp_path_factory.mktemp("chromium"))
+    yield chromium
+    chromium.stop()
 
 
 @pytest.fixture
-async def browser(chromium_server: str) -> AsyncIterator[Any]:
+async def browser(chromium_server: SessionChromium) -> AsyncIterator[Any]:
     """The session's Chromium, connected for this test. A test's contexts (and the one behind
     each `browser.new_page()`) are its own: new, sharing no cookies or storage with another
     test's, and closed with the connection at the test's end."""
@@ -349,8 +348,9 @@ async def browser(chromium_server: str) -> AsyncIterator[Any]:
     # A state may take longer than Playwright's 5 s to arrive while CI runs the two suites on
     # two loaded cores; assertions still wait for the state, never for a time.
     expect.set_options(timeout=20_000)
+    endpoint = chromium_server.endpoint()  # starts the server on first use, or after a crash
     async with async_playwright() as pw:
-        connected = await pw.chromium.connect(chromium_server)
+        connected = await pw.chromium.connect(endpoint)
         yield connected
         await connected.close()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import SessionChromium
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.processes import descendants, until_gone
 
@@ -81,3 +82,24 @@ async def test_chromium_goes_when_the_test_process_is_killed(tmp_path: Path) -> 
     await child.wait()
     left = await until_gone({server} | browsers)
     assert left == set(), "the Chromium server outlived the killed test process"
+
+
+async def test_a_crashed_chromium_is_started_again_for_the_next_test(
+    chromium_server: SessionChromium,
+) -> None:
+    from playwright.async_api import async_playwright
+
+    chromium_server.endpoint()
+    assert chromium_server.server is not None
+    node = chromium_server.server.process.pid
+    for pid in descendants(node):  # Chromium, all its processes at once
+        os.kill(pid, signal.SIGKILL)
+    # The server ends with its browser, and the next test gets a new one.
+    assert await until_gone({node}) == set()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.connect(chromium_server.endpoint())
+        page = await browser.new_page()
+        await opened(page)
+        assert await page.locator("p").inner_text() == "ok"
+        await browser.close()
+    assert chromium_server.server.process.pid != node
