@@ -414,6 +414,14 @@ async def phone(browser: Any, client: TestClient) -> AsyncIterator[Any]:
     assert not violations, "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
 
 
+async def downloaded(download: Any, folder: Path) -> bytes:
+    """What a finished download holds. The browser runs in the session's server, not in this
+    process, so its file is copied here with save_as (`download.path()` is refused)."""
+    target = folder / f"{uuid.uuid4().hex}-{download.suggested_filename}"
+    await download.save_as(target)
+    return await asyncio.to_thread(target.read_bytes)
+
+
 async def loaded_width(image: Any) -> int:
     """The natural width of an <img> once it has loaded (0 if it failed). Playwright's
     wait_for_function would poll by evaluating a string, which the pages' CSP refuses."""
