@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from laborsign.api.http import DEPS
 from laborsign.core.clock import FakeClock
-from tests.conftest import latest_code
+from tests.conftest import downloaded, latest_code
 from tests.pdfs import make_pdf
 from tests.test_onboarding import FORM, WORKER
 from tests.test_pages_contracts import scribble
@@ -303,7 +303,7 @@ async def test_hr_and_worker_go_from_registration_to_a_verified_contract(
     async with worker.expect_download() as download_info:
         await worker.get_by_role("link", name="下载全文（PDF）").click()
     download = await download_info.value
-    signed = (await download.path()).read_bytes()
+    signed = await downloaded(download, tmp_path)
     report = await client.app[DEPS].pdf.verify(signed)
     assert [s.signer for s in report.signatures] == [FORM["name"], ENTERPRISE]
     assert all(s.intact and s.trusted for s in report.signatures)
