@@ -9,6 +9,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,15 @@ class AppDeps:
         )
 
     def uow(self) -> UnitOfWork:
-        return self.db.uow()
+        return self.db.uow(self.worker_chat_apps)
+
+    @cached_property
+    def worker_chat_apps(self) -> dict[str, str]:
+        """The enabled worker-facing chat channels and their app ids (the channel registry)."""
+        from .bots.channels.registry import ADAPTERS
+
+        enabled = [(a, a.settings(self.config)) for a in ADAPTERS if a.worker_facing]
+        return {a.name: a.app_id(settings) for a, settings in enabled if settings.enabled}
 
     @property
     def chat_steps(self) -> ChatSteps:

@@ -9,14 +9,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 
 from ..config import Config
-from ..core import notify
 from ..core import outbox as ob
-from ..core.ports import Deps, UnitOfWork
+from ..core.ports import Deps
 from ..tasks import stop_tasks
 from .channels import SDK_TIMEOUT, Sender, registry
 from .channels.base import Background
@@ -79,36 +77,11 @@ class ChatRuntime:
         await self.engine.expire_idle()
         await self.engine.forget_old_inbound()
 
-    async def fanout(
-        self,
-        uow: UnitOfWork,
-        user_id: str,
-        kind: str,
-        text: str,
-        link: str | None,
-        now: datetime,
-        payload: dict[str, Any],
-    ) -> bool:
-        """Notices to a person also go to every chat they bound (the SMS is written by the
-        caller as the channel that reaches everyone)."""
-        channels = [c for c in registry.worker_facing() if c in self.apps]
-        identities = await uow.chat.identities_of([user_id], channels)
-        reached = False
-        for identity in identities:
-            if self.apps.get(identity.channel) != identity.app_id or not identity.following:
-                continue  # another app's, or a person who left it: the SMS carries the notice
-            uow.outbox.add(
-                ob.chat(identity.channel, identity.external_id, kind, text, now, link=link, **payload)
-            )
-            reached = True
-        return reached
-
     @asynccontextmanager
     async def running(self, background: bool, *, grace: float = STOP_GRACE) -> AsyncIterator[None]:
         """The background tasks for the life of the block. On the way out the deliverer is
         asked to stop and given `grace` seconds to record what it is sending; what is still
         running then is cancelled (a message cut short comes back when its lease ends)."""
-        notify.set_chat_fanout(self.fanout if self.apps else None)
         tasks: list[asyncio.Task[None]] = []
         if background:
             tasks.append(asyncio.create_task(self.deliverer.run_forever(), name="outbox-deliverer"))
@@ -126,8 +99,6 @@ class ChatRuntime:
                     connection.cancel()  # nothing to finish: a frame not yet acknowledged comes again
                 await stop_tasks(tasks, grace)
             finally:
-                if notify._chat_fanout == self.fanout:
-                    notify.set_chat_fanout(None)
                 if self._http is not None:
                     await self._http.close()
                 await self.webhooks.close()

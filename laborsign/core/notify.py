@@ -1,36 +1,15 @@
 """Notices to people. Each becomes outbox rows in the caller's transaction: an SMS always
-(the fallback channel that reaches everyone), plus a chat message where the person has bound
-a chat identity (added by the chat channels)."""
+(the fallback channel that reaches everyone), plus a chat message to every worker-facing chat
+app the person bound and still follows — the apps the unit of work names (`chat_apps`, from
+the configuration through the channel registry), so core names no channel."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from . import outbox
 from .ports import UnitOfWork
-
-
-class ChatFanout(Protocol):
-    async def __call__(
-        self,
-        uow: UnitOfWork,
-        user_id: str,
-        kind: str,
-        text: str,
-        link: str | None,
-        now: datetime,
-        payload: dict[str, Any],
-    ) -> bool: ...
-
-
-_chat_fanout: ChatFanout | None = None
-
-
-def set_chat_fanout(fanout: ChatFanout | None) -> None:
-    """The chat layer registers how to reach a bound user; core stays channel-agnostic."""
-    global _chat_fanout
-    _chat_fanout = fanout
 
 
 async def notify_person(
@@ -46,5 +25,10 @@ async def notify_person(
 ) -> None:
     sms_text = f"{text} {link}" if link else text
     uow.outbox.add(outbox.sms(phone, kind, sms_text, now, link=link, **payload))
-    if user_id and _chat_fanout is not None:
-        await _chat_fanout(uow, user_id, kind, text, link, now, payload)
+    apps = uow.chat_apps
+    if not user_id or not apps:
+        return
+    for identity in await uow.chat.identities_of([user_id], list(apps)):
+        if apps.get(identity.channel) != identity.app_id or not identity.following:
+            continue  # another app's, or a person who left it: the SMS carries the notice
+        uow.outbox.add(outbox.chat(identity.channel, identity.external_id, kind, text, now, link=link, **payload))

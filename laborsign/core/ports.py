@@ -5,7 +5,7 @@ and providers. Services depend only on these shapes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -348,6 +348,11 @@ class UnitOfWork(Protocol):
     def summary(self) -> SummaryRepo: ...
     @property
     def exports(self) -> ExportJobRepo: ...
+    @property
+    def chat_apps(self) -> Mapping[str, str]:
+        """The enabled worker-facing chat apps (channel -> app id) a notice to a person also
+        goes to (core/notify.py)."""
+        ...
 
     def record(self, event: DomainEvent) -> None:
         """A domain event, handed to the handler table (core/handlers.py) on commit."""

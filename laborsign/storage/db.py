@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -107,8 +108,11 @@ class UnitOfWork:
     summary: SummaryRepository
     exports: ExportJobRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], chat_apps: Mapping[str, str] | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self.chat_apps: Mapping[str, str] = chat_apps or {}
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessionmaker()
@@ -200,8 +204,8 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+    def uow(self, chat_apps: Mapping[str, str] | None = None) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker, chat_apps)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
