@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, and_, insert, select
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, and_, insert, select, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlalchemy.types import TypeDecorator
 
 from ..core.contracts import Contract
@@ -64,6 +65,7 @@ labor_alert_notices = Table(
 )
 
 LIVE = ("signing", "completed")
+_NOT_FOR_FACTS = ("controls", "files", "enterprise_party", "template_ids")
 
 
 def map_labor() -> None:
@@ -98,9 +100,12 @@ class LaborRepository:
         return {row[0] for row in (await self.s.execute(stmt)).all()}
 
     async def labor_contracts(
-        self, enterprise_id: str, statuses: tuple[str, ...] = LIVE
+        self, enterprise_id: str, statuses: tuple[str, ...] = LIVE, employee_id: str | None = None
     ) -> list[tuple[Contract, ContractTerm | None]]:
-        """The enterprise's labor contracts (not certificates) with their terms, oldest first."""
+        """The enterprise's (or one employee's) labor contracts, not certificates, with their
+        terms, oldest first. Read for their facts: the placed controls, files and parties'
+        set-up are not loaded (reading one raises) — at 42,000 completed contracts decoding
+        them was 15 of the alerts' 20 s."""
         stmt = (
             select(Contract, ContractTerm)
             .outerjoin(contract_terms, contract_terms.c.contract_id == contracts.c.id)
@@ -108,8 +113,10 @@ class LaborRepository:
                 contracts.c.enterprise_id == enterprise_id,
                 contracts.c.status.in_(statuses),
                 contracts.c.source != "certificate",
+                contracts.c.employee_id == employee_id if employee_id else true(),
             )
             .order_by(contracts.c.created_at, contracts.c.id)
+            .options(*(defer(getattr(Contract, name), raiseload=True) for name in _NOT_FOR_FACTS))
         )
         return [(c, t) for c, t in (await self.s.execute(stmt)).all()]
 

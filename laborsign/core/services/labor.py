@@ -524,7 +524,7 @@ async def confirm_resignation(
             and actor.enterprise is not None
             and current.enterprise_id == actor.enterprise.id
         ):
-            live = await uow.labor.labor_contracts(current.enterprise_id, ("signing", "completed"))
+            live = await uow.labor.labor_contracts(current.enterprise_id, ("signing", "completed"), employee_id)
     day = _last_day(last_day, today, current.hire_date if current else None)
     signing = [c for c, _ in live if c.employee_id == employee_id and c.status == "signing"]
     if signing:
